@@ -1,0 +1,7 @@
+"""Allows `python -m polaris_tray`."""
+
+import sys
+
+from polaris_tray.cli import main
+
+sys.exit(main())
