@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs everything, then runs the whole test suite: lint, unit, process, keyring, GUI and build tests.
+# The tests start their own services (Xvfb + trayer, a D-Bus session with gnome-keyring) as fixtures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./build_scripts/bootstrap.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+export POLARIS_TEST_ARTIFACTS="${POLARIS_TEST_ARTIFACTS:-$PWD/test-artifacts}"
+mkdir -p "$POLARIS_TEST_ARTIFACTS"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
