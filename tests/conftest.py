@@ -80,3 +80,37 @@ def start_app(args: list[str], env: dict) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.fixture(scope="session")
+def secret_service():
+    """A real Secret Service (gnome-keyring on a private D-Bus session) for the whole run."""
+    from tests.support.services import SecretService
+
+    service = SecretService().start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def keyring_env(secret_service):
+    """The D-Bus variables that reach the real keyring; the stored id is removed after each test."""
+    yield secret_service.env
+    subprocess.run(
+        ["secret-tool", "clear", "service", "polaris-tray", "username", "miner_id"],
+        env={**os.environ, **secret_service.env},
+        capture_output=True,
+        timeout=20,
+    )
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if needle.encode() in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                pass
+    return hits

@@ -1,0 +1,168 @@
+"""Real services for the tests, started and stopped by fixtures: Secret Service, X server, tray host."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise RuntimeError(
+            f"{tool} is missing: run ./build_scripts/bootstrap.sh (it installs the test services)"
+        )
+    return path
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not come up within {timeout} s")
+
+
+class SecretService:
+    """A private D-Bus session bus with an unlocked gnome-keyring-daemon (secrets component)."""
+
+    def __init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="polaris-keyring-home-"))
+        self.env: dict[str, str] = {}
+        self._pids: list[int] = []
+
+    def start(self) -> SecretService:
+        base = {
+            "HOME": str(self.home),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "XDG_DATA_HOME": str(self.home / ".local/share"),
+        }
+        out = subprocess.run(
+            [_need("dbus-launch"), "--sh-syntax"],
+            env=base,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=20,
+        ).stdout
+        for line in out.splitlines():
+            if "=" in line:
+                key, _, value = line.rstrip(";").partition("=")
+                value = value.strip("'\"")
+                if key == "DBUS_SESSION_BUS_ADDRESS":
+                    self.env[key] = value
+                elif key == "DBUS_SESSION_BUS_PID":
+                    self._pids.append(int(value))
+        unlocked = subprocess.run(
+            [_need("gnome-keyring-daemon"), "--unlock", "--components=secrets"],
+            input="polaris-test-password",
+            env={**base, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+        for line in unlocked.splitlines():
+            key, _, value = line.partition("=")
+            if key in ("GNOME_KEYRING_CONTROL",):
+                self.env[key] = value
+        pid = subprocess.run(
+            ["pgrep", "-n", "-f", "gnome-keyring-daemon"], capture_output=True, text=True
+        ).stdout
+        if pid.strip():
+            self._pids.append(int(pid.strip()))
+        return self
+
+    def stop(self) -> None:
+        for pid in self._pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class XDisplay:
+    """Xvfb on a free display number, optionally with trayer as the system tray host."""
+
+    def __init__(self, with_tray: bool = True, size: str = "1024x768x24") -> None:
+        self.with_tray = with_tray
+        self.size = size
+        self.display = ""
+        self._procs: list[subprocess.Popen] = []
+
+    def start(self) -> XDisplay:
+        number = next(
+            n
+            for n in range(90, 200)
+            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
+        )
+        self.display = f":{number}"
+        xvfb = subprocess.Popen(
+            [_need("Xvfb"), self.display, "-screen", "0", self.size, "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._procs.append(xvfb)
+        _wait(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15, "Xvfb")
+        if self.with_tray:
+            self.start_tray()
+        return self
+
+    def start_tray(self) -> None:
+        tray = subprocess.Popen(
+            [
+                _need("trayer"),
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "32",
+                "--transparent",
+                "false",
+                "--tint",
+                "0x202020",
+                "--SetDockType",
+                "true",
+            ],
+            env={**os.environ, "DISPLAY": self.display},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._procs.append(tray)
+        _wait(self._has_tray_manager, 15, "trayer")
+
+    def _has_tray_manager(self) -> bool:
+        out = subprocess.run(["xprop", "-root", "-display", self.display], capture_output=True, text=True)
+        if out.returncode != 0:
+            return False
+        probe = subprocess.run(
+            ["xdotool", "search", "--classname", "trayer"],
+            env={**os.environ, "DISPLAY": self.display},
+            capture_output=True,
+            text=True,
+        )
+        return bool(probe.stdout.strip())
+
+    def screenshot(self, path: Path) -> Path:
+        subprocess.run(
+            ["import", "-display", self.display, "-window", "root", str(path)], check=True, timeout=20
+        )
+        return path
+
+    def stop(self) -> None:
+        for proc in reversed(self._procs):
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
