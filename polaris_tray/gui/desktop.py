@@ -1,0 +1,45 @@
+"""Opening folders and URLs with the system's handler, safely from a frozen app.
+
+PyInstaller points LD_LIBRARY_PATH at its bundled libraries; a file manager started with that environment
+can crash on them (activitywatch#208), so the original value is restored around the launch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+
+_VARS = ("LD_LIBRARY_PATH", "QT_PLUGIN_PATH", "QT_QPA_PLATFORM_PLUGIN_PATH")
+
+
+@contextmanager
+def host_environment():
+    if not getattr(sys, "frozen", False):
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in _VARS}
+    try:
+        for name in _VARS:
+            original = os.environ.get(f"{name}_ORIG")
+            if original is not None:
+                os.environ[name] = original
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def open_folder(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    with host_environment():
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

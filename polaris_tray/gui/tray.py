@@ -1,0 +1,134 @@
+"""The tray icon and its menu: renders Snapshots, forwards clicks. No rule is decided here."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from polaris_tray.core.state import Colour, LinkState
+from polaris_tray.core.status import Snapshot, detail_lines, tooltip
+from polaris_tray.gui.icons import state_icon
+
+
+class TrayIcon(QObject):
+    start_requested = Signal()
+    stop_requested = Signal()
+    beat_now_requested = Signal()
+    settings_requested = Signal()
+    status_requested = Signal()
+    autostart_toggled = Signal(bool)
+    open_log_requested = Signal()
+    about_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, autostart_state=lambda: False, demo: bool = False) -> None:
+        super().__init__()
+        self._autostart_state = autostart_state
+        self._demo = demo
+        self._snapshot: Snapshot | None = None
+        self._icons: dict[Colour, object] = {}
+        self.colour: Colour | None = None
+        self.icon = QSystemTrayIcon()
+        self.menu = QMenu()
+        self._build_menu()
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._on_activated)
+        self.menu.aboutToShow.connect(self.refresh_menu)
+        self._set_colour(Colour.GREY)
+        self.icon.setToolTip("Polaris Tray — starting…")
+
+    def _action(self, text: str, signal=None, checkable: bool = False) -> QAction:
+        action = QAction(text, self.menu)
+        action.setCheckable(checkable)
+        if signal is not None:
+            action.triggered.connect(lambda *_: signal.emit())
+        self.menu.addAction(action)
+        return action
+
+    def _build_menu(self) -> None:
+        self.status_action = self._action("Starting…")
+        self.status_action.setEnabled(False)
+        self.menu.addSeparator()
+        self.toggle_action = self._action("&Stop heartbeat")
+        self.toggle_action.triggered.connect(self._on_toggle)
+        self.beat_action = self._action("Send heartbeat &now", self.beat_now_requested)
+        self.menu.addSeparator()
+        self.status_window_action = self._action("S&tatus…", self.status_requested)
+        self.settings_action = self._action("S&ettings…", self.settings_requested)
+        self.autostart_action = self._action("Start at &login", checkable=True)
+        self.autostart_action.toggled.connect(self._on_autostart_toggled)
+        self.log_action = self._action("Open &log folder", self.open_log_requested)
+        self.about_action = self._action("&About Polaris Tray", self.about_requested)
+        self.menu.addSeparator()
+        self.quit_action = self._action("&Quit", self.quit_requested)
+        if self._demo:
+            self.settings_action.setText("Settings… (not in demo mode)")
+            self.settings_action.setEnabled(False)
+            self.autostart_action.setEnabled(False)
+
+    def _on_toggle(self) -> None:
+        if self._snapshot is not None and self._snapshot.running:
+            self.stop_requested.emit()
+        else:
+            self.start_requested.emit()
+
+    def _on_autostart_toggled(self, checked: bool) -> None:
+        if self._refreshing:
+            return
+        self.autostart_toggled.emit(checked)
+
+    _refreshing = False
+
+    def refresh_menu(self) -> None:
+        """Rebuilt from the latest snapshot each time the menu opens, so nothing shown is stale."""
+        snap = self._snapshot
+        self._refreshing = True
+        try:
+            self.autostart_action.setChecked(bool(self._autostart_state()))
+        finally:
+            self._refreshing = False
+        if snap is None:
+            return
+        lines = detail_lines(snap, time.time())
+        self.status_action.setText(" · ".join(lines[:3]))
+        configured = snap.state is not LinkState.UNCONFIGURED
+        self.toggle_action.setText("&Stop heartbeat" if snap.running else "&Start heartbeat")
+        self.toggle_action.setEnabled(configured)
+        self.beat_action.setEnabled(configured)
+
+    def _set_colour(self, colour: Colour) -> None:
+        if colour is self.colour:
+            return
+        if colour not in self._icons:
+            screen = QGuiApplication.primaryScreen()
+            dpr = screen.devicePixelRatio() if screen else 1.0
+            self._icons[colour] = state_icon(colour, dpr)
+        self.icon.setIcon(self._icons[colour])
+        self.colour = colour
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self._snapshot = snap
+        self._set_colour(snap.state.colour)
+        self.icon.setToolTip(tooltip(snap, time.time()))
+        if self.menu.isVisible():
+            self.refresh_menu()
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.status_requested.emit()
+
+    def notify(self, title: str, message: str, critical: bool = False) -> None:
+        if self.icon.isVisible() and self.icon.supportsMessages():
+            kind = (
+                QSystemTrayIcon.MessageIcon.Critical if critical else QSystemTrayIcon.MessageIcon.Information
+            )
+            self.icon.showMessage(title, message, kind, 10_000)
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
