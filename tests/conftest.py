@@ -114,3 +114,24 @@ def files_containing(root: Path, needle: str) -> list[Path]:
             except OSError:
                 pass
     return hits
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """A real X server (Xvfb) with a real system tray host (trayer)."""
+    from tests.support.services import XDisplay
+
+    display = XDisplay(with_tray=True).start()
+    yield display
+    display.stop()
+
+
+@pytest.fixture(scope="session")
+def qapp_args():
+    return ["polaris-tray-tests"]
+
+
+def pytest_configure(config):
+    # In-process Qt tests draw offscreen; the end-to-end tests run the app on Xvfb in their own processes.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ class StatusWindow(QWidget):
         self.body.addWidget(self.notice)
         self.body.addLayout(top)
         self.body.addLayout(buttons)
+        self.setMinimumWidth(480)
         self._ticker = QTimer(self)  # relative times ("12 s ago") move while the window is open
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._render)
@@ -66,6 +67,7 @@ class StatusWindow(QWidget):
     def set_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+        self.adjustSize()
 
     def show_snapshot(self, snap: Snapshot) -> None:
         self._snapshot = snap
@@ -81,6 +83,8 @@ class StatusWindow(QWidget):
         self.badge.setPixmap(state_pixmap(snap.state.colour, 48, self.devicePixelRatioF()))
         self.toggle.setText("&Stop heartbeat" if snap.running else "&Start heartbeat")
         self.toggle.setEnabled(snap.state is not LinkState.UNCONFIGURED)
+        if self.height() < self.sizeHint().height():
+            self.adjustSize()
 
     def _on_toggle(self) -> None:
         if self._snapshot is not None and self._snapshot.running:
