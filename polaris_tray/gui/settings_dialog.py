@@ -160,7 +160,9 @@ class SettingsDialog(QDialog):
             (self.test_button, self.buttons),
         ):
             self.setTabOrder(first, second)
-        self.setMinimumWidth(560)
+        for note in (self.url_reason, self.miner_note, self.test_result, self.status):
+            note.setMinimumWidth(380)  # word-wrapped labels in a form otherwise shrink to a sliver
+        self.setMinimumWidth(600)
 
     @property
     def ok_button(self):
@@ -255,7 +257,16 @@ class SettingsDialog(QDialog):
         self.ok_button.setEnabled(valid)
         self.apply_button.setEnabled(valid)
         self.test_button.setEnabled(not url_problem)
+        self._fit()
         return valid
+
+    def _fit(self) -> None:
+        """Grow to fit a message that appeared: the user must be able to read why."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        if self.height() < self.sizeHint().height():
+            self.resize(self.width(), self.sizeHint().height())
 
     def current_settings(self) -> Settings:
         return Settings(

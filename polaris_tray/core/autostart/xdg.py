@@ -45,7 +45,7 @@ def render_entry(command: list[str]) -> str:
             f"Exec={exec_line}",
             "Icon=polaris-tray",
             "Terminal=false",
-            "Categories=Network;System;Monitor;",
+            "Categories=Network;Monitor;",
             "X-GNOME-Autostart-enabled=true",
             "X-GNOME-Autostart-Delay=5",
             "X-KDE-autostart-after=panel",
