@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
+from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.core import paths
 from polaris_tray.core.autostart import AutostartError, current_autostart
+from polaris_tray.core.diagnostics import diagnostics_text
+from polaris_tray.core.history import HistoryStore, default_history_path
 from polaris_tray.core.logs import setup_logging
 from polaris_tray.core.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.state import LinkState
@@ -47,6 +51,8 @@ class AppController(QObject):
             from polaris_tray.core.demo_server import DemoOrchestrator
 
             self.demo = DemoOrchestrator().start()
+        self.history_location = self._history_location()
+        self._history_reader = None
         self.store = SettingsStore()
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
@@ -93,6 +99,33 @@ class AppController(QObject):
         app.commitDataRequest.connect(lambda *_: self.quit())  # the session is ending
 
     # --- configuration
+    def _history_location(self) -> str:
+        if self.demo:
+            import tempfile
+
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="polaris-demo-")
+            return str(Path(self._demo_dir.name) / "history.sqlite3")
+        return str(default_history_path())
+
+    def history_reader(self):
+        """The GUI thread's own connection to the history (sqlite connections are per thread)."""
+        if self._history_reader is None:
+            try:
+                self._history_reader = HistoryStore(self.history_location)
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("History cannot be read: %s", exc)
+        return self._history_reader
+
+    def diagnostics(self) -> str:
+        reader = self.history_reader()
+        return diagnostics_text(
+            self.snapshot,
+            self.settings,
+            reader.recent(20) if reader else [],
+            qt_version=qVersion(),
+            now_wall=time.time(),
+        )
+
     def _read_overrides(self, args) -> None:
         if getattr(args, "server_url", None):
             self.overrides["server_url"] = normalize_server_url(args.server_url)
@@ -110,12 +143,14 @@ class AppController(QObject):
                 "demo",
                 start_beating=True,
                 use_keyring=False,
+                history=self.history_location,
             )
         return WorkerConfig(
             server_url=self.overrides["server_url"] or settings.server_url,
             interval_s=self.overrides["interval_s"] or settings.interval_s,
             miner_id=miner_id,
             start_beating=settings.start_heartbeat_on_launch,
+            history=self.history_location,
         )
 
     def apply_settings(self, settings: Settings, miner_id: str | None = None) -> None:
@@ -218,7 +253,8 @@ class AppController(QObject):
     # --- windows
     def open_status(self) -> StatusWindow:
         if self.status_window is None:
-            self.status_window = StatusWindow()
+            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
+            self.worker.outcome.connect(self.status_window.history_changed)
             self.status_window.start_requested.connect(self._start)
             self.status_window.stop_requested.connect(self._stop)
             self.status_window.settings_requested.connect(self.open_settings)
@@ -288,6 +324,9 @@ class AppController(QObject):
             logging.shutdown()
             self.instance.release()
             os._exit(0)
+        if self._history_reader is not None:
+            self._history_reader.close()
         if self.demo:
             self.demo.stop()
+            self._demo_dir.cleanup()
         self.app.quit()

@@ -6,13 +6,16 @@ to it through queued signals; only abort() is called directly, to cut a hanging 
 
 from __future__ import annotations
 
+import logging
 import math
+import sqlite3
 import time
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from polaris_tray.core.engine import HeartbeatEngine
+from polaris_tray.core.history import HistoryStore
 from polaris_tray.core.miner_id import resolve_miner_id
 from polaris_tray.core.outcome import Outcome
 from polaris_tray.core.pacemaker import Pacemaker
@@ -20,6 +23,8 @@ from polaris_tray.core.redact import mask_secret
 from polaris_tray.core.secret_store import SecretStore
 from polaris_tray.core.state import StateTracker
 from polaris_tray.core.status import Snapshot
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class WorkerConfig:
     miner_origin: str = "none"
     start_beating: bool = True
     use_keyring: bool = True
+    history: str | None = None  # where attempts are recorded (a path or a sqlite URI); None: nowhere
 
 
 class HeartbeatWorker(QObject):
@@ -45,6 +51,7 @@ class HeartbeatWorker(QObject):
         self._tracker = StateTracker()
         self._beat_timer: QTimer | None = None
         self._change_timer: QTimer | None = None
+        self._history = None
 
     # --- lifecycle (all slots run in the worker thread)
     @Slot()
@@ -56,6 +63,7 @@ class HeartbeatWorker(QObject):
         self._change_timer = QTimer(self)
         self._change_timer.setSingleShot(True)
         self._change_timer.timeout.connect(self._publish)
+        self._open_history()
         if self._config.miner_id is None and self._config.use_keyring:
             self._resolve_miner_id()
         self._tracker.configured = bool(self._config.miner_id)
@@ -63,6 +71,23 @@ class HeartbeatWorker(QObject):
             self.start()
         else:
             self._publish()
+
+    def _open_history(self) -> None:
+        if not self._config.history:
+            return
+        try:
+            self._history = HistoryStore(self._config.history)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("History is off: %s", exc)
+
+    def _record(self, outcome: Outcome) -> None:
+        if self._history is None:
+            return
+        try:
+            self._history.record(outcome)
+        except sqlite3.Error as exc:  # a full disk must not stop the heartbeat
+            log.warning("History is off: %s", exc)
+            self._history = None
 
     def _resolve_miner_id(self) -> None:
         resolution = resolve_miner_id(SecretStore())
@@ -103,6 +128,9 @@ class HeartbeatWorker(QObject):
         for timer in (self._beat_timer, self._change_timer):
             if timer:
                 timer.stop()
+        if self._history is not None:
+            self._history.close()
+            self._history = None
         self.thread().quit()  # after this slot, so nothing queued before it is dropped
 
     def abort(self) -> None:
@@ -157,6 +185,7 @@ class HeartbeatWorker(QObject):
         result: Outcome = pm.beat()
         if self._pm is not pm:  # stopped while the request ran
             return
+        self._record(result)
         self.outcome.emit(result)
         self._arm()
         self._publish()

@@ -1,0 +1,123 @@
+"""Heartbeat history in a small SQLite file: what the status window charts, kept 7 days, no miner id.
+
+One HistoryStore per thread (sqlite3 connections are thread-bound): the worker thread writes, the GUI
+thread reads. WAL mode lets the reader look while the writer writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from polaris_tray.core.outcome import Outcome
+from polaris_tray.core.paths import ensure_private_dir, state_dir
+
+HISTORY_FILE_NAME = "history.sqlite3"
+KEEP_S = 7 * 86400
+PRUNE_EVERY = 500  # inserts between prunes: cheap enough, and the file stays bounded
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    at REAL NOT NULL,            -- wall-clock seconds (UTC epoch)
+    outcome TEXT NOT NULL,
+    status_code INTEGER,
+    latency_ms REAL NOT NULL,
+    error TEXT                   -- already redacted by the client: never the miner id
+);
+CREATE INDEX IF NOT EXISTS attempts_at ON attempts(at);
+"""
+
+
+_RECENT = "SELECT at, outcome, status_code, latency_ms, error FROM attempts ORDER BY at DESC LIMIT ?"
+_SINCE = (
+    "SELECT at, outcome, status_code, latency_ms, error FROM attempts WHERE at >= ? ORDER BY at DESC LIMIT ?"
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float
+    outcome: str
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "accepted"
+
+
+def default_history_path() -> Path:
+    return state_dir() / HISTORY_FILE_NAME
+
+
+def shared_memory_uri(name: str) -> str:
+    """For --demo: history that lives only as long as the process, shared by its threads."""
+    return f"file:{name}?mode=memory&cache=shared"
+
+
+class HistoryStore:
+    def __init__(self, location: str | Path | None = None, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        location = location if location is not None else default_history_path()
+        text = str(location)
+        if text.startswith("file:"):
+            self._db = sqlite3.connect(text, uri=True)
+        else:
+            path = Path(text)
+            ensure_private_dir(path.parent)
+            if not path.exists():
+                path.touch(mode=0o600)  # sqlite creates its journals with the database file's mode
+            self._db = sqlite3.connect(path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=2000")
+        self._db.executescript(_SCHEMA)
+        self._inserts = 0
+        self.prune()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record(self, outcome: Outcome, at: float | None = None) -> None:
+        self._db.execute(
+            "INSERT INTO attempts VALUES (?, ?, ?, ?, ?)",
+            (
+                self._clock() if at is None else at,
+                outcome.kind.value,
+                outcome.status_code,
+                float(outcome.latency_ms),
+                outcome.error,
+            ),
+        )
+        self._db.commit()
+        self._inserts += 1
+        if self._inserts % PRUNE_EVERY == 0:
+            self.prune()
+
+    def prune(self) -> int:
+        cursor = self._db.execute("DELETE FROM attempts WHERE at < ?", (self._clock() - KEEP_S,))
+        self._db.commit()
+        return cursor.rowcount
+
+    def recent(self, limit: int = 50) -> list[Attempt]:
+        rows = self._db.execute(_RECENT, (limit,)).fetchall()
+        return [Attempt(*row) for row in rows]
+
+    def since(self, start: float, limit: int = 5000) -> list[Attempt]:
+        """Oldest first; at most `limit` rows (the newest ones), so a fast interval cannot flood a chart."""
+        rows = self._db.execute(_SINCE, (start, limit)).fetchall()
+        return [Attempt(*row) for row in reversed(rows)]
+
+    def success_ratio(self, window_s: float) -> tuple[float | None, int]:
+        """(accepted / attempts, attempts) over the window; None when there were no attempts."""
+        accepted, total = self._db.execute(
+            "SELECT COALESCE(SUM(outcome = 'accepted'), 0), COUNT(*) FROM attempts WHERE at >= ?",
+            (self._clock() - window_s,),
+        ).fetchone()
+        return (accepted / total if total else None), total
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
