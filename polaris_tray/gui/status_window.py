@@ -181,7 +181,7 @@ class StatusWindow(QWidget):
         text = self._diagnostics() if self._diagnostics else ""
         QGuiApplication.clipboard().setText(text)
         self.copy_button.setText("&Copied")
-        QTimer.singleShot(2000, lambda: self.copy_button.setText("&Copy diagnostics"))
+        QTimer.singleShot(2000, self, lambda: self.copy_button.setText("&Copy diagnostics"))  # dies with us
         return text
 
     def _on_toggle(self) -> None:
