@@ -68,9 +68,20 @@ class RunConfig:
     miner_origin: str
 
 
+def _out(text: str) -> None:
+    # A windowed Windows build has no console: sys.stdout is None there.
+    if sys.stdout is not None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    if sys.stderr is not None:
+        sys.stderr.write(f"polaris-tray: {text}\n")
+
+
 def _print_once(payload: dict) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
-    sys.stdout.flush()
+    _out(json.dumps(payload) + "\n")
 
 
 def _config_error(message: str, once: bool) -> int:
@@ -78,7 +89,7 @@ def _config_error(message: str, once: bool) -> int:
         _print_once(
             {"ok": False, "status_code": None, "latency_ms": 0, "outcome": "config_error", "error": message}
         )
-    sys.stderr.write(f"polaris-tray: {message}\n")
+    err(f"{message}")
     return EXIT_CONFIG
 
 
@@ -91,14 +102,14 @@ def _resolve_run_config(args, *, once: bool) -> RunConfig | int:
     loaded = SettingsStore().load()
     settings = loaded.settings
     for warning in loaded.warnings:
-        sys.stderr.write(f"polaris-tray: {warning}\n")
+        err(f"{warning}")
     try:
         server_url = normalize_server_url(args.server_url) if args.server_url else settings.server_url
     except InvalidServerUrl as exc:
         return _config_error(str(exc), once)
     resolution = resolve_miner_id(SecretStore())
     for notice in resolution.notices:
-        sys.stderr.write(f"polaris-tray: {notice}\n")
+        err(f"{notice}")
     if not resolution.miner_id:
         reason = f" The OS keyring: {resolution.keyring_error}" if resolution.keyring_error else ""
         return _config_error(f"No miner id is configured.{reason} {HOW_TO_SET}", once)
@@ -184,7 +195,7 @@ def cmd_set_miner_id(args) -> int:
     from polaris_tray.core.secret_store import SecretStore, SecretStoreError
 
     if sys.stdin is None or sys.stdin.closed:
-        sys.stderr.write("polaris-tray: --set-miner-id reads the id from standard input; none was given.\n")
+        err("--set-miner-id reads the id from standard input; none was given.")
         return EXIT_CONFIG
     if sys.stdin.isatty():
         import getpass
@@ -195,14 +206,14 @@ def cmd_set_miner_id(args) -> int:
     try:
         miner_id = validate_miner_id(text)
     except InvalidMinerId as exc:
-        sys.stderr.write(f"polaris-tray: {exc}\n")
+        err(f"{exc}")
         return EXIT_CONFIG
     try:
         SecretStore().set(miner_id)
     except SecretStoreError as exc:
-        sys.stderr.write(f"polaris-tray: the miner id was not stored. {exc}\n")
+        err(f"the miner id was not stored. {exc}")
         return EXIT_CONFIG
-    sys.stderr.write("polaris-tray: the miner id is stored in the OS keyring.\n")
+    err("the miner id is stored in the OS keyring.")
     return EXIT_OK
 
 
@@ -212,12 +223,12 @@ def cmd_forget_miner_id(args) -> int:
     try:
         deleted = SecretStore().delete()
     except SecretStoreError as exc:
-        sys.stderr.write(f"polaris-tray: {exc}\n")
+        err(f"{exc}")
         return EXIT_CONFIG
-    sys.stderr.write(
-        "polaris-tray: the miner id was deleted from the OS keyring.\n"
+    err(
+        "the miner id was deleted from the OS keyring."
         if deleted
-        else "polaris-tray: no miner id was stored in the OS keyring.\n"
+        else "no miner id was stored in the OS keyring."
     )
     return EXIT_OK
 
@@ -232,10 +243,10 @@ def cmd_autostart(args) -> int:
         elif args.autostart == "off":
             entry.disable()
     except AutostartError as exc:
-        sys.stderr.write(f"polaris-tray: {exc}\n")
+        err(f"{exc}")
         return EXIT_FAILED
     status = entry.status()
-    sys.stdout.write(f"{status.state.value}" + (f" {status.location}" if status.location else "") + "\n")
+    _out(f"{status.state.value}" + (f" {status.location}" if status.location else "") + "\n")
     return EXIT_OK
 
 

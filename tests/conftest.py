@@ -135,3 +135,20 @@ def pytest_configure(config):
     # In-process Qt tests draw offscreen; the end-to-end tests run the app on Xvfb in their own processes.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def frozen_app():
+    """The real PyInstaller build, made once per run: the path of the executable it prints last."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build_scripts" / "build.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (ARTIFACTS / "build-report.txt").write_text(result.stdout)
+    exe = Path(result.stdout.strip().splitlines()[-1])
+    assert exe.is_file() and os.access(exe, os.X_OK)
+    return exe

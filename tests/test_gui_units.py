@@ -175,3 +175,24 @@ def test_icons_are_drawn_at_the_pixel_ratio_with_distinct_shapes(qtbot, dpr):
     # shape cue: the alpha masks differ, so the states differ even without colour
     masks = {c: bytes(img.convertToFormat(img.Format.Format_Alpha8).constBits()) for c, img in images.items()}
     assert len(set(masks.values())) >= 3
+
+
+def test_frozen_app_gives_launched_programs_the_hosts_library_path(monkeypatch):
+    """activitywatch#208: a file manager given the bundle's LD_LIBRARY_PATH crashes on its libraries."""
+    import os
+    import subprocess
+    import sys
+
+    from polaris_tray.gui.desktop import host_environment
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/bundle/_internal")
+    monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", "/host/lib")
+    monkeypatch.setenv("QT_PLUGIN_PATH", "/bundle/plugins")
+    monkeypatch.delenv("QT_PLUGIN_PATH_ORIG", raising=False)
+    with host_environment():
+        seen = subprocess.run(
+            ["sh", "-c", 'echo "$LD_LIBRARY_PATH|${QT_PLUGIN_PATH-unset}"'], capture_output=True, text=True
+        ).stdout.strip()
+    assert seen == "/host/lib|unset"
+    assert os.environ["LD_LIBRARY_PATH"] == "/bundle/_internal"  # the app itself keeps its own

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME, APP_NAME, __version__
+from polaris_tray.cli import err
 from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
@@ -59,16 +60,16 @@ def run_gui(args) -> int:
     if args.quit:
         if instance.acquire():
             instance.release()
-            sys.stderr.write("polaris-tray: no running instance to quit.\n")
+            err("no running instance to quit.")
             return 1
         reply = _hand_off(["--quit"])
         return 0 if reply == "ok" else 1
     if not instance.acquire():
         reply = _hand_off(sys.argv[1:])
         if reply == "ok":
-            sys.stderr.write("polaris-tray: already running; the running instance shows its status.\n")
+            err("already running; the running instance shows its status.")
             return 0
-        sys.stderr.write("polaris-tray: another instance holds the lock but does not answer.\n")
+        err("another instance holds the lock but does not answer.")
         return 1
 
     from polaris_tray.gui.controller import AppController

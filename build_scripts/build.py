@@ -1,0 +1,99 @@
+"""Builds Polaris Tray with PyInstaller into dist/, packs it, and reports what each part weighs.
+
+    python build_scripts/build.py        # needs the `build` extra: pip install -e ".[build]"
+
+The last line printed is the path of the executable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+APP_DIR = DIST / "polaris-tray"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:6.1f} MB"
+
+
+def report(folder: Path) -> None:
+    groups: dict[str, int] = defaultdict(int)
+    total = 0
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        size = path.stat().st_size
+        total += size
+        name = path.name
+        if "icu" in name:
+            groups["ICU (Qt Core needs it)"] += size
+        elif name.startswith("libQt6") or "/plugins/" in str(path):
+            groups["Qt libraries and plugins"] += size
+        elif "PySide6" in str(path) or "shiboken6" in str(path):
+            groups["PySide6 bindings"] += size
+        elif name.startswith("libpython") or name == "base_library.zip" or "lib-dynload" in str(path):
+            groups["Python runtime"] += size
+        elif "cryptography" in str(path) or "libssl" in name or "libcrypto" in name:
+            groups["TLS and crypto (requests, secretstorage)"] += size
+        else:
+            groups["other"] += size
+    print(f"unpacked: {_mb(total)}")
+    for name, size in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {_mb(size)}  {name}")
+
+
+def pack(folder: Path) -> Path:
+    if sys.platform == "win32":
+        archive = DIST / "polaris-tray-windows.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            for path in folder.rglob("*"):
+                zf.write(path, path.relative_to(DIST))
+    else:
+        suffix = "macos" if sys.platform == "darwin" else "linux"
+        archive = DIST / f"polaris-tray-{suffix}.tar.gz"
+        with tarfile.open(archive, "w:gz", compresslevel=9) as tf:
+            tf.add(folder, arcname=folder.name)
+    return archive
+
+
+def main() -> int:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    shutil.rmtree(DIST, ignore_errors=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(DIST),
+            "--workpath",
+            str(ROOT / "build"),
+            str(ROOT / "build_scripts" / "polaris-tray.spec"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    report(APP_DIR)
+    archive = pack(DIST / "Polaris Tray.app" if sys.platform == "darwin" else APP_DIR)
+    print(f"distributable: {archive.name} {_mb(archive.stat().st_size)}")
+    exe = APP_DIR / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
+    print(exe)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
