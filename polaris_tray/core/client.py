@@ -80,6 +80,46 @@ class _Cutter:
                 _shutdown(self._conn)
 
 
+class _Watchdog:
+    """One long-lived thread per client that cuts the request under way when its deadline passes.
+
+    A thread per request (threading.Timer) would cost a thread start on every beat.
+    """
+
+    def __init__(self, cutter: _Cutter, clock: Callable[[], float]) -> None:
+        self._cutter = cutter
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._deadline = self._clock() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="heartbeat-deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._deadline = None
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - self._clock()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._deadline = None
+                self._cutter.cut(timed_out=True)
+
+
 def _shutdown(conn) -> None:
     sock = getattr(conn, "sock", None)
     if sock is None:
@@ -145,9 +185,11 @@ class HeartbeatClient:
         self._max_reply = max_reply_bytes
         self._clock = clock
         self._cutter = _Cutter()
+        self._watchdog = _Watchdog(self._cutter, time.monotonic)
         self._session: requests.Session | None = None
         # A proxy in the environment has no business between us and a server on this machine.
-        self._proxies = {"http": None, "https": None} if is_loopback_host(server_host(server_url)) else None
+        loopback = is_loopback_host(server_host(server_url))
+        self._proxies = {"http": None, "https": None, "all": None} if loopback else None
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
@@ -172,14 +214,12 @@ class HeartbeatClient:
         if self._session is None:
             self._session = self._new_session()
         self._cutter.reset()
-        watchdog = threading.Timer(self._deadline_s, self._cutter.cut, kwargs={"timed_out": True})
-        watchdog.daemon = True
         started = self._clock()
-        watchdog.start()
+        self._watchdog.arm(self._deadline_s)
         try:
             outcome = self._exchange(body, secrets, started)
         finally:
-            watchdog.cancel()
+            self._watchdog.disarm()
         if outcome.kind is OutcomeKind.NETWORK_ERROR:
             # A half-dead pooled connection must not poison the next attempt.
             self.close()

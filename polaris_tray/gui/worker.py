@@ -43,10 +43,12 @@ class HeartbeatWorker(QObject):
     outcome = Signal(object)  # Outcome, for history
     notice = Signal(str)  # one-off messages for the user (an import, a keyring problem)
 
-    def __init__(self, config: WorkerConfig, clock=time.monotonic) -> None:
+    def __init__(self, config: WorkerConfig, clock=time.monotonic, time_scale: float = 1.0) -> None:
+        """clock: monotonic seconds; time_scale: real seconds per clock second (tests run a fast clock)."""
         super().__init__()
         self._config = config
         self._clock = clock
+        self._scale = time_scale
         self._pm: Pacemaker | None = None
         self._tracker = StateTracker()
         self._beat_timer: QTimer | None = None
@@ -171,8 +173,7 @@ class HeartbeatWorker(QObject):
     def _arm(self) -> None:
         if self._pm is None or self._pm.next_at is None or self._beat_timer is None:
             return
-        delay_ms = max(0, math.ceil((self._pm.next_at - self._clock()) * 1000))
-        self._beat_timer.start(delay_ms)
+        self._beat_timer.start(self._real_ms(self._pm.next_at - self._clock()))
 
     @Slot()
     def _on_due(self) -> None:
@@ -212,4 +213,7 @@ class HeartbeatWorker(QObject):
         )
         change_at = tracker.next_change_at(now_mono)
         if change_at is not None and self._change_timer is not None:
-            self._change_timer.start(max(0, math.ceil((change_at - now_mono) * 1000)))
+            self._change_timer.start(self._real_ms(change_at - now_mono))
+
+    def _real_ms(self, clock_seconds: float) -> int:
+        return max(0, math.ceil(clock_seconds * self._scale * 1000))

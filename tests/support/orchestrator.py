@@ -67,6 +67,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
+    def setup(self):
+        super().setup()
+        with self.server.owner.lock:
+            self.server.owner.open_connections.add(self.connection)
+
+    def finish(self):
+        with self.server.owner.lock:
+            self.server.owner.open_connections.discard(self.connection)
+        super().finish()
+
     def log_message(self, format, *args):
         pass
 
@@ -161,6 +171,7 @@ class Orchestrator:
         self.arrivals: list[Arrival] = []
         self.stopping = threading.Event()
         self.huge_bytes_sent = 0
+        self.open_connections: set = set()
         self._server = _Server(("127.0.0.1", port), self)
         self.scheme = "http"
         if tls is not None:  # an ssl.SSLContext for the server side
@@ -202,6 +213,13 @@ class Orchestrator:
         return True
 
     def stop(self) -> None:
+        """Down for real: the listener closes and kept-alive connections are cut."""
         self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        with self.lock:
+            for conn in list(self.open_connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
