@@ -1,6 +1,7 @@
 """Builds Polaris Tray with PyInstaller into dist/, packs it, and reports what each part weighs.
 
-    python build_scripts/build.py        # needs the `build` extra: pip install -e ".[build]"
+    python build_scripts/build.py             # needs the `build` extra: pip install -e ".[build]"
+    python build_scripts/build.py --onefile   # the one-file variant, to compare (not what we ship)
 
 The last line printed is the path of the executable.
 """
@@ -66,7 +67,8 @@ def pack(folder: Path) -> Path:
 
 
 def main() -> int:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    onefile = "--onefile" in sys.argv[1:]
+    env = {**os.environ, "PYTHONHASHSEED": "0", "POLARIS_ONEFILE": "1" if onefile else "0"}
     shutil.rmtree(DIST, ignore_errors=True)
     subprocess.run(
         [
@@ -87,6 +89,11 @@ def main() -> int:
         env=env,
         check=True,
     )
+    if onefile:
+        exe = DIST / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
+        print(f"one-file executable: {_mb(exe.stat().st_size)}")
+        print(exe)
+        return 0
     report(APP_DIR)
     archive = pack(DIST / "Polaris Tray.app" if sys.platform == "darwin" else APP_DIR)
     print(f"distributable: {archive.name} {_mb(archive.stat().st_size)}")
