@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,31 @@ def test_gaps_under_faults_fall_in_the_backoff_windows(home, orchestrator):
     ]
     for i, ((low, high), gap) in enumerate(zip(expected, gaps, strict=False)):
         assert low - 0.01 <= gap <= high + slack, (i, gap, (low, high))
+
+
+def test_headless_never_loads_qt_and_masks_the_id_even_at_debug(home, orchestrator):
+    proc = start_app(
+        ["--headless", "--server-url", orchestrator.url, "--interval", "0.2", "--log-level", "DEBUG"],
+        app_env(home),
+    )
+    try:
+        assert orchestrator.wait_for(3)
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+        assert "libQt6" not in maps and "PySide6" not in maps
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=5)
+    log_text = (home / ".local/state/polaris-tray/log/polaris-tray.log").read_text()
+    assert "DEBUG" in log_text and "mine…" in log_text
+    assert MINER not in log_text and MINER not in err
+
+
+def test_version_and_help(home):
+    from polaris_tray import __version__
+
+    version = run_app(["--version"], app_env(home))
+    assert version.returncode == 0 and version.stdout.strip() == f"polaris-tray {__version__}"
+    helptext = run_app(["--help"], app_env(home))
+    assert helptext.returncode == 0
+    for flag in ("--headless", "--once", "--set-miner-id", "--autostart", "--quit", "--demo", "--interval"):
+        assert flag in helptext.stdout
