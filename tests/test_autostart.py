@@ -91,6 +91,7 @@ def test_windows_run_key(tmp_path):
     exe = tmp_path / "Polaris Tray" / "polaris-tray.exe"
     exe.parent.mkdir()
     exe.write_bytes(b"MZ")
+    exe.chmod(0o755)  # what any existing file is on Windows
     registry = FakeRunKey()
     entry = WindowsRunKey(registry, command=[str(exe)])
     assert entry.status().state is AutostartState.DISABLED

@@ -69,6 +69,39 @@ class Autostart:
         return False
 
 
+def status_of(program: str | None, location: str) -> AutostartStatus:
+    """Enabled when the entry's program is an absolute path to something runnable; stale otherwise."""
+    runnable = (
+        bool(program) and os.path.isabs(program) and Path(program).is_file() and os.access(program, os.X_OK)
+    )
+    return AutostartStatus(AutostartState.ENABLED if runnable else AutostartState.STALE, location, program)
+
+
+class FileAutostart(Autostart):
+    """An entry that is one file of ours (an XDG .desktop file, a macOS LaunchAgent plist)."""
+
+    path: Path
+
+    def render(self) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def enable(self) -> None:
+        from polaris_tray.core.paths import write_private_file
+
+        try:
+            write_private_file(self.path, self.render())
+        except OSError as exc:
+            raise AutostartError(f"Cannot write {self.path}: {exc.strerror}") from None
+
+    def disable(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise AutostartError(f"Cannot remove {self.path}: {exc.strerror}") from None
+
+
 def current_autostart() -> Autostart:
     if sys.platform == "win32":
         from polaris_tray.core.autostart.windows import WindowsRunKey

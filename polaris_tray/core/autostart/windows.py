@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-from pathlib import Path
 
 from polaris_tray.core.autostart import (
     LOGIN_FLAG,
@@ -13,6 +11,7 @@ from polaris_tray.core.autostart import (
     AutostartState,
     AutostartStatus,
     launch_program,
+    status_of,
 )
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -70,10 +69,7 @@ class WindowsRunKey(Autostart):
         value = self._registry.get()
         if value is None:
             return AutostartStatus(AutostartState.DISABLED)
-        program = program_of(value)
-        if not program or not Path(program).is_file() or not os.path.isabs(program):
-            return AutostartStatus(AutostartState.STALE, location, program)
-        return AutostartStatus(AutostartState.ENABLED, location, program)
+        return status_of(program_of(value), location)
 
     def enable(self) -> None:
         try:

@@ -9,13 +9,12 @@ from pathlib import Path
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.autostart import (
     LOGIN_FLAG,
-    Autostart,
-    AutostartError,
     AutostartState,
     AutostartStatus,
+    FileAutostart,
     launch_program,
+    status_of,
 )
-from polaris_tray.core.paths import write_private_file
 
 FILE_NAME = "polaris-tray.desktop"
 
@@ -65,7 +64,7 @@ def exec_program(text: str) -> str | None:
     return None
 
 
-class XdgAutostart(Autostart):
+class XdgAutostart(FileAutostart):
     def __init__(self, environ=None, command: list[str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
         self._command = command
@@ -83,21 +82,7 @@ class XdgAutostart(Autostart):
             return AutostartStatus(AutostartState.STALE, str(self.path))
         if "X-GNOME-Autostart-enabled=false" in text or "\nHidden=true" in text:
             return AutostartStatus(AutostartState.DISABLED, str(self.path))
-        program = exec_program(text)
-        if not program or not Path(program).is_absolute() or not os.access(program, os.X_OK):
-            return AutostartStatus(AutostartState.STALE, str(self.path), program)
-        return AutostartStatus(AutostartState.ENABLED, str(self.path), program)
+        return status_of(exec_program(text), str(self.path))
 
-    def enable(self) -> None:
-        try:
-            write_private_file(self.path, render_entry(self.command()).encode("utf-8"))
-        except OSError as exc:
-            raise AutostartError(f"Cannot write {self.path}: {exc.strerror}") from None
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise AutostartError(f"Cannot remove {self.path}: {exc.strerror}") from None
+    def render(self) -> bytes:
+        return render_entry(self.command()).encode("utf-8")
