@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,36 +21,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import agent  # noqa: E402
 from tests.support.orchestrator import Orchestrator  # noqa: E402
 from tests.support.services import XDisplay  # noqa: E402
-
-MINER = "bench-miner-0001"
-
-
-def command(mode: str) -> list[str]:
-    if mode == "frozen":
-        exe = ROOT / "dist" / "polaris-tray" / "polaris-tray"
-        if not exe.exists():
-            exe = ROOT / "dist" / "polaris-tray"
-        if not exe.exists():
-            raise SystemExit("no frozen build in dist/: run python build_scripts/build.py first")
-        return [str(exe)]
-    return [sys.executable, "-m", "polaris_tray"]
-
-
-def environment(home: Path, display: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "POLARIS_"))}
-    env.update(
-        HOME=str(home),
-        POLARIS_MINER_ID=MINER,
-        PYTHONPATH=str(ROOT),
-        POLARIS_TRAY_INSTANCE=f"polaris-bench-{os.getpid()}",
-    )
-    if display:
-        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
-    else:
-        env.pop("DISPLAY", None)
-    return env
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
@@ -72,65 +41,66 @@ def rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def run_mode(mode: str, interval: float, beats: int, display: str | None, headless: bool) -> dict:
+def run_mode(mode: str, interval: float, beats: int, display: str | None) -> dict:
+    """mode: headless, tray, frozen (headless) or frozen-tray."""
     server = Orchestrator()
-    home = Path(tempfile.mkdtemp(prefix="polaris-bench-"))
-    args = [*command(mode), "--server-url", server.url, "--interval", str(interval)]
-    if headless:
-        args.append("--headless")
+    gui = mode.endswith("tray")
     started = time.monotonic()
-    proc = subprocess.Popen(
-        args, env=environment(home, display), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    proc, ps = agent.launch(
+        server.url, interval, display=display if gui else None, frozen=mode.startswith("frozen")
     )
-    ps = psutil.Process(proc.pid)
     try:
         if not server.wait_for(1, timeout=30):
             raise SystemExit(f"{mode}: no heartbeat within 30 s")
         first = server.times()[0] - started
-        server.wait_for(3, timeout=30)
-        cpu0, n0 = cpu_seconds(ps), len(server.times())
-        server.wait_for(n0 + beats, timeout=beats * interval * 3 + 30)
-        cpu1, n1 = cpu_seconds(ps), len(server.times())
+        server.wait_for(beats + 2, timeout=beats * interval * 3 + 30)
         times = server.times()[2:]
         periods = [b - a for a, b in itertools.pairwise(times)]
         return {
             "first_beat_s": first,
-            "cpu_ms_per_beat": (cpu1 - cpu0) * 1000 / max(1, n1 - n0),
             "rss_mb": rss_mb(ps),
             "cadence_error_pct": abs(statistics.mean(periods) - interval) / interval * 100,
-            "beats": n1,
         }
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        agent.stop(proc)
         server.stop()
 
 
-def rss_trend(
-    mode: str, interval: float, beats: int, display: str | None, headless: bool
-) -> list[tuple[int, float]]:
+def cpu_per_beat(mode: str, display: str | None, beats: int = 300, interval: float = 0.1) -> float:
+    """CPU milliseconds per heartbeat, idle time between beats included. Linux counts CPU time in 10 ms
+    ticks, so it is measured over hundreds of beats."""
     server = Orchestrator()
-    home = Path(tempfile.mkdtemp(prefix="polaris-bench-"))
-    args = [*command(mode), "--server-url", server.url, "--interval", str(interval)]
-    if headless:
-        args.append("--headless")
-    proc = subprocess.Popen(
-        args, env=environment(home, display), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    proc, ps = agent.launch(
+        server.url,
+        interval,
+        display=display if mode.endswith("tray") else None,
+        frozen=mode.startswith("frozen"),
     )
-    ps = psutil.Process(proc.pid)
-    marks = sorted({10, beats // 4, beats // 2, 3 * beats // 4, beats})
+    try:
+        server.wait_for(10, timeout=60)
+        cpu0, n0 = cpu_seconds(ps), len(server.times())
+        server.wait_for(n0 + beats, timeout=beats * interval * 3 + 30)
+        cpu1, n1 = cpu_seconds(ps), len(server.times())
+        return (cpu1 - cpu0) * 1000 / max(1, n1 - n0)
+    finally:
+        agent.stop(proc)
+        server.stop()
+
+
+def rss_trend(mode: str, interval: float, beats: int, display: str | None) -> list[tuple[int, float]]:
+    server = Orchestrator()
+    gui = mode.endswith("tray")
+    proc, ps = agent.launch(
+        server.url, interval, display=display if gui else None, frozen=mode.startswith("frozen")
+    )
     samples = []
     try:
-        for mark in marks:
+        for mark in sorted({10, beats // 4, beats // 2, 3 * beats // 4, beats}):
             if not server.wait_for(mark, timeout=mark * interval * 4 + 30):
                 raise SystemExit(f"{mode}: only {len(server.times())} of {mark} heartbeats")
             samples.append((mark, rss_mb(ps)))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(5)
+        agent.stop(proc)
         server.stop()
     return samples
 
@@ -139,25 +109,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--modes", default="headless,tray")
+    parser.add_argument("--modes", default="headless,tray,frozen,frozen-tray", help="frozen needs dist/")
     parser.add_argument("--beats", type=int, default=12, help="heartbeats at 1 s for cadence and CPU")
     parser.add_argument("--rss-beats", type=int, default=0, help="also sample RSS up to N beats at 0.1 s")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     display = None
-    if any(m in ("tray", "frozen") for m in modes):
+    if any(m.endswith("tray") for m in modes):
         display = XDisplay(with_tray=True).start()
     rows = []
     try:
+        x = display.display if display else None
         for mode in modes:
-            gui = mode in ("tray", "frozen-tray")
-            result = run_mode(
-                "frozen" if mode.startswith("frozen") else mode,
-                1.0,
-                args.beats,
-                display.display if (display and gui) else None,
-                headless=not gui,
-            )
+            result = run_mode(mode, 1.0, args.beats, x)
+            result["cpu_ms_per_beat"] = cpu_per_beat(mode, x)
             rows.append((mode, result))
         print(f"{'mode':<10} {'first beat':>11} {'CPU/beat':>10} {'RSS':>8} {'cadence err':>12}")
         for mode, r in rows:
@@ -167,14 +132,7 @@ def main() -> int:
             )
         if args.rss_beats:
             for mode in modes:
-                gui = mode in ("tray", "frozen-tray")
-                samples = rss_trend(
-                    "frozen" if mode.startswith("frozen") else mode,
-                    0.1,
-                    args.rss_beats,
-                    display.display if (display and gui) else None,
-                    headless=not gui,
-                )
+                samples = rss_trend(mode, 0.1, args.rss_beats, x)
                 print(f"RSS {mode}: " + ", ".join(f"{n} beats {mb:.1f} MB" for n, mb in samples))
     finally:
         if display:

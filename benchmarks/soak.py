@@ -9,12 +9,8 @@ test suite (it takes about 20 minutes); its last result is in the README.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,6 +20,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import agent  # noqa: E402
 from tests.support.orchestrator import Orchestrator, Reply, Reset  # noqa: E402
 from tests.support.services import XDisplay  # noqa: E402
 
@@ -60,25 +57,12 @@ def sample(proc: psutil.Process) -> tuple[float, int, int]:
 def soak(mode: str, beats: int, interval: float, display: str | None) -> list[tuple[int, float, int, int]]:
     server = Orchestrator()
     server.script = faulty(seed=42)
-    home = Path(tempfile.mkdtemp(prefix="polaris-soak-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "POLARIS_"))}
-    env.update(
-        HOME=str(home),
-        POLARIS_MINER_ID="soak-miner-0001",
-        PYTHONPATH=str(ROOT),
-        POLARIS_TRAY_INSTANCE=f"polaris-soak-{mode}-{os.getpid()}",
+    proc, ps = agent.launch(
+        server.url, interval, display=None if mode == "headless" else display, tag=f"soak-{mode}"
     )
-    args = [sys.executable, "-m", "polaris_tray", "--server-url", server.url, "--interval", str(interval)]
-    if mode == "headless":
-        args.append("--headless")
-        env.pop("DISPLAY", None)
-    else:
-        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ps = psutil.Process(proc.pid)
     rows = []
     try:
-        for mark in (100, beats // 2, beats):
+        for mark in sorted({min(100, beats), beats // 2, beats}):
             if not server.wait_for(mark, timeout=mark * interval * 5 + 60):
                 raise SystemExit(f"{mode}: only {len(server.times())} of {mark} heartbeats")
             rows.append((mark, *sample(ps)))
@@ -87,8 +71,7 @@ def soak(mode: str, beats: int, interval: float, display: str | None) -> list[tu
                 flush=True,
             )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+        agent.stop(proc)
         server.stop()
     return rows
 

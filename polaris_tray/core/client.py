@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import re
 import socket
 import threading
@@ -188,11 +189,18 @@ class HeartbeatClient:
         self._watchdog = _Watchdog(self._cutter, time.monotonic)
         self._session: requests.Session | None = None
         # A proxy in the environment has no business between us and a server on this machine.
-        loopback = is_loopback_host(server_host(server_url))
-        self._proxies = {"http": None, "https": None, "all": None} if loopback else None
+        # The environment is read once here, not on every beat (requests would scan it twice per request):
+        # proxies as requests would pick them (NO_PROXY honoured), none at all for a server on this machine,
+        # and the CA bundle requests honours. Verification stays on whatever the environment says.
+        if is_loopback_host(server_host(server_url)):
+            self._proxies: dict = {}
+        else:
+            self._proxies = requests.utils.get_environ_proxies(self.endpoint)
+        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
+        session.trust_env = False  # resolved once in __init__
         adapter = _CuttableAdapter(self._cutter)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -238,7 +246,7 @@ class HeartbeatClient:
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,
-                verify=True,
+                verify=self._verify,
                 proxies=self._proxies,
             )
             try:
