@@ -196,3 +196,15 @@ def test_frozen_app_gives_launched_programs_the_hosts_library_path(monkeypatch):
         ).stdout.strip()
     assert seen == "/host/lib|unset"
     assert os.environ["LD_LIBRARY_PATH"] == "/bundle/_internal"  # the app itself keeps its own
+
+
+def test_stopping_tells_a_healthy_orchestrator_we_are_offline(qtbot, orchestrator, worker_thread):
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5, MINER, "test"))
+    with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
+        thread.start()
+    from PySide6.QtCore import QMetaObject, Qt
+
+    with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.STOPPED)):
+        QMetaObject.invokeMethod(worker, "stop", Qt.ConnectionType.QueuedConnection)
+    assert orchestrator.bodies()[-1]["status"] == "offline"
+    assert all(b["status"] == "online" for b in orchestrator.bodies()[:-1])

@@ -118,6 +118,11 @@ class HeartbeatWorker(QObject):
         if self._beat_timer:
             self._beat_timer.stop()
         if self._pm is not None:
+            last = self._tracker.last_outcome
+            if last is not None and last.ok:
+                # Tell a healthy orchestrator at once (bounded to 1 s) rather than let it wait 45 s;
+                # a failing or hanging one is not asked, so Quit stays quick.
+                self._pm.engine.say_goodbye()
             self._pm.stop()
             self._pm.engine.close()
             self._pm = None
