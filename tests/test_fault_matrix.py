@@ -4,8 +4,6 @@ import datetime
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +11,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from polaris_tray.core.state import LinkState
 from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
-from tests.conftest import ROOT, app_env, start_app
+from tests.conftest import app_env, run_app, start_app
 from tests.support.orchestrator import Orchestrator, Reply
 
 MINER = "miner-abcdef123456"
@@ -197,14 +195,7 @@ def test_bad_certificates_are_a_clear_red_error_without_a_storm(home, ca, proble
     # "self-signed": a certificate from an authority the agent does not trust; the others: a trusted CA
     env = app_env(home) if problem == "self-signed" else app_env(home, REQUESTS_CA_BUNDLE=str(ca_path))
     try:
-        once = subprocess.run(
-            [sys.executable, "-m", "polaris_tray", "--once", "--server-url", server.url],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        once = run_app(["--once", "--server-url", server.url], env)
         assert once.returncode == 1
         expected = {"self-signed": "not trusted", "expired": "expired", "wrong-host": "another host"}[problem]
         assert expected in once.stdout and '"reason": "tls"' in once.stdout
@@ -226,13 +217,8 @@ def test_trusted_certificate_works(home, ca):
     authority, ca_path = ca
     server = Orchestrator(tls=_context(authority.issue_cert("127.0.0.1")))
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "polaris_tray", "--once", "--server-url", server.url],
-            env=app_env(home, REQUESTS_CA_BUNDLE=str(ca_path)),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
+        result = run_app(
+            ["--once", "--server-url", server.url], app_env(home, REQUESTS_CA_BUNDLE=str(ca_path))
         )
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
@@ -252,14 +238,7 @@ def test_proxy_variables_do_not_divert_loopback_heartbeats(home, orchestrator):
         HTTPS_PROXY="http://127.0.0.1:9",
         ALL_PROXY="http://127.0.0.1:9",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "polaris_tray", "--once", "--server-url", orchestrator.url],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_app(["--once", "--server-url", orchestrator.url], env)
     assert result.returncode == 0, result.stdout
 
 
