@@ -246,9 +246,9 @@ def test_proxy_variables_do_not_divert_loopback_heartbeats(home, orchestrator):
 
 
 def test_two_minute_outage_amber_then_red_then_green_at_the_next_attempt(qtbot):
-    """A clock 100x faster than real time: the 45 s threshold and the 2 minutes pass in about a second,
-    with real sockets, a real QTimer and a real worker thread."""
-    speed = 100.0
+    """A clock 25x faster than real time: the 45 s threshold and the 2 minutes pass in about 5 s, with real
+    sockets, a real QTimer and a real worker thread (25x leaves ~100 ms of real slack on a loaded machine)."""
+    speed = 25.0
     base = time.monotonic()
 
     def fast_clock():
@@ -271,7 +271,7 @@ def test_two_minute_outage_amber_then_red_then_green_at_the_next_attempt(qtbot):
         down_at = fast_clock()
         qtbot.waitUntil(lambda: any(s is LinkState.RETRYING for _t, s in states), timeout=5000)
         qtbot.waitUntil(lambda: any(s is LinkState.OFFLINE for _t, s in states), timeout=5000)
-        qtbot.waitUntil(lambda: fast_clock() - down_at >= 120, timeout=5000)
+        qtbot.waitUntil(lambda: fast_clock() - down_at >= 120, timeout=10000)
         server = Orchestrator(port=port)
         up_at = fast_clock()
         qtbot.waitUntil(lambda: states[-1][1] is LinkState.ONLINE, timeout=10000)
@@ -285,6 +285,6 @@ def test_two_minute_outage_amber_then_red_then_green_at_the_next_attempt(qtbot):
     assert first_amber < first_red
     red_at = states[first_red][0]
     last_success = max(t for t, s in states[:first_amber] if s is LinkState.ONLINE)
-    assert 45 <= red_at - last_success <= 48  # red at the orchestrator's 45 s without an accepted heartbeat
+    assert 45 <= red_at - last_success <= 49  # red at the orchestrator's 45 s without an accepted heartbeat
     # after ~120 s of failures the backoff window is at most 80 s: it recovers at its next attempt
     assert recovered_at - up_at <= 85

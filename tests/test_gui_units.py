@@ -208,3 +208,20 @@ def test_stopping_tells_a_healthy_orchestrator_we_are_offline(qtbot, orchestrato
         QMetaObject.invokeMethod(worker, "stop", Qt.ConnectionType.QueuedConnection)
     assert orchestrator.bodies()[-1]["status"] == "offline"
     assert all(b["status"] == "online" for b in orchestrator.bodies()[:-1])
+
+
+def test_qt_bindings_keep_none_alive(qtbot):
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None on each call of a void method, so a tray that
+    updates its tooltip every beat aborted ("deallocating None") after enough beats. Any upgrade must pass."""
+    import sys
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLabel
+
+    label, action, tray = QLabel(), QAction("x"), TrayIcon()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("z")
+        action.setEnabled(True)
+        tray.icon.setToolTip("tip")
+    assert abs(sys.getrefcount(None) - before) < 50
