@@ -80,3 +80,16 @@ def test_after_a_suspend_exactly_one_beat_goes_out_then_the_grid_resumes():
     nxt = pm.next_at
     assert 0 < nxt - now[0] <= 30.0
     assert (nxt - 1000.0) % 30.0 == pytest.approx(0.0, abs=1e-6)  # back on the original grid
+
+
+def test_an_unexpected_error_in_an_attempt_never_ends_the_schedule():
+    pm, engine, now = make()
+
+    def broken():
+        raise RuntimeError("psutil went away")
+
+    engine.attempt = broken
+    pm.start()
+    outcome = pm.beat()
+    assert not outcome.ok and "Internal error (RuntimeError)" in outcome.error
+    assert pm.next_at is not None and 2.5 <= pm.next_at - now[0] <= 5.0  # retried like any failure

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 
 from polaris_tray.core.engine import HeartbeatEngine
-from polaris_tray.core.outcome import Outcome
+from polaris_tray.core.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.schedule import BeatSchedule
 from polaris_tray.core.state import StateTracker
+
+log = logging.getLogger(__name__)
 
 
 class Pacemaker:
@@ -39,8 +42,20 @@ class Pacemaker:
         self.next_at = None
 
     def beat(self) -> Outcome:
-        """One attempt (blocks up to the client's deadline); sets next_at from its outcome."""
-        outcome = self.engine.attempt()
+        """One attempt (blocks up to the client's deadline); sets next_at from its outcome.
+
+        Nothing raised inside an attempt may end the schedule: an agent that silently stops beating costs
+        the miner money, so an unexpected error is logged and retried like any failure.
+        """
+        try:
+            outcome = self.engine.attempt()
+        except Exception as exc:
+            log.exception("A heartbeat attempt failed unexpectedly")
+            outcome = Outcome(
+                OutcomeKind.NETWORK_ERROR,
+                error=f"Internal error ({type(exc).__name__}); see the log.",
+                reason=NetworkReason.OTHER,
+            )
         now = self.clock()
         self.tracker.record(outcome, now)
         if outcome.ok:

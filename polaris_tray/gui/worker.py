@@ -188,13 +188,15 @@ class HeartbeatWorker(QObject):
         if self._clock() < pm.next_at:  # never early: the grid stays exact
             self._arm()
             return
-        result: Outcome = pm.beat()
-        if self._pm is not pm:  # stopped while the request ran
-            return
-        self._record(result)
-        self.outcome.emit(result)
-        self._arm()
-        self._publish()
+        try:
+            result: Outcome = pm.beat()
+            if self._pm is not pm:  # stopped while the request ran
+                return
+            self._record(result)
+            self.outcome.emit(result)
+            self._publish()
+        finally:
+            self._arm()  # whatever happened above, the next beat is scheduled
 
     @Slot()
     def _publish(self) -> None:
