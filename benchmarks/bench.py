@@ -37,6 +37,11 @@ def cpu_seconds(proc: psutil.Process) -> float:
     return total
 
 
+def uss_mb(proc: psutil.Process) -> float:
+    """Memory private to the process: unlike RSS, it does not depend on how shared libraries are mapped."""
+    return sum(p.memory_full_info().uss for p in [proc, *proc.children(recursive=True)]) / 2**20
+
+
 def rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
@@ -59,6 +64,7 @@ def run_mode(mode: str, interval: float, beats: int, display: str | None) -> dic
         return {
             "first_beat_s": first,
             "rss_mb": rss_mb(ps),
+            "uss_mb": uss_mb(ps),
             "cadence_error_pct": abs(statistics.mean(periods) - interval) / interval * 100,
         }
     finally:
@@ -87,7 +93,7 @@ def cpu_per_beat(mode: str, display: str | None, beats: int = 300, interval: flo
         server.stop()
 
 
-def rss_trend(mode: str, interval: float, beats: int, display: str | None) -> list[tuple[int, float]]:
+def rss_trend(mode: str, interval: float, beats: int, display: str | None) -> list[tuple[int, float, float]]:
     server = Orchestrator()
     gui = mode.endswith("tray")
     proc, ps = agent.launch(
@@ -98,7 +104,7 @@ def rss_trend(mode: str, interval: float, beats: int, display: str | None) -> li
         for mark in sorted({10, beats // 4, beats // 2, 3 * beats // 4, beats}):
             if not server.wait_for(mark, timeout=mark * interval * 4 + 30):
                 raise SystemExit(f"{mode}: only {len(server.times())} of {mark} heartbeats")
-            samples.append((mark, rss_mb(ps)))
+            samples.append((mark, rss_mb(ps), uss_mb(ps)))
     finally:
         agent.stop(proc)
         server.stop()
@@ -124,16 +130,22 @@ def main() -> int:
             result = run_mode(mode, 1.0, args.beats, x)
             result["cpu_ms_per_beat"] = cpu_per_beat(mode, x)
             rows.append((mode, result))
-        print(f"{'mode':<10} {'first beat':>11} {'CPU/beat':>10} {'RSS':>8} {'cadence err':>12}")
+        print(
+            "| mode | launch to first heartbeat | CPU per heartbeat | RSS | USS (private) | cadence error |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for mode, r in rows:
             print(
-                f"{mode:<10} {r['first_beat_s'] * 1000:>9.0f}ms {r['cpu_ms_per_beat']:>8.2f}ms "
-                f"{r['rss_mb']:>6.1f}MB {r['cadence_error_pct']:>11.3f}%"
+                f"| {mode} | {r['first_beat_s'] * 1000:.0f} ms | {r['cpu_ms_per_beat']:.2f} ms | "
+                f"{r['rss_mb']:.1f} MB | {r['uss_mb']:.1f} MB | {r['cadence_error_pct']:.3f} % |"
             )
         if args.rss_beats:
+            print()
+            print("| mode | heartbeats (0.1 s apart) | RSS | USS (private) |")
+            print("| --- | ---: | ---: | ---: |")
             for mode in modes:
-                samples = rss_trend(mode, 0.1, args.rss_beats, x)
-                print(f"RSS {mode}: " + ", ".join(f"{n} beats {mb:.1f} MB" for n, mb in samples))
+                for n, rss, uss in rss_trend(mode, 0.1, args.rss_beats, x):
+                    print(f"| {mode} | {n} | {rss:.1f} MB | {uss:.1f} MB |")
     finally:
         if display:
             display.stop()
