@@ -262,6 +262,14 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_forget_miner_id(args)
     if args.autostart:
         return cmd_autostart(args)
+    if args.server_url:  # checked before Qt starts, with the same message as the other modes
+        from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
+
+        try:
+            normalize_server_url(args.server_url)
+        except InvalidServerUrl as exc:
+            err(str(exc))
+            return EXIT_CONFIG
     from polaris_tray.gui.app import run_gui
 
     return run_gui(args)

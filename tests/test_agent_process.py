@@ -196,3 +196,9 @@ def test_version_and_help(home):
     assert helptext.returncode == 0
     for flag in ("--headless", "--once", "--set-miner-id", "--autostart", "--quit", "--demo", "--interval"):
         assert flag in helptext.stdout
+
+
+def test_tray_with_an_invalid_url_says_why_and_exits_2(home):
+    result = run_app(["--server-url", "http://example.org/api"], app_env(home, QT_QPA_PLATFORM="offscreen"))
+    assert result.returncode == 2
+    assert "only allowed for this computer" in result.stderr and "Traceback" not in result.stderr

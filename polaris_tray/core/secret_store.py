@@ -84,13 +84,6 @@ class SecretStore:
 
         return self._call("delete", remove)
 
-    def describe(self) -> str:
-        """The backend's name, for diagnostics."""
-        try:
-            return self._call("describe", lambda kr: f"{type(kr).__module__}.{type(kr).__name__}")
-        except SecretStoreError as exc:
-            return f"unavailable ({exc})"
-
 
 def _refuse_insecure(backend) -> None:
     from keyring.backends.chainer import ChainerBackend
