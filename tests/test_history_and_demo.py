@@ -212,3 +212,39 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
     finally:
         controller.quit()
     assert not (home / ".config" / "polaris-tray").exists()
+
+
+@pytest.mark.parametrize("writers", [1, 8])
+def test_writers_and_readers_can_open_a_new_history_at_the_same_moment(tmp_path, writers):
+    """The worker writing while the status window reads; even several writers on a fresh file get in."""
+    import threading
+
+    path = tmp_path / "state" / "history.sqlite3"
+    if writers == 1:
+        HistoryStore(path).close()  # as the app does before its worker starts
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def work(n):
+        try:
+            barrier.wait()
+            if n < writers:
+                store = HistoryStore(path)
+                for _ in range(20):
+                    store.record(OK)
+            else:
+                store = HistoryStore(path, readonly=True)
+                for _ in range(20):
+                    store.success_ratio(3600)
+                    store.recent(50)
+            store.close()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert HistoryStore(path).count() == 20 * writers

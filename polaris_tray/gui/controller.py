@@ -53,6 +53,7 @@ class AppController(QObject):
             self.demo = DemoOrchestrator().start()
         self.history_location = self._history_location()
         self._history_reader = None
+        self._create_history()
         self.store = SettingsStore()
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
@@ -107,11 +108,18 @@ class AppController(QObject):
             return str(Path(self._demo_dir.name) / "history.sqlite3")
         return str(default_history_path())
 
+    def _create_history(self) -> None:
+        """Created (and pruned) once, before the worker thread starts: readers then only ever read."""
+        try:
+            HistoryStore(self.history_location).close()
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("History is off: %s", exc)
+
     def history_reader(self):
-        """The GUI thread's own connection to the history (sqlite connections are per thread)."""
+        """The GUI thread's own read-only connection (sqlite connections are per thread)."""
         if self._history_reader is None:
             try:
-                self._history_reader = HistoryStore(self.history_location)
+                self._history_reader = HistoryStore(self.history_location, readonly=True)
             except (sqlite3.Error, OSError) as exc:
                 log.warning("History cannot be read: %s", exc)
         return self._history_reader
@@ -316,7 +324,7 @@ class AppController(QObject):
         self.tray.hide()
         for window in (self.status_window, self.settings_dialog):
             if window is not None:
-                window.hide()
+                window.close()  # stops their timers before the history reader closes below
         self.worker.abort()
         self._shutdown.emit()
         if not self.thread.wait(QUIT_BUDGET_MS):

@@ -5,6 +5,7 @@ It is also what the user gets when there is no system tray.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -139,6 +140,13 @@ class StatusWindow(QWidget):
         if self._history is None:
             self.ratios.setText("History is not available.")
             return
+        try:
+            self._show_history()
+        except sqlite3.Error as exc:  # a locked or vanished file costs the chart, never the window
+            self.ratios.setText(f"History is not available: {exc}")
+
+    def _show_history(self) -> None:
+        assert self._history is not None
         now = time.time()
         hour, hour_n = self._history.success_ratio(3600)
         day, day_n = self._history.success_ratio(86400)
@@ -197,4 +205,5 @@ class StatusWindow(QWidget):
 
     def hideEvent(self, event) -> None:
         self._ticker.stop()
+        self._refresh_timer.stop()
         super().hideEvent(event)
