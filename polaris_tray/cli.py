@@ -123,9 +123,11 @@ def _resolve_run_config(args, *, once: bool) -> RunConfig | int:
 
 
 def _demo_config(args, demo_url: str) -> RunConfig:
-    from polaris_tray.core.demo_server import DEMO_MINER_ID
+    from polaris_tray.core.demo_server import DEMO_INTERVAL_S, DEMO_MINER_ID
 
-    return RunConfig(demo_url, args.interval or 5.0, args.log_level or "INFO", DEMO_MINER_ID, "demo")
+    return RunConfig(
+        demo_url, args.interval or DEMO_INTERVAL_S, args.log_level or "INFO", DEMO_MINER_ID, "demo"
+    )
 
 
 def cmd_once(args) -> int:
@@ -153,9 +155,7 @@ def cmd_once(args) -> int:
 def _start_demo():
     from polaris_tray.core.demo_server import DemoOrchestrator
 
-    demo = DemoOrchestrator()
-    demo.start()
-    return demo
+    return DemoOrchestrator().start()
 
 
 def cmd_headless(args) -> int:

@@ -60,16 +60,16 @@ def test_outcome_words_for_the_test_connection_button():
 
 def test_notifications_only_on_meaningful_transitions_and_at_most_one_a_minute():
     policy = NotificationPolicy()
-    assert policy.consider(None, LinkState.CONNECTING, 0) is None
-    assert policy.consider(LinkState.CONNECTING, LinkState.ONLINE, 1) is None  # a normal start says nothing
-    assert policy.consider(LinkState.ONLINE, LinkState.RETRYING, 2) is None  # amber is not worth a popup
-    assert policy.consider(LinkState.RETRYING, LinkState.OFFLINE, 50, "refused").startswith("Offline")
-    assert policy.consider(LinkState.OFFLINE, LinkState.ATTENTION, 51) is None  # still red
-    assert policy.consider(LinkState.ATTENTION, LinkState.ONLINE, 70) is None  # within the minute
-    assert policy.consider(LinkState.ONLINE, LinkState.ATTENTION, 200).startswith("Needs attention")
-    assert policy.consider(LinkState.ATTENTION, LinkState.ONLINE, 300).startswith("Back online")
+    assert policy.consider(LinkState.CONNECTING, 0) is None
+    assert policy.consider(LinkState.ONLINE, 1) is None  # a normal start says nothing
+    assert policy.consider(LinkState.RETRYING, 2) is None  # amber is not worth a popup
+    assert policy.consider(LinkState.OFFLINE, 50, "refused").startswith("Offline")
+    assert policy.consider(LinkState.ATTENTION, 51) is None  # still red
+    assert policy.consider(LinkState.ONLINE, 70) is None  # within the minute
+    assert policy.consider(LinkState.ATTENTION, 200).startswith("Needs attention")
+    assert policy.consider(LinkState.ONLINE, 300).startswith("Back online")
 
 
 def test_notifications_can_be_turned_off():
     policy = NotificationPolicy(enabled=False)
-    assert policy.consider(LinkState.ONLINE, LinkState.OFFLINE, 0) is None
+    assert policy.consider(LinkState.OFFLINE, 0) is None

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from polaris_tray.core.schema import validate_heartbeat
 
 DEMO_MINER_ID = "demo-miner-0001"
+DEMO_INTERVAL_S = 5.0  # quick enough to watch the demo work
 MAX_BODY = 256 * 1024
 KEPT = 200
 

@@ -51,39 +51,31 @@ def default_history_path() -> Path:
     return state_dir() / HISTORY_FILE_NAME
 
 
-def shared_memory_uri(name: str) -> str:
-    """For --demo: history that lives only as long as the process, shared by its threads."""
-    return f"file:{name}?mode=memory&cache=shared"
-
-
 class HistoryStore:
     """readonly: the status window's view. It never writes, so it cannot contend with the worker's writes."""
 
     def __init__(
         self,
-        location: str | Path | None = None,
+        location: Path | str | None = None,
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
     ) -> None:
         self._clock = clock
-        text = str(location if location is not None else default_history_path())
+        path = Path(location) if location is not None else default_history_path()
         if readonly:
-            uri = text if text.startswith("file:") else f"file:{Path(text).absolute()}?mode=ro"
+            uri = f"{path.absolute().as_uri()}?mode=ro"  # as_uri percent-encodes spaces, ? and #
             self._db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
-            self._db.execute("PRAGMA cache_size=-256")
-            return
-        # Autocommit, with explicit BEGIN IMMEDIATE around writes: the write lock is taken up front, where
-        # the busy timeout applies (a deferred read-then-write upgrade fails at once instead of waiting).
-        if text.startswith("file:"):
-            self._db = sqlite3.connect(text, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         else:
-            path = Path(text)
+            # Autocommit, with explicit BEGIN IMMEDIATE around writes: the write lock is taken up front, where
+            # the busy timeout applies (a deferred read-then-write upgrade fails at once instead of waiting).
             ensure_private_dir(path.parent)
             if not path.exists():
                 path.touch(mode=0o600)  # sqlite creates its journals with the database file's mode
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self._set_wal()
         self._db.execute("PRAGMA cache_size=-256")  # 256 KiB: the table is small; the default is 2 MB
+        if readonly:
+            return
         self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, no fsync per beat
         self._write(self._create_schema)
         self._inserts = 0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from polaris_tray.core.outcome import Outcome
 from polaris_tray.core.redact import mask_secret
-from polaris_tray.core.state import LinkState
+from polaris_tray.core.state import Colour, LinkState
 from polaris_tray.core.urls import server_host
 
 NOTIFY_MIN_GAP_S = 60.0
@@ -76,10 +76,9 @@ class NotificationPolicy:
     last_sent_at: float | None = None
     _was_red: bool = False
 
-    def consider(
-        self, previous: LinkState | None, current: LinkState, now: float, detail: str = ""
-    ) -> str | None:
-        red, green = current.colour.value == "red", current is LinkState.ONLINE
+    def consider(self, current: LinkState, now: float, detail: str = "") -> str | None:
+        """Called on each state change; whether red came before is the policy's own memory."""
+        red, green = current.colour is Colour.RED, current is LinkState.ONLINE
         message = None
         if red and not self._was_red:
             message = f"{current.words}" + (f": {detail}" if detail else "")

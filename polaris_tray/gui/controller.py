@@ -142,11 +142,11 @@ class AppController(QObject):
 
     def _worker_config(self, settings: Settings, miner_id: str | None = None) -> WorkerConfig:
         if self.demo:
-            from polaris_tray.core.demo_server import DEMO_MINER_ID
+            from polaris_tray.core.demo_server import DEMO_INTERVAL_S, DEMO_MINER_ID
 
             return WorkerConfig(
                 self.demo.url,
-                self.overrides["interval_s"] or 5.0,
+                self.overrides["interval_s"] or DEMO_INTERVAL_S,
                 DEMO_MINER_ID,
                 "demo",
                 start_beating=True,
@@ -219,7 +219,7 @@ class AppController(QObject):
         if previous is not snap.state:
             log.info("State %s -> %s", previous.value if previous else "start", snap.state.value)
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
-            message = self.notifications.consider(previous, snap.state, time.monotonic(), detail or "")
+            message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
         self._maybe_first_run(snap)
