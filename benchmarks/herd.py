@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from polaris_tray.core.schedule import BeatSchedule
+from polaris_tray.core.heartbeat.schedule import BeatSchedule
 
 
 class _Unjittered(random.Random):

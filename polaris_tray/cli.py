@@ -94,10 +94,10 @@ def _config_error(message: str, once: bool) -> int:
 
 
 def _resolve_run_config(args, *, once: bool) -> RunConfig | int:
-    from polaris_tray.core.miner_id import HOW_TO_SET, resolve_miner_id
-    from polaris_tray.core.secret_store import SecretStore
-    from polaris_tray.core.settings import SettingsStore
-    from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
+    from polaris_tray.core.config.miner_id import HOW_TO_SET, resolve_miner_id
+    from polaris_tray.core.config.secret_store import SecretStore
+    from polaris_tray.core.config.settings import SettingsStore
+    from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 
     loaded = SettingsStore().load()
     settings = loaded.settings
@@ -123,7 +123,7 @@ def _resolve_run_config(args, *, once: bool) -> RunConfig | int:
 
 
 def _demo_config(args, demo_url: str) -> RunConfig:
-    from polaris_tray.core.demo_server import DEMO_INTERVAL_S, DEMO_MINER_ID
+    from polaris_tray.demo.server import DEMO_INTERVAL_S, DEMO_MINER_ID
 
     return RunConfig(
         demo_url, args.interval or DEMO_INTERVAL_S, args.log_level or "INFO", DEMO_MINER_ID, "demo"
@@ -131,8 +131,8 @@ def _demo_config(args, demo_url: str) -> RunConfig:
 
 
 def cmd_once(args) -> int:
-    from polaris_tray.core.engine import HeartbeatEngine
-    from polaris_tray.core.logs import setup_logging
+    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.storage.logs import setup_logging
 
     setup_logging(args.log_level or "WARNING", console=True)
     demo = _start_demo() if args.demo else None
@@ -153,18 +153,18 @@ def cmd_once(args) -> int:
 
 
 def _start_demo():
-    from polaris_tray.core.demo_server import DemoOrchestrator
+    from polaris_tray.demo.server import DemoOrchestrator
 
     return DemoOrchestrator().start()
 
 
 def cmd_headless(args) -> int:
-    from polaris_tray.core import paths
-    from polaris_tray.core.engine import HeartbeatEngine
-    from polaris_tray.core.headless import BeatLoop, run_until_signal
-    from polaris_tray.core.logs import setup_logging
-    from polaris_tray.core.pacemaker import Pacemaker
-    from polaris_tray.core.redact import mask_secret
+    from polaris_tray.core.storage import paths
+    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+    from polaris_tray.core.storage.logs import setup_logging
+    from polaris_tray.core.storage.redact import mask_secret
+    from polaris_tray.headless import BeatLoop, run_until_signal
 
     demo = _start_demo() if args.demo else None
     config = _demo_config(args, demo.url) if demo else _resolve_run_config(args, once=False)
@@ -191,8 +191,8 @@ def cmd_headless(args) -> int:
 
 
 def cmd_set_miner_id(args) -> int:
-    from polaris_tray.core.miner_id import InvalidMinerId, validate_miner_id
-    from polaris_tray.core.secret_store import SecretStore, SecretStoreError
+    from polaris_tray.core.config.miner_id import InvalidMinerId, validate_miner_id
+    from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 
     if sys.stdin is None or sys.stdin.closed:
         err("--set-miner-id reads the id from standard input; none was given.")
@@ -218,7 +218,7 @@ def cmd_set_miner_id(args) -> int:
 
 
 def cmd_forget_miner_id(args) -> int:
-    from polaris_tray.core.secret_store import SecretStore, SecretStoreError
+    from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 
     try:
         deleted = SecretStore().delete()
@@ -234,7 +234,8 @@ def cmd_forget_miner_id(args) -> int:
 
 
 def cmd_autostart(args) -> int:
-    from polaris_tray.core.autostart import AutostartError, current_autostart
+    from polaris_tray.core.platform.autostart.base import AutostartError
+    from polaris_tray.core.platform.autostart.factory import current_autostart
 
     entry = current_autostart()
     try:
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.autostart:
         return cmd_autostart(args)
     if args.server_url:  # checked before Qt starts, with the same message as the other modes
-        from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
+        from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 
         try:
             normalize_server_url(args.server_url)

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.app import ARTIFACTS, ROOT
 from tests.support.orchestrator import Orchestrator
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = Path(os.environ.get("POLARIS_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 
 
 @pytest.fixture
@@ -40,48 +38,6 @@ def home(tmp_path, monkeypatch):
     return home
 
 
-def app_env(
-    home: Path, *, miner_id: str | None = "miner-abcdef123456", keyring: dict | None = None, **extra: str
-) -> dict:
-    """The environment of an app process: isolated home; a real keyring only when one is handed in."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("XDG_", "DBUS_", "POLARIS_", "GNOME_KEYRING")) and k not in ("DISPLAY",)
-    }
-    env.update(HOME=str(home), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
-    env.pop("PYTHON_KEYRING_BACKEND", None)
-    if keyring:  # the D-Bus session of a real Secret Service; without it there is no keyring at all
-        env.update(keyring)
-    if miner_id:
-        env["POLARIS_MINER_ID"] = miner_id
-    env.update(extra)
-    return env
-
-
-def run_app(args: list[str], env: dict, *, timeout: float = 30, stdin: str | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "polaris_tray", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=stdin,
-    )
-
-
-def start_app(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "polaris_tray", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.fixture(scope="session")
 def secret_service():
     """A real Secret Service (gnome-keyring on a private D-Bus session) for the whole run."""
@@ -102,18 +58,6 @@ def keyring_env(secret_service):
         capture_output=True,
         timeout=20,
     )
-
-
-def files_containing(root: Path, needle: str) -> list[Path]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            try:
-                if needle.encode() in path.read_bytes():
-                    hits.append(path)
-            except OSError:
-                pass
-    return hits
 
 
 @pytest.fixture(scope="session")

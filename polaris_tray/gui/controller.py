@@ -12,15 +12,16 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
-from polaris_tray.core import paths
-from polaris_tray.core.autostart import AutostartError, current_autostart
-from polaris_tray.core.diagnostics import diagnostics_text
-from polaris_tray.core.history import HistoryStore, default_history_path
-from polaris_tray.core.logs import setup_logging
-from polaris_tray.core.settings import LoadResult, Settings, SettingsStore
-from polaris_tray.core.state import LinkState
-from polaris_tray.core.status import NotificationPolicy, Snapshot, headline
-from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
+from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.platform.autostart.base import AutostartError
+from polaris_tray.core.platform.autostart.factory import current_autostart
+from polaris_tray.core.status.diagnostics import diagnostics_text
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, headline
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.storage import paths
+from polaris_tray.core.storage.history import HistoryStore, default_history_path
+from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
@@ -48,7 +49,7 @@ class AppController(QObject):
         self.instance = instance
         self.demo = None
         if args.demo:
-            from polaris_tray.core.demo_server import DemoOrchestrator
+            from polaris_tray.demo.server import DemoOrchestrator
 
             self.demo = DemoOrchestrator().start()
         self.history_location = self._history_location()
@@ -142,7 +143,7 @@ class AppController(QObject):
 
     def _worker_config(self, settings: Settings, miner_id: str | None = None) -> WorkerConfig:
         if self.demo:
-            from polaris_tray.core.demo_server import DEMO_INTERVAL_S, DEMO_MINER_ID
+            from polaris_tray.demo.server import DEMO_INTERVAL_S, DEMO_MINER_ID
 
             return WorkerConfig(
                 self.demo.url,

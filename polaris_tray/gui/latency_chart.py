@@ -8,8 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from polaris_tray.core.history import Attempt
-from polaris_tray.core.state import Colour
+from polaris_tray.core.status.state import Colour
+from polaris_tray.core.storage.history import Attempt
 from polaris_tray.gui.icons import FILL
 
 WINDOW_S = 3600.0

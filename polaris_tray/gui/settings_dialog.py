@@ -20,20 +20,26 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from polaris_tray.core.autostart import Autostart, AutostartError
-from polaris_tray.core.engine import HeartbeatEngine
-from polaris_tray.core.logs import LEVELS, register_secret
-from polaris_tray.core.miner_id import (
+from polaris_tray.core.config.miner_id import (
     InvalidMinerId,
     read_legacy_miner_id,
     resolve_miner_id,
     validate_miner_id,
 )
-from polaris_tray.core.redact import mask_secret
-from polaris_tray.core.secret_store import SecretStore
-from polaris_tray.core.settings import MAX_INTERVAL_S, MIN_INTERVAL_S, InvalidSetting, Settings, validate
-from polaris_tray.core.status import outcome_words
-from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.config.settings import (
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
+    InvalidSetting,
+    Settings,
+    validate,
+)
+from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
+from polaris_tray.core.status.snapshot import outcome_words
+from polaris_tray.core.storage.logs import LEVELS, register_secret
+from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.gui.background import BackgroundCall
 
 ERROR_STYLE = "color: #c5221f;"

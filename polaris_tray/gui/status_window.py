@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from polaris_tray.core.history import HistoryStore
-from polaris_tray.core.state import Colour, LinkState
-from polaris_tray.core.status import Snapshot, detail_lines
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines
+from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.gui.icons import FILL, state_pixmap
 from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart, failure_colour
 

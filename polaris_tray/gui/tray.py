@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from polaris_tray.core.state import Colour, LinkState
-from polaris_tray.core.status import Snapshot, detail_lines, tooltip
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines, tooltip
+from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.gui.icons import state_icon
 
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from polaris_tray.core.engine import HeartbeatEngine
-from polaris_tray.core.history import HistoryStore
-from polaris_tray.core.miner_id import resolve_miner_id
-from polaris_tray.core.outcome import Outcome
-from polaris_tray.core.pacemaker import Pacemaker
-from polaris_tray.core.redact import mask_secret
-from polaris_tray.core.secret_store import SecretStore
-from polaris_tray.core.state import StateTracker
-from polaris_tray.core.status import Snapshot
+from polaris_tray.core.config.miner_id import resolve_miner_id
+from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.snapshot import Snapshot
+from polaris_tray.core.status.state import StateTracker
+from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.storage.redact import mask_secret
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from polaris_tray.core.autostart.xdg import XdgAutostart
-from polaris_tray.core.settings import Settings, SettingsStore
+from polaris_tray.core.config.settings import Settings, SettingsStore
+from polaris_tray.core.platform.autostart.xdg import XdgAutostart
 from polaris_tray.gui.settings_dialog import SettingsDialog
 
 

@@ -1,0 +1,1 @@
+"""What the user configured: settings, the server URL, the miner id and the keyring that holds it."""

@@ -1,0 +1,65 @@
+"""One heartbeat attempt: sample the machine, build the body, send it."""
+
+from __future__ import annotations
+
+from polaris_tray import __version__
+from polaris_tray.core.config.urls import server_host
+from polaris_tray.core.heartbeat.client import DEADLINE_S, HeartbeatClient
+from polaris_tray.core.heartbeat.metrics import SystemSampler
+from polaris_tray.core.heartbeat.payload import build_heartbeat
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+
+USER_AGENT = f"PolarisHeartbeat/{__version__}"
+OFFLINE_DEADLINE_S = 1.0
+
+
+class HeartbeatEngine:
+    """Owned by the thread that sends; abort() alone may be called from another thread."""
+
+    def __init__(
+        self,
+        server_url: str,
+        miner_id: str | None,
+        *,
+        deadline_s: float = DEADLINE_S,
+        sampler: SystemSampler | None = None,
+    ) -> None:
+        self.server_url = server_url
+        self.miner_id = miner_id
+        self._deadline_s = deadline_s
+        self._sampler = sampler or SystemSampler(server_host(server_url))
+        self._client = HeartbeatClient(server_url, USER_AGENT, deadline_s=deadline_s)
+        self.last_latency_ms = 0.0
+
+    def attempt(self, status: str = "online", *, client: HeartbeatClient | None = None) -> Outcome:
+        if not self.miner_id:
+            return Outcome(OutcomeKind.CONFIG_ERROR, error="No miner id is configured.")
+        metrics, system_info, resources = self._sampler.sample(self.last_latency_ms)
+        body = build_heartbeat(
+            miner_id=self.miner_id,
+            version=__version__,
+            metrics=metrics,
+            system_info=system_info,
+            resource_usage=resources,
+            status=status,
+        )
+        outcome = (client or self._client).post(body, secrets=(self.miner_id,))
+        if outcome.status_code is not None:
+            self.last_latency_ms = outcome.latency_ms
+        return outcome
+
+    def say_goodbye(self) -> Outcome:
+        """A last 'offline' beat on a clean stop, bounded to one second."""
+        client = HeartbeatClient(
+            self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s)
+        )
+        try:
+            return self.attempt("offline", client=client)
+        finally:
+            client.close()
+
+    def abort(self) -> None:
+        self._client.abort()
+
+    def close(self) -> None:
+        self._client.close()

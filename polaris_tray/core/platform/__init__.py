@@ -1,0 +1,1 @@
+"""What differs between operating systems: start at login, desktop integration."""

@@ -1,0 +1,102 @@
+"""Start at login: one interface, one small module per platform, and the launch command they all record."""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LOGIN_FLAG = "--login"  # a login launch waits for the tray and opens no dialog
+
+
+class AutostartError(Exception):
+    pass
+
+
+class AutostartState(str, enum.Enum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    STALE = "stale"  # an entry whose program no longer exists
+
+
+@dataclass(frozen=True)
+class AutostartStatus:
+    state: AutostartState
+    location: str | None = None
+    program: str | None = None
+
+
+def launch_program(environ=None, argv0: str | None = None) -> list[str]:
+    """The absolute command that launched us: the frozen executable, $APPIMAGE, else the installed script."""
+    environ = os.environ if environ is None else environ
+    if environ.get("APPIMAGE"):
+        return [str(Path(environ["APPIMAGE"]).absolute())]
+    if getattr(sys, "frozen", False):
+        return [str(Path(sys.executable).absolute())]
+    script = shutil.which("polaris-tray", path=str(Path(sys.executable).parent)) or shutil.which(
+        "polaris-tray"
+    )
+    if script:
+        return [str(Path(script).absolute())]
+    # Running from a checkout without the script installed: the interpreter and the module.
+    # (absolute, not resolved: resolving the venv's python would step out of the venv)
+    return [str(Path(sys.executable).absolute()), "-m", "polaris_tray"]
+
+
+class Autostart:
+    """Per platform: status() reads, enable() writes (rewriting a stale entry), disable() removes."""
+
+    def status(self) -> AutostartStatus:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def enable(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def disable(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def is_enabled(self) -> bool:
+        return self.status().state is AutostartState.ENABLED
+
+    def repair_if_stale(self) -> bool:
+        """At launch: an entry of ours pointing at a program that moved is rewritten to point at us."""
+        if self.status().state is AutostartState.STALE:
+            self.enable()
+            return True
+        return False
+
+
+def status_of(program: str | None, location: str) -> AutostartStatus:
+    """Enabled when the entry's program is an absolute path to something runnable; stale otherwise."""
+    runnable = (
+        bool(program) and os.path.isabs(program) and Path(program).is_file() and os.access(program, os.X_OK)
+    )
+    return AutostartStatus(AutostartState.ENABLED if runnable else AutostartState.STALE, location, program)
+
+
+class FileAutostart(Autostart):
+    """An entry that is one file of ours (an XDG .desktop file, a macOS LaunchAgent plist)."""
+
+    path: Path
+
+    def render(self) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def enable(self) -> None:
+        from polaris_tray.core.storage.paths import write_private_file
+
+        try:
+            write_private_file(self.path, self.render())
+        except OSError as exc:
+            raise AutostartError(f"Cannot write {self.path}: {exc.strerror}") from None
+
+    def disable(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise AutostartError(f"Cannot remove {self.path}: {exc.strerror}") from None

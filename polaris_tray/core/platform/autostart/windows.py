@@ -1,0 +1,84 @@
+"""Windows: a value under HKCU\\...\\CurrentVersion\\Run, behind a small registry seam for tests."""
+
+from __future__ import annotations
+
+import shlex
+
+from polaris_tray.core.platform.autostart.base import (
+    LOGIN_FLAG,
+    Autostart,
+    AutostartError,
+    AutostartState,
+    AutostartStatus,
+    launch_program,
+    status_of,
+)
+
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+VALUE_NAME = "Polaris Tray"
+
+
+class WinregRunKey:
+    """The real registry; tests hand WindowsRunKey a fake with the same three methods."""
+
+    def get(self) -> str | None:
+        import winreg
+
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+                value, _kind = winreg.QueryValueEx(key, VALUE_NAME)
+                return str(value)
+        except FileNotFoundError:
+            return None
+
+    def set(self, value: str) -> None:
+        import winreg
+
+        with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            winreg.SetValueEx(key, VALUE_NAME, 0, winreg.REG_SZ, value)
+
+    def delete(self) -> None:
+        import winreg
+
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+                winreg.DeleteValue(key, VALUE_NAME)
+        except FileNotFoundError:
+            pass
+
+
+def command_line(command: list[str]) -> str:
+    return " ".join(f'"{part}"' for part in command) + f" {LOGIN_FLAG}"
+
+
+def program_of(value: str) -> str | None:
+    try:
+        parts = shlex.split(value, posix=False)
+    except ValueError:
+        return None
+    return parts[0].strip('"') if parts else None
+
+
+class WindowsRunKey(Autostart):
+    def __init__(self, registry=None, command: list[str] | None = None) -> None:
+        self._registry = registry or WinregRunKey()
+        self._command = command
+
+    def status(self) -> AutostartStatus:
+        location = f"HKCU\\{RUN_KEY}\\{VALUE_NAME}"
+        value = self._registry.get()
+        if value is None:
+            return AutostartStatus(AutostartState.DISABLED)
+        return status_of(program_of(value), location)
+
+    def enable(self) -> None:
+        try:
+            self._registry.set(command_line(self._command or launch_program()))
+        except OSError as exc:
+            raise AutostartError(f"Cannot write the Run key: {exc}") from None
+
+    def disable(self) -> None:
+        try:
+            self._registry.delete()
+        except OSError as exc:
+            raise AutostartError(f"Cannot remove the Run key value: {exc}") from None

@@ -1,0 +1,58 @@
+"""The text behind "Copy diagnostics": what support needs, and never the miner id."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import datetime, timezone
+
+from polaris_tray import __version__
+from polaris_tray.core.config.settings import Settings
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines
+from polaris_tray.core.storage.history import Attempt
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def diagnostics_text(
+    snapshot: Snapshot | None,
+    settings: Settings,
+    recent: list[Attempt],
+    *,
+    qt_version: str = "",
+    keyring_backend: str = "",
+    now_wall: float,
+) -> str:
+    lines = [
+        f"Polaris Tray {__version__}",
+        f"Python {platform.python_version()} ({sys.platform}), {platform.platform()}",
+    ]
+    if qt_version:
+        lines.append(f"Qt {qt_version}")
+    if keyring_backend:
+        lines.append(f"Keyring: {keyring_backend}")
+    lines += [
+        "",
+        "Settings:",
+        f"  server_url: {settings.server_url}",
+        f"  interval_s: {settings.interval_s:g}",
+        f"  start_heartbeat_on_launch: {settings.start_heartbeat_on_launch}",
+        f"  notifications: {settings.notifications}",
+        f"  log_level: {settings.log_level}",
+    ]
+    if snapshot is not None:
+        lines += [
+            "",
+            "State:",
+            *(f"  {line}" for line in detail_lines(snapshot, now_wall)),
+            f"  Miner id: {snapshot.miner_id_masked} (from {snapshot.miner_origin})",
+        ]
+    lines += ["", f"Last {len(recent)} attempts (newest first):"]
+    for attempt in recent:
+        code = attempt.status_code if attempt.status_code is not None else "-"
+        error = f"  {attempt.error}" if attempt.error else ""
+        when, kind, latency = _when(attempt.at), attempt.outcome, attempt.latency_ms
+        lines.append(f"  {when}  {kind:<15} {code!s:>4} {latency:8.1f} ms{error}")
+    return "\n".join(lines) + "\n"

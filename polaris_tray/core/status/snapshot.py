@@ -1,0 +1,118 @@
+"""What the UI shows, as plain data and words: the shell renders it, the tests read it without a display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from polaris_tray.core.config.urls import server_host
+from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.storage.redact import mask_secret
+
+NOTIFY_MIN_GAP_S = 60.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: LinkState
+    server_url: str
+    miner_id_masked: str = mask_secret(None)
+    last_success_wall: float | None = None
+    next_attempt_wall: float | None = None
+    last_outcome: Outcome | None = None
+    miner_origin: str = "none"
+
+    @property
+    def running(self) -> bool:
+        return self.state not in (LinkState.STOPPED, LinkState.UNCONFIGURED)
+
+
+def relative(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 1.5:
+        return "1 s" if seconds >= 0.5 else "now"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def headline(snap: Snapshot) -> str:
+    text = snap.state.words
+    if snap.state is LinkState.ATTENTION and snap.last_outcome and snap.last_outcome.error:
+        text = f"{text}: {snap.last_outcome.error}"
+    return text
+
+
+def detail_lines(snap: Snapshot, now_wall: float) -> list[str]:
+    """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line."""
+    lines = [headline(snap)]
+    if snap.last_success_wall is not None:
+        ago = now_wall - snap.last_success_wall
+        lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
+    elif snap.running:
+        lines.append("Last accepted: not yet")
+    if snap.running and snap.next_attempt_wall is not None:
+        left = snap.next_attempt_wall - now_wall
+        lines.append("Next attempt: now" if left < 0.5 else f"Next attempt: in {relative(left)}")
+    if snap.last_outcome is not None and not snap.last_outcome.ok and snap.state is not LinkState.ATTENTION:
+        lines.append(f"Last error: {snap.last_outcome.error}")
+    lines.append(f"Server: {server_host(snap.server_url) or snap.server_url}")
+    return lines
+
+
+def tooltip(snap: Snapshot, now_wall: float) -> str:
+    return "Polaris Tray — " + "\n".join(detail_lines(snap, now_wall))
+
+
+@dataclass
+class NotificationPolicy:
+    """Only meaningful transitions: to red, and back to green after an outage; at most one a minute."""
+
+    enabled: bool = True
+    last_sent_at: float | None = None
+    _was_red: bool = False
+
+    def consider(self, current: LinkState, now: float, detail: str = "") -> str | None:
+        """Called on each state change; whether red came before is the policy's own memory."""
+        red, green = current.colour is Colour.RED, current is LinkState.ONLINE
+        message = None
+        if red and not self._was_red:
+            message = f"{current.words}" + (f": {detail}" if detail else "")
+        elif green and self._was_red:
+            message = "Back online: the orchestrator accepts heartbeats again."
+        if red:
+            self._was_red = True
+        elif green or current in (LinkState.STOPPED, LinkState.UNCONFIGURED):
+            self._was_red = False
+        if message is None or not self.enabled:
+            return None
+        if self.last_sent_at is not None and now - self.last_sent_at < NOTIFY_MIN_GAP_S:
+            return None
+        self.last_sent_at = now
+        return message
+
+
+def outcome_words(outcome: Outcome, miner_masked: str) -> str:
+    """One attempt's result as a sentence for the settings dialog's Test connection."""
+    from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+
+    kind = outcome.kind
+    if kind is OutcomeKind.ACCEPTED:
+        return f"Accepted in {outcome.latency_ms:.0f} ms"
+    if kind is OutcomeKind.NOT_REGISTERED:
+        return f"This server does not know miner {miner_masked} (404)"
+    if kind is OutcomeKind.REJECTED:
+        return f"The server rejected the heartbeat (422): {outcome.error}"
+    if kind is OutcomeKind.RATE_LIMITED:
+        return f"The server asks to slow down ({outcome.status_code}); try again later"
+    if kind is OutcomeKind.NETWORK_ERROR:
+        if outcome.reason is NetworkReason.TLS:
+            return f"Certificate problem: {outcome.error}"
+        if outcome.reason is NetworkReason.TIMEOUT:
+            return f"Unreachable: {outcome.error}"
+        return f"Unreachable: {outcome.error}"
+    return outcome.error or kind.value

@@ -1,0 +1,131 @@
+"""Start at login: Linux for real in a temporary home; Windows with a fake registry; macOS plist content."""
+
+import os
+import plistlib
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from polaris_tray.core.platform.autostart.base import AutostartState, launch_program
+from polaris_tray.core.platform.autostart.macos import LaunchAgent
+from polaris_tray.core.platform.autostart.windows import WindowsRunKey
+from polaris_tray.core.platform.autostart.xdg import XdgAutostart, exec_program, render_entry
+from tests.support.app import app_env, run_app
+
+MINER = "miner-abcdef123456"
+
+
+def test_cli_on_status_off_writes_a_valid_xdg_entry(home):
+    env = app_env(home)
+    on = run_app(["--autostart", "on"], env)
+    assert on.returncode == 0, on.stderr
+    entry = home / ".config" / "autostart" / "polaris-tray.desktop"
+    assert on.stdout.startswith("enabled ") and str(entry) in on.stdout
+    text = entry.read_text()
+    validate = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+    assert validate.returncode == 0 and not validate.stdout.strip(), validate.stdout
+    program = exec_program(text)
+    assert os.path.isabs(program) and os.access(program, os.X_OK)
+    assert "--login" in text and "X-GNOME-Autostart-Delay=" in text
+    assert MINER not in text
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    status = run_app(["--autostart", "status"], env)
+    assert status.returncode == 0 and status.stdout.split()[0] == "enabled"
+    off = run_app(["--autostart", "off"], env)
+    assert off.returncode == 0 and off.stdout.strip() == "disabled"
+    assert not entry.exists()
+    assert run_app(["--autostart", "status"], env).stdout.strip() == "disabled"
+
+
+def test_an_entry_pointing_at_a_moved_program_is_stale_and_rewritten(tmp_path):
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    gone = tmp_path / "old-place" / "polaris-tray"
+    entry = XdgAutostart(environ=env, command=[str(gone)])
+    entry.enable()
+    status = entry.status()
+    assert status.state is AutostartState.STALE and status.location == str(entry.path)
+    fresh = XdgAutostart(environ=env, command=[shutil.which("true")])
+    assert fresh.repair_if_stale() is True
+    assert fresh.status().state is AutostartState.ENABLED
+
+
+def test_exec_is_quoted_for_paths_with_spaces(tmp_path):
+    program = tmp_path / "My Apps" / "polaris tray"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    text = render_entry([str(program)])
+    assert f'Exec="{program}" --login' in text
+    assert exec_program(text) == str(program)
+    desktop = tmp_path / "polaris-tray.desktop"
+    desktop.write_text(text)
+    assert subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True).returncode == 0
+
+
+def test_launch_program_prefers_appimage_then_frozen(monkeypatch, tmp_path):
+    assert launch_program({"APPIMAGE": "/opt/Polaris.AppImage"}) == ["/opt/Polaris.AppImage"]
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    monkeypatch.setattr("sys.executable", "/opt/polaris-tray/polaris-tray")
+    assert launch_program({}) == ["/opt/polaris-tray/polaris-tray"]
+
+
+class FakeRunKey:
+    """Stands in for HKCU\\...\\Run: the one OS fact that cannot be produced here."""
+
+    def __init__(self):
+        self.value = None
+
+    def get(self):
+        return self.value
+
+    def set(self, value):
+        self.value = value
+
+    def delete(self):
+        self.value = None
+
+
+def test_windows_run_key(tmp_path):
+    exe = tmp_path / "Polaris Tray" / "polaris-tray.exe"
+    exe.parent.mkdir()
+    exe.write_bytes(b"MZ")
+    exe.chmod(0o755)  # what any existing file is on Windows
+    registry = FakeRunKey()
+    entry = WindowsRunKey(registry, command=[str(exe)])
+    assert entry.status().state is AutostartState.DISABLED
+    entry.enable()
+    assert registry.value == f'"{exe}" --login'
+    assert entry.status().state is AutostartState.ENABLED
+    exe.unlink()
+    assert entry.status().state is AutostartState.STALE
+    entry.disable()
+    assert registry.value is None and entry.status().state is AutostartState.DISABLED
+
+
+def test_macos_launch_agent_plist(tmp_path):
+    program = shutil.which("true")
+    agent = LaunchAgent(home=tmp_path, command=[program])
+    agent.enable()
+    data = plistlib.loads(agent.path.read_bytes())
+    assert agent.path.parent == tmp_path / "Library" / "LaunchAgents"
+    assert data["ProgramArguments"] == [program, "--login"]
+    assert data["RunAtLoad"] is True
+    assert "KeepAlive" not in data  # Quit stays quit
+    assert agent.status().state is AutostartState.ENABLED
+    agent.path.write_bytes(plistlib.dumps({"Label": "x", "ProgramArguments": ["/gone/polaris-tray"]}))
+    assert agent.status().state is AutostartState.STALE
+    agent.disable()
+    assert agent.status().state is AutostartState.DISABLED
+
+
+@pytest.mark.parametrize("cls", ["xdg", "mac"])
+def test_no_secret_in_any_entry(tmp_path, monkeypatch, cls):
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    if cls == "xdg":
+        entry = XdgAutostart(environ={"HOME": str(tmp_path)}, command=[shutil.which("true")])
+    else:
+        entry = LaunchAgent(home=tmp_path, command=[shutil.which("true")])
+    entry.enable()
+    assert MINER.encode() not in entry.path.read_bytes()

@@ -1,0 +1,290 @@
+"""The fault matrix: every outcome class in headless and tray (worker) modes, TLS faults, proxies, outages."""
+
+import datetime
+import signal
+import socket
+import ssl
+import time
+
+import pytest
+from PySide6.QtCore import QObject, QThread, Signal
+
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from tests.support.app import app_env, run_app, start_app
+from tests.support.orchestrator import Orchestrator, Reply
+
+MINER = "miner-abcdef123456"
+
+OUTCOMES = [
+    ("accepted", Reply(200), LinkState.ONLINE),
+    (
+        "rejected",
+        Reply(422, {"detail": [{"loc": ["body", "x"], "msg": "bad", "type": "t"}]}),
+        LinkState.ATTENTION,
+    ),
+    ("not_registered", Reply(404, {"detail": "Miner not found"}), LinkState.ATTENTION),
+    ("rate_limited", Reply(429, {"detail": "slow"}, {"Retry-After": "1"}), LinkState.RETRYING),
+    ("server_error", Reply(500, {"detail": "db down"}), LinkState.RETRYING),
+    (
+        "server_error_html",
+        Reply(502, b"<html><title>Bad gateway</title></html>", {"Content-Type": "text/html"}),
+        LinkState.RETRYING,
+    ),
+]
+
+
+def refused_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/api/v1"
+
+
+class Relay(QObject):
+    snapshot = Signal(object)
+
+
+def run_worker(qtbot, config, clock=time.monotonic, time_scale=1.0):
+    thread = QThread()
+    worker = HeartbeatWorker(config, clock=clock, time_scale=time_scale)
+    relay = Relay()
+    worker.snapshot.connect(relay.snapshot)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.boot)
+    return thread, worker, relay
+
+
+def stop_worker(thread, worker):
+    from PySide6.QtCore import QMetaObject, Qt
+
+    worker.abort()
+    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+    assert thread.wait(3000)
+
+
+@pytest.mark.parametrize(("name", "reply", "state"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
+def test_tray_mode_state_for_each_outcome(qtbot, orchestrator, name, reply, state):
+    orchestrator.behaviour = reply
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    try:
+        with qtbot.waitSignal(
+            relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
+        ) as blocker:
+            thread.start()
+        assert blocker.args[0].state is state
+        assert blocker.args[0].last_outcome.kind.value == name.removesuffix("_html")
+    finally:
+        stop_worker(thread, worker)
+
+
+def test_tray_mode_network_error_is_amber_and_config_error_red(qtbot):
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(refused_url(), 0.2, MINER, "test"))
+    try:
+        with qtbot.waitSignal(
+            relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
+        ) as blocker:
+            thread.start()
+        assert blocker.args[0].state is LinkState.RETRYING
+    finally:
+        stop_worker(thread, worker)
+
+
+@pytest.mark.parametrize(("name", "reply", "state"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
+def test_headless_mode_logs_the_state_for_each_outcome(home, orchestrator, name, reply, state):
+    orchestrator.behaviour = reply
+    proc = start_app(["--headless", "--server-url", orchestrator.url, "--interval", "0.2"], app_env(home))
+    try:
+        assert orchestrator.wait_for(1, timeout=10)
+        line = ""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "-> " + state.value not in line:
+            line = proc.stderr.readline()
+        assert f"connecting -> {state.value}" in line, line
+        assert proc.poll() is None  # whatever the server says, the agent keeps running
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(5)
+    assert proc.returncode == 0
+
+
+def test_headless_refused_is_retrying(home):
+    proc = start_app(["--headless", "--server-url", refused_url(), "--interval", "0.2"], app_env(home))
+    try:
+        line = ""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "-> retrying" not in line:
+            line = proc.stderr.readline()
+        assert "connecting -> retrying" in line and "refused" in line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(5)
+
+
+# --- TLS
+
+
+class CountingTLSServer:
+    """Counts TCP connections: a TLS failure never reaches HTTP, but a retry storm shows as connections."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        import threading
+
+        self.connections = 0
+        self.http_requests = 0
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(50)
+        self._context = context
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self._sock.getsockname()[1]}/api/v1"
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                with self._context.wrap_socket(conn, server_side=True) as tls:
+                    tls.settimeout(2)
+                    if tls.recv(1):
+                        self.http_requests += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        self._sock.close()
+
+
+def tls_server(cert):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    return CountingTLSServer(ctx)
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return authority, path
+
+
+@pytest.mark.parametrize("problem", ["self-signed", "expired", "wrong-host"])
+def test_bad_certificates_are_a_clear_red_error_without_a_storm(home, ca, problem):
+    authority, ca_path = ca
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if problem == "expired":
+        cert = authority.issue_cert(
+            "127.0.0.1",
+            not_before=now - datetime.timedelta(days=30),
+            not_after=now - datetime.timedelta(days=1),
+        )
+    elif problem == "wrong-host":
+        cert = authority.issue_cert("orchestrator.example")
+    else:
+        cert = authority.issue_cert("127.0.0.1")
+    server = tls_server(cert)
+    # "self-signed": a certificate from an authority the agent does not trust; the others: a trusted CA
+    env = app_env(home) if problem == "self-signed" else app_env(home, REQUESTS_CA_BUNDLE=str(ca_path))
+    try:
+        once = run_app(["--once", "--server-url", server.url], env)
+        assert once.returncode == 1
+        expected = {"self-signed": "not trusted", "expired": "expired", "wrong-host": "another host"}[problem]
+        assert expected in once.stdout and '"reason": "tls"' in once.stdout
+        before = server.connections
+        proc = start_app(["--headless", "--server-url", server.url, "--interval", "0.1"], env)
+        time.sleep(3)  # the point is what happens over time: count the connections it makes
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=5)
+        attempts = server.connections - before
+        # backoff from 0.1 s doubling: ~6 attempts in 3 s; a storm at the 0.1 s interval would be 30
+        assert 3 <= attempts <= 10, attempts
+        assert "-> attention" in err
+        assert server.http_requests == 0  # never an insecure fallback: no byte of HTTP went over it
+    finally:
+        server.close()
+
+
+def test_trusted_certificate_works(home, ca):
+    authority, ca_path = ca
+    server = Orchestrator(tls=_context(authority.issue_cert("127.0.0.1")))
+    try:
+        result = run_app(
+            ["--once", "--server-url", server.url], app_env(home, REQUESTS_CA_BUNDLE=str(ca_path))
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        server.stop()
+
+
+def _context(cert):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    return ctx
+
+
+def test_proxy_variables_do_not_divert_loopback_heartbeats(home, orchestrator):
+    env = app_env(
+        home,
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        ALL_PROXY="http://127.0.0.1:9",
+    )
+    result = run_app(["--once", "--server-url", orchestrator.url], env)
+    assert result.returncode == 0, result.stdout
+
+
+# --- the orchestrator goes away for 2 minutes
+
+
+def test_two_minute_outage_amber_then_red_then_green_at_the_next_attempt(qtbot):
+    """A clock 25x faster than real time: the 45 s threshold and the 2 minutes pass in about 5 s, with real
+    sockets, a real QTimer and a real worker thread (25x leaves ~100 ms of real slack on a loaded machine)."""
+    speed = 25.0
+    base = time.monotonic()
+
+    def fast_clock():
+        return base + (time.monotonic() - base) * speed
+
+    server = Orchestrator()
+    port = server.port
+    url = server.url
+    thread, worker, relay = run_worker(
+        qtbot, WorkerConfig(url, 30.0, MINER, "test"), clock=fast_clock, time_scale=1 / speed
+    )
+    states = []
+    relay.snapshot.connect(lambda s: states.append((fast_clock(), s.state)))
+    try:
+        with qtbot.waitSignal(
+            relay.snapshot, timeout=5000, check_params_cb=lambda s: s.state is LinkState.ONLINE
+        ):
+            thread.start()
+        server.stop()
+        down_at = fast_clock()
+        qtbot.waitUntil(lambda: any(s is LinkState.RETRYING for _t, s in states), timeout=5000)
+        qtbot.waitUntil(lambda: any(s is LinkState.OFFLINE for _t, s in states), timeout=5000)
+        qtbot.waitUntil(lambda: fast_clock() - down_at >= 120, timeout=10000)
+        server = Orchestrator(port=port)
+        up_at = fast_clock()
+        qtbot.waitUntil(lambda: states[-1][1] is LinkState.ONLINE, timeout=10000)
+        recovered_at = next(t for t, s in states if s is LinkState.ONLINE and t > up_at)
+    finally:
+        stop_worker(thread, worker)
+        server.stop()
+    sequence = [s for _t, s in states]
+    first_amber = sequence.index(LinkState.RETRYING)
+    first_red = sequence.index(LinkState.OFFLINE)
+    assert first_amber < first_red
+    red_at = states[first_red][0]
+    last_success = max(t for t, s in states[:first_amber] if s is LinkState.ONLINE)
+    assert 45 <= red_at - last_success <= 49  # red at the orchestrator's 45 s without an accepted heartbeat
+    # after ~120 s of failures the backoff window is at most 80 s: it recovers at its next attempt
+    assert recovered_at - up_at <= 85

@@ -1,0 +1,264 @@
+"""The settings dialog with pytest-qt: validation, saving, the running worker, test connection, keyring."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from polaris_tray.cli import build_parser
+from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.config.settings import Settings, SettingsStore
+from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.gui.settings_dialog import SettingsDialog
+from tests.support.app import ARTIFACTS, ROOT
+from tests.support.orchestrator import Orchestrator, Reply
+
+MINER = "f3a9c1d2-7b44-4e0e-9d7e-5a1b2c3d4e5f"
+
+
+class MemoryStore:
+    """A secret store double for the tests that are not about the keyring."""
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def get(self):
+        return self.value
+
+    def set(self, value):
+        self.value = value
+
+
+@pytest.fixture
+def dialog(qtbot, home):
+    store = SettingsStore()
+    d = SettingsDialog(store, XdgAutostart(), secret_store=MemoryStore(MINER))
+    d.load(Settings(), miner_masked="f3a9…")
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_url_is_validated_as_you_type(qtbot, dialog):
+    dialog.url_edit.clear()
+    qtbot.keyClicks(dialog.url_edit, "http://example.org/api")
+    assert dialog.url_reason.isVisible()
+    assert "only allowed for this computer" in dialog.url_reason.text()
+    assert not dialog.ok_button.isEnabled() and not dialog.apply_button.isEnabled()
+    dialog.grab().save(str(ARTIFACTS / "settings-invalid.png"))
+    dialog.url_edit.setText("https://example.org/api/v1")
+    assert not dialog.url_reason.isVisible() and dialog.ok_button.isEnabled()
+    dialog.grab().save(str(ARTIFACTS / "settings.png"))
+
+
+def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
+    dialog.url_edit.setText("http://example.org")
+    dialog._apply()
+    assert not (home / ".config/polaris-tray/settings.json").exists()
+    dialog.url_edit.setText("https://example.org")
+    dialog.miner_edit.setText("has space")
+    assert not dialog.ok_button.isEnabled()
+    assert "spaces" in dialog.miner_note.text()
+
+
+def test_interval_range_is_10_s_to_1_h(dialog):
+    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 3600
+    assert dialog.interval_spin.value() == 30
+
+
+def test_keyboard_mnemonics_and_accessible_names(dialog):
+    for widget in (dialog.url_edit, dialog.miner_edit, dialog.interval_spin, dialog.level_combo):
+        assert widget.accessibleName()
+    texts = [
+        dialog.start_on_launch.text(),
+        dialog.start_at_login.text(),
+        dialog.notify_box.text(),
+        dialog.test_button.text(),
+        dialog.import_button.text(),
+    ]
+    assert all("&" in t for t in texts)
+    order = []
+    widget = dialog.url_edit
+    for _ in range(40):  # walk the chain the way Tab does: only visible widgets that take tab focus
+        widget = widget.nextInFocusChain()
+        inner = order and widget.parent() is order[-1]  # a spin box's own line edit
+        if (
+            widget.isVisible()
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and not inner
+        ):
+            order.append(widget)
+        if widget is dialog.url_edit:
+            break
+    expected = [
+        dialog.miner_edit,
+        dialog.show_button,
+        dialog.import_button,
+        dialog.interval_spin,
+        dialog.start_on_launch,
+        dialog.start_at_login,
+        dialog.notify_box,
+        dialog.level_combo,
+        dialog.test_button,
+    ]
+    assert order[: len(expected)] == expected
+
+
+def test_show_toggle_reveals_the_typed_id(qtbot, dialog):
+    from PySide6.QtWidgets import QLineEdit
+
+    assert dialog.miner_edit.echoMode() is QLineEdit.EchoMode.Password
+    qtbot.mouseClick(dialog.show_button, Qt.MouseButton.LeftButton)
+    assert dialog.miner_edit.echoMode() is QLineEdit.EchoMode.Normal
+
+
+def test_import_reads_only_the_miner_id(dialog, tmp_path):
+    legacy = tmp_path / "user_info.json"
+    legacy.write_text(json.dumps({"miner_id": MINER, "network_info": {"ssh_password": "hunter2"}}))
+    assert dialog.import_from(legacy)
+    assert dialog.miner_edit.text() == MINER
+    bad = tmp_path / "other.json"
+    bad.write_text("{}")
+    assert not dialog.import_from(bad)
+
+
+def _controller(qtbot, url, interval="0.2"):
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    args = build_parser().parse_args(["--server-url", url, "--interval", interval])
+    controller = AppController(QApplication.instance(), args, SingleInstance())
+    controller.thread.start()
+    return controller
+
+
+def _wait_state(qtbot, controller, predicate, timeout=5000):
+    qtbot.waitUntil(
+        lambda: controller.snapshot is not None and predicate(controller.snapshot), timeout=timeout
+    )
+
+
+def test_applied_settings_reach_the_running_worker_without_restart(qtbot, home, orchestrator, monkeypatch):
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    second = Orchestrator()
+    controller = _controller(qtbot, orchestrator.url)
+    try:
+        _wait_state(qtbot, controller, lambda s: s.state is LinkState.ONLINE)
+        d = SettingsDialog(controller.store, XdgAutostart(), secret_store=MemoryStore(MINER))
+        qtbot.addWidget(d)
+        d.applied.connect(controller.apply_settings)
+        d.load(controller.settings)
+        d.url_edit.setText(second.url)
+        d.interval_spin.setValue(45)
+        d._apply()
+        assert second.wait_for(1, timeout=5)  # the next beat goes to the new server
+        _wait_state(
+            qtbot,
+            controller,
+            lambda s: (
+                s.server_url == second.url and s.next_attempt_wall and s.next_attempt_wall - time.time() > 40
+            ),
+        )
+        saved = json.loads((home / ".config/polaris-tray/settings.json").read_text())
+        assert saved["server_url"] == second.url and saved["interval_s"] == 45
+        assert MINER not in json.dumps(saved)
+        assert "next heartbeat" in d.status.text()
+    finally:
+        controller.quit()
+        second.stop()
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(200), "Accepted in"),
+        (Reply(404, {"detail": "Miner not found"}), "does not know miner f3a9… (404)"),
+    ],
+)
+def test_test_connection_reports_the_outcome_in_words(qtbot, dialog, orchestrator, reply, expected):
+    orchestrator.behaviour = reply
+    dialog.url_edit.setText(orchestrator.url)
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
+    assert expected in dialog.test_result.text()
+    assert orchestrator.bodies()[0]["metrics"]["miner_id"] == MINER
+
+
+def test_test_connection_reports_unreachable(qtbot, dialog):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dialog.url_edit.setText(f"http://127.0.0.1:{port}/api/v1")
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
+    assert dialog.test_result.text().startswith("Unreachable: Connection refused")
+
+
+@pytest.mark.keyring
+def test_ok_stores_the_typed_id_in_the_real_keyring(qtbot, home, keyring_env, monkeypatch):
+    for key, value in keyring_env.items():
+        monkeypatch.setenv(key, value)
+    from keyring.backends.SecretService import Keyring
+
+    secrets = SecretStore(backend=Keyring())
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=secrets)
+    qtbot.addWidget(d)
+    d.load(Settings())
+    d.miner_edit.setText(MINER)
+    with qtbot.waitSignal(d.applied, timeout=10000) as blocker:
+        d._ok()
+    assert blocker.args[1] == MINER
+    assert secrets.get() == MINER
+    assert MINER not in (home / ".config/polaris-tray/settings.json").read_text()
+
+
+def test_a_keyring_failure_keeps_what_was_typed(qtbot, home):
+    class Broken:
+        def set(self, value):
+            from polaris_tray.core.config.secret_store import SecretStoreError
+
+            raise SecretStoreError("The OS keyring is locked. Unlock it and try again.")
+
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=Broken())
+    qtbot.addWidget(d)
+    d.load(Settings())
+    d.miner_edit.setText(MINER)
+    d._apply()
+    qtbot.waitUntil(lambda: "not stored" in d.status.text(), timeout=5000)
+    assert d.miner_edit.text() == MINER
+    assert "locked" in d.status.text()
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_dialog_renders_at_100_and_200_percent(home, scale):
+    out = ARTIFACTS / f"settings-{int(scale) * 100}pct.png"
+    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests/support/render_dialog.py"),
+            str(out),
+            "https://polaris-test-server.onrender.com/api/v1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    width, height, dpr = result.stdout.split()
+    assert float(dpr) == float(scale)
+    # drawn at the scale, not stretched: the grab has the dialog's logical minimum width times the scale
+    assert int(width) >= 600 * float(scale) and int(height) > 300 * float(scale)
+    assert out.exists() and out.stat().st_size > 5000

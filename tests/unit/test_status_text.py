@@ -1,0 +1,75 @@
+from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.status.snapshot import (
+    NotificationPolicy,
+    Snapshot,
+    detail_lines,
+    outcome_words,
+    relative,
+    tooltip,
+)
+from polaris_tray.core.status.state import LinkState
+
+URL = "https://orchestrator.example/api/v1"
+
+
+def test_tooltip_says_state_last_success_next_attempt_and_host():
+    snap = Snapshot(LinkState.ONLINE, URL, "f3a9…", last_success_wall=1000.0, next_attempt_wall=1030.0)
+    text = tooltip(snap, now_wall=1012.0)
+    assert "Online" in text
+    assert "Last accepted: 12 s ago" in text
+    assert "Next attempt: in 18 s" in text
+    assert "Server: orchestrator.example" in text
+
+
+def test_retrying_shows_the_last_error_and_attention_shows_it_in_the_headline():
+    err = Outcome(OutcomeKind.SERVER_ERROR, 500, error="Server error (HTTP 500: db down).")
+    lines = detail_lines(Snapshot(LinkState.RETRYING, URL, last_outcome=err, next_attempt_wall=5.0), 0.0)
+    assert lines[0].startswith("Retrying") and "Last error: Server error (HTTP 500: db down)." in lines
+    attention = Outcome(
+        OutcomeKind.NOT_REGISTERED, 404, error="This orchestrator does not know this miner id."
+    )
+    lines = detail_lines(Snapshot(LinkState.ATTENTION, URL, last_outcome=attention), 0.0)
+    assert lines[0] == "Needs attention: This orchestrator does not know this miner id."
+
+
+def test_relative_times():
+    assert [relative(s) for s in (0.2, 1, 42, 600, 7200, 3 * 86400)] == [
+        "now",
+        "1 s",
+        "42 s",
+        "10 min",
+        "2 h",
+        "3 days",
+    ]
+
+
+def test_outcome_words_for_the_test_connection_button():
+    assert outcome_words(Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=84.2), "ab12…") == "Accepted in 84 ms"
+    assert outcome_words(Outcome(OutcomeKind.NOT_REGISTERED, 404), "ab12…") == (
+        "This server does not know miner ab12… (404)"
+    )
+    tls = Outcome(
+        OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TLS, error="The server's certificate is not trusted"
+    )
+    assert outcome_words(tls, "x").startswith("Certificate problem")
+    refused = Outcome(
+        OutcomeKind.NETWORK_ERROR, reason=NetworkReason.REFUSED, error="Connection refused by h."
+    )
+    assert outcome_words(refused, "x") == "Unreachable: Connection refused by h."
+
+
+def test_notifications_only_on_meaningful_transitions_and_at_most_one_a_minute():
+    policy = NotificationPolicy()
+    assert policy.consider(LinkState.CONNECTING, 0) is None
+    assert policy.consider(LinkState.ONLINE, 1) is None  # a normal start says nothing
+    assert policy.consider(LinkState.RETRYING, 2) is None  # amber is not worth a popup
+    assert policy.consider(LinkState.OFFLINE, 50, "refused").startswith("Offline")
+    assert policy.consider(LinkState.ATTENTION, 51) is None  # still red
+    assert policy.consider(LinkState.ONLINE, 70) is None  # within the minute
+    assert policy.consider(LinkState.ATTENTION, 200).startswith("Needs attention")
+    assert policy.consider(LinkState.ONLINE, 300).startswith("Back online")
+
+
+def test_notifications_can_be_turned_off():
+    policy = NotificationPolicy(enabled=False)
+    assert policy.consider(LinkState.OFFLINE, 0) is None
