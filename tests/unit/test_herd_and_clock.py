@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from benchmarks.herd import simulate
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
 from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from tests.support.herd import simulate
 
 
 def test_jitter_spreads_a_herd_of_1000_agents():
