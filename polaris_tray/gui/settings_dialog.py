@@ -9,13 +9,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLineEdit
 
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
-from polaris_tray.core.config.settings_form import (
-    PLACEHOLDER_KEEP,
-    FormState,
-    FormValues,
-    SettingsForm,
-    no_keyring_help,
-)
+from polaris_tray.core.config.settings_form import FormState, FormValues, SettingsForm
+from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, no_keyring_help
 from polaris_tray.core.platform.autostart.base import Autostart
 from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.gui import settings_layout

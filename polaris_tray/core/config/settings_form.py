@@ -1,9 +1,7 @@
 """The settings form without Qt: what the fields show, what is wrong with them, and what OK does.
 
-The dialog only renders a FormState and hands FormValues back; every rule (values in effect versus saved
-ones, command-line overrides, the miner id's keyring write, Test connection) lives here, testable
-without a display. The blocking calls (probe_keyring, store_miner_id, test_connection) are meant to run
-off the GUI thread; the rest is instant.
+The dialog renders a FormState and hands FormValues back; every rule lives here, testable without a
+display. probe_keyring, store_miner_id and test_connection block: run them off the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,45 +11,37 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 
 from polaris_tray.core.config.miner_id import (
-    ENV_VAR,
     InvalidMinerId,
     read_legacy_miner_id,
     resolve_miner_id,
     validate_miner_id,
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
-from polaris_tray.core.config.settings import InvalidSetting, Settings, validate
+from polaris_tray.core.config.settings import (
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
+    InvalidSetting,
+    Settings,
+    validate,
+)
+from polaris_tray.core.config.settings_words import (
+    DEMO_NOTE,
+    FLAGS,
+    LABELS,
+    NEED_MINER_ID,
+    NOTE_KEYRING_ONLY,
+    NOTHING_SAVED,
+    PLACEHOLDER_KEEP,
+    PLACEHOLDER_NEW,
+    WELCOME,
+    no_keyring_help,
+)
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
 from polaris_tray.core.status.snapshot import outcome_words
 from polaris_tray.core.storage.logs import register_secret
 from polaris_tray.core.storage.redact import mask_secret
-
-FLAGS = {"server_url": "--server-url", "interval_s": "--interval"}
-LABELS = {"server_url": "Server", "interval_s": "Heartbeat interval"}
-PLACEHOLDER_NEW = "paste the id from `polaris register`"
-PLACEHOLDER_KEEP = "leave empty to keep the stored id"
-NOTE_KEYRING_ONLY = "Stored only in the OS keyring, never in a file."
-WELCOME = (
-    "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
-    "or import it from the Polaris CLI's user_info.json, then press OK."
-)
-NOTHING_SAVED = "Fix the values marked in red first: nothing was saved."
-DEMO_NOTE = (
-    "<b>Demo mode:</b> these are the values of the built-in demo orchestrator and nothing here is "
-    "saved. Quit and start Polaris Tray without --demo to change the settings."
-)
-
-
-def no_keyring_help(reason: str) -> str:
-    """What works without a keyring: the id cannot be kept, so the dialog offers the ways that can."""
-    return (
-        f"No usable OS keyring, so a miner id typed here could not be kept ({reason.rstrip('.')}). "
-        f"Instead, start Polaris Tray with the {ENV_VAR} environment variable set (this session only), "
-        "or with --miner-id-file PATH (a file readable only by you), or start and unlock a keyring "
-        "(GNOME Keyring, KWallet) and reopen Settings."
-    )
 
 
 @dataclass(frozen=True)
@@ -133,21 +123,20 @@ class SettingsForm:
     ) -> FormState:
         """The fields show the values IN EFFECT: an override of this run wins over the saved value.
 
-        overrides is the caller's own mapping (field -> value or None); a field the user changes stops
-        being overridden, and save() removes it from that mapping so the caller's run follows the user.
-        in_effect (anything with server_url and interval_s) gives values that are neither saved nor
-        overridden, e.g. the demo orchestrator's.
+        overrides is the caller's own mapping (field -> value or None): save() sets a field the user
+        changed to None there, so the caller's run follows the user. in_effect (anything with server_url
+        and interval_s) gives values neither saved nor overridden, e.g. the demo orchestrator's.
         """
         self.settings, self.demo = settings, demo
         self.overrides = overrides if overrides is not None else {}
         self.keyring_problem = None
         self.miner_in_effect = bool(miner_masked) and miner_masked != mask_secret(None)
         url = self._effective("server_url", in_effect)
-        interval = self._effective("interval_s", in_effect)
+        interval = min(max(float(self._effective("interval_s", in_effect)), MIN_INTERVAL_S), MAX_INTERVAL_S)
         self.loaded = FormValues(
             server_url=str(url),
             miner_id="",
-            interval_s=float(interval),
+            interval_s=interval,  # as the field can show it: a shorter --interval is named in the note
             start_on_launch=settings.start_heartbeat_on_launch,
             start_at_login=self._autostart_enabled(),
             notifications=settings.notifications,
@@ -179,7 +168,11 @@ class SettingsForm:
         return [name for name in FLAGS if self.overrides.get(name) is not None]
 
     def override_note(self) -> str:
-        parts = [f"{LABELS[name]} set by {FLAGS[name]} for this run" for name in self.active_overrides()]
+        parts = [
+            f"{LABELS[name]}{f' {self.overrides[name]:g} s' if name == 'interval_s' else ''} set by "
+            f"{FLAGS[name]} for this run"
+            for name in self.active_overrides()
+        ]
         if not parts:
             return ""
         return "; ".join(parts) + ". OK keeps it; a value you change here is saved and used instead."
@@ -224,10 +217,7 @@ class SettingsForm:
         """check(), plus the rule that only bites on OK: an empty id when none is stored."""
         problems = self.check(values)
         if problems.miner is None and self.miner_id_required and not values.miner_id.strip():
-            problems = replace(
-                problems,
-                miner="Enter your miner id: none is stored yet, so the heartbeat cannot start without it.",
-            )
+            problems = replace(problems, miner=NEED_MINER_ID)
         return problems
 
     def import_legacy(self, path: os.PathLike) -> str | None:
@@ -238,9 +228,6 @@ class SettingsForm:
         return value
 
     # --- OK / Apply
-    def changed(self, values: FormValues) -> bool:
-        return self.loaded is None or values != self.loaded
-
     def to_settings(self, values: FormValues) -> Settings:
         """Saved values for fields the user left alone: an override shown in a field is not saved."""
         loaded = self.loaded or values
