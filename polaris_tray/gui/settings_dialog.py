@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLineEdit
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.config.settings_form import FormState, FormValues, SettingsForm
-from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, no_keyring_help
+from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
 from polaris_tray.core.platform.autostart.base import Autostart
 from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.gui import settings_layout
@@ -31,6 +31,7 @@ class SettingsDialog(QDialog):
         self._calls: set[BackgroundCall] = set()
         self._state: FormState | None = None
         self._masked: str | None = None
+        self._miner_problem_shown = False
         settings_layout.build(self)
         self.url_edit.textChanged.connect(self._check)
         self.miner_edit.textChanged.connect(self._check)
@@ -73,6 +74,8 @@ class SettingsDialog(QDialog):
         self._masked = miner_masked
         values = state.values
         self.url_edit.setText(values.server_url)
+        self.interval_spin.setMinimum(state.interval_min)
+        self.interval_spin.setDecimals(0 if values.interval_s.is_integer() else 1)
         self.interval_spin.setValue(values.interval_s)
         self.start_on_launch.setChecked(values.start_on_launch)
         self.start_at_login.setChecked(values.start_at_login)
@@ -87,6 +90,8 @@ class SettingsDialog(QDialog):
         self._show_text(self.test_result, "")
         self._show_text(self.status, "")
         self._set_miner_note(state.miner_note, "")
+        self._miner_problem_shown = False
+        self.miner_note.setToolTip("")
         for widget in (self.url_edit, self.interval_spin, self.start_on_launch, self.start_at_login):
             widget.setEnabled(not state.read_only)
         for widget in (self.notify_box, self.level_combo, self.test_button):
@@ -102,7 +107,11 @@ class SettingsDialog(QDialog):
         if problem is None:  # a usable keyring (an unexpected error is no verdict: saving will say)
             return
         self._set_miner_editable(False)
-        self._set_miner_note(no_keyring_help(problem), "error")
+        self._set_miner_note(self.form.miner_note(self._masked), "error")
+        self.miner_note.setToolTip(problem)  # the keyring's own words, for whoever fixes it
+        self.miner_edit.setPlaceholderText("no keyring to keep it in: see below")
+        if self.intro.isVisible() and not self.form.demo:
+            self._show_text(self.intro, WELCOME_NO_KEYRING)
         self._check()
 
     def _set_miner_editable(self, editable: bool) -> None:
@@ -178,23 +187,31 @@ class SettingsDialog(QDialog):
         self._show_text(self.url_reason, problems.url or "", "error")
         if problems.miner:
             self._set_miner_note(problems.miner, "error")
-        elif self.miner_note.property("tone") == "error" and not self.miner_note.text().startswith(
-            ("No valid", "No usable")
-        ):
-            self._set_miner_note(self.form.miner_note(self._masked), "")
+            self._miner_problem_shown = True
+        elif self._miner_problem_shown:  # the problem went: back to what the form says about the id
+            self._set_miner_note(
+                self.form.miner_note(self._masked), "error" if self.form.keyring_problem else ""
+            )
+            self._miner_problem_shown = False
 
     def _fit(self) -> None:
-        """Height from the content at the current width: grows for a message, shrinks when it goes."""
+        """Height from the content at the current width: grows for a message, shrinks when it goes.
+
+        QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
+        actual width as a minimum before the dialog takes the layout's height."""
         layout = self.layout()
         layout.activate()
-        height = (
-            layout.totalHeightForWidth(self.width())
-            if layout.hasHeightForWidth()
-            else layout.totalSizeHint().height()
-        )
-        height = max(height, layout.totalMinimumSize().height())
+        for note in (self.intro, self.override_note, self.url_reason, self.miner_note, self.status):
+            note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
+        layout.activate()
+        height = max(layout.totalHeightForWidth(self.width()), layout.totalMinimumSize().height())
         if height != self.height():
             self.resize(self.width(), height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit()  # notes wrap differently at another width
 
     # --- saving
     def _ok(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -80,11 +81,13 @@ def build(d: QWidget) -> None:
     d.level_combo.addItems(list(LEVELS))
 
     d.test_button = QPushButton("&Test connection")
+    d.test_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
     d.test_result = _note("Test connection result")
     d.test_result.setMinimumWidth(0)
     test_row = QHBoxLayout()
     test_row.addWidget(d.test_button)
     test_row.addWidget(d.test_result, 1)
+    test_row.addStretch(0)  # keeps the button its own size while there is no result beside it
 
     form = QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -123,7 +126,6 @@ def build(d: QWidget) -> None:
     layout.addLayout(form)
     layout.addLayout(test_row)
     layout.addWidget(d.status)
-    layout.addStretch(0)
     layout.addWidget(d.buttons)
     for first, second in (
         (d.url_edit, d.miner_edit),

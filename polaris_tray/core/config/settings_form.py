@@ -18,7 +18,6 @@ from polaris_tray.core.config.miner_id import (
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.config.settings import (
-    MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     InvalidSetting,
     Settings,
@@ -68,6 +67,7 @@ class FormState:
     miner_note: str
     miner_editable: bool
     read_only: bool  # demo mode: look, don't touch
+    interval_min: float  # the saved range, widened to show a shorter --interval of this run
 
 
 @dataclass(frozen=True)
@@ -132,11 +132,11 @@ class SettingsForm:
         self.keyring_problem = None
         self.miner_in_effect = bool(miner_masked) and miner_masked != mask_secret(None)
         url = self._effective("server_url", in_effect)
-        interval = min(max(float(self._effective("interval_s", in_effect)), MIN_INTERVAL_S), MAX_INTERVAL_S)
+        interval = float(self._effective("interval_s", in_effect))
         self.loaded = FormValues(
             server_url=str(url),
             miner_id="",
-            interval_s=interval,  # as the field can show it: a shorter --interval is named in the note
+            interval_s=interval,
             start_on_launch=settings.start_heartbeat_on_launch,
             start_at_login=self._autostart_enabled(),
             notifications=settings.notifications,
@@ -150,6 +150,7 @@ class SettingsForm:
             miner_note=self.miner_note(miner_masked),
             miner_editable=not demo,
             read_only=demo,
+            interval_min=min(MIN_INTERVAL_S, interval),
         )
 
     def _effective(self, name: str, in_effect) -> object:
@@ -175,13 +176,14 @@ class SettingsForm:
         ]
         if not parts:
             return ""
-        return "; ".join(parts) + ". OK keeps it; a value you change here is saved and used instead."
+        return "; ".join(parts) + ". OK leaves that as it is; a value you change is saved and used."
 
     def miner_note(self, miner_masked: str | None = None) -> str:
         if self.keyring_problem:
-            return no_keyring_help(self.keyring_problem)
+            in_use = f"In use: {miner_masked}. " if self.miner_in_effect else ""
+            return in_use + no_keyring_help()
         if self.miner_in_effect:
-            return f"In use: {miner_masked}. {NOTE_KEYRING_ONLY}"
+            return f"In use: {miner_masked} · {NOTE_KEYRING_ONLY}"
         return NOTE_KEYRING_ONLY
 
     def probe_keyring(self) -> str | None:

@@ -6,9 +6,9 @@ from polaris_tray.core.config.miner_id import ENV_VAR
 
 FLAGS = {"server_url": "--server-url", "interval_s": "--interval"}
 LABELS = {"server_url": "Server", "interval_s": "Heartbeat interval"}
-PLACEHOLDER_NEW = "paste the id from `polaris register`"
+PLACEHOLDER_NEW = "paste the id that polaris register gave you"
 PLACEHOLDER_KEEP = "leave empty to keep the stored id"
-NOTE_KEYRING_ONLY = "Stored only in the OS keyring, never in a file."
+NOTE_KEYRING_ONLY = "Kept only in the OS keyring, never in a file."
 WELCOME = (
     "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
     "or import it from the Polaris CLI's user_info.json, then press OK."
@@ -21,11 +21,16 @@ DEMO_NOTE = (
 )
 
 
-def no_keyring_help(reason: str) -> str:
+WELCOME_NO_KEYRING = (
+    "<b>Welcome to Polaris Tray.</b> It needs your miner id (from <code>polaris register</code>); "
+    "this computer has no keyring to keep it in, so see below for what works here."
+)
+
+
+def no_keyring_help() -> str:
     """What works without a keyring: the id cannot be kept, so the dialog offers the ways that can."""
     return (
-        f"No usable OS keyring, so a miner id typed here could not be kept ({reason.rstrip('.')}). "
-        f"Instead, start Polaris Tray with the {ENV_VAR} environment variable set (this session only), "
-        "or with --miner-id-file PATH (a file readable only by you), or start and unlock a keyring "
-        "(GNOME Keyring, KWallet) and reopen Settings."
+        "No usable OS keyring, so a miner id typed here could not be kept. Start Polaris Tray with "
+        f"{ENV_VAR} set (this session only) or with --miner-id-file PATH (a file only you can read), "
+        "or start and unlock a keyring (GNOME Keyring, KWallet) and reopen Settings."
     )
