@@ -7,7 +7,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QPixmap
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QVBoxLayout,
+)
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.core.status.state import Colour
@@ -47,21 +54,35 @@ def about_text(state: str, log_file, demo: bool = False) -> str:
     )
 
 
-def build_about(state: str, log_file, demo: bool = False) -> QMessageBox:
-    box = QMessageBox()
+def build_about(state: str, log_file, demo: bool = False) -> QDialog:
+    box = QDialog()
     box.setObjectName("aboutBox")
     box.setWindowTitle(f"About {APP_DISPLAY_NAME}")
-    box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText(about_text(state, log_file, demo))
-    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     screen = QGuiApplication.primaryScreen()
-    box.setIconPixmap(_icon(screen.devicePixelRatio() if screen else 1.0))
-    box.setStandardButtons(QMessageBox.StandardButton.Close)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    icon = QLabel()
+    icon.setPixmap(_icon(screen.devicePixelRatio() if screen else 1.0))
+    icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+    text = QLabel(about_text(state, log_file, demo))
+    text.setObjectName("aboutText")
+    text.setTextFormat(Qt.TextFormat.RichText)
+    text.setWordWrap(True)
+    text.setOpenExternalLinks(True)
+    text.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    text.setMinimumWidth(420)  # a log path wraps at its slashes, not at every word
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
+    buttons.rejected.connect(box.reject)
+    row = QHBoxLayout()
+    row.addWidget(icon)
+    row.addWidget(text, 1)
+    layout = QVBoxLayout(box)
+    layout.addLayout(row)
+    layout.addWidget(buttons)
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
     return box
 
 
-def show_about(state: str, log_file, demo: bool = False) -> QMessageBox:
+def show_about(state: str, log_file, demo: bool = False) -> QDialog:
     """Non-modal: the tray keeps answering while About is open. Keep the returned box referenced."""
     box = build_about(state, log_file, demo)
     box.show()
