@@ -115,7 +115,8 @@ def build(d: QWidget) -> None:
         | QDialogButtonBox.StandardButton.Apply
         | QDialogButtonBox.StandardButton.Cancel
     )
-    d.buttons.button(QDialogButtonBox.StandardButton.Apply).setText("&Apply")
+    for button, text in (("Ok", "&OK"), ("Apply", "&Apply"), ("Cancel", "&Cancel")):
+        d.buttons.button(getattr(QDialogButtonBox.StandardButton, button)).setText(text)  # not every theme
     d.status = _note("Settings status")
     d.status.hide()
 
