@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLineEdit
 
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
-from polaris_tray.core.config.settings_form import FormState, FormValues, SettingsForm
+from polaris_tray.core.config.settings_form import FormValues, SettingsForm
 from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
 from polaris_tray.core.platform.autostart.base import Autostart
 from polaris_tray.core.storage.redact import mask_secret
@@ -29,7 +29,6 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.form = SettingsForm(store, autostart, secret_store)
         self._calls: set[BackgroundCall] = set()
-        self._state: FormState | None = None
         self._masked: str | None = None
         self._miner_problem_shown = False
         settings_layout.build(self)
@@ -70,7 +69,6 @@ class SettingsDialog(QDialog):
             demo=demo,
             in_effect=in_effect,
         )
-        self._state = state
         self._masked = miner_masked
         values = state.values
         self.url_edit.setText(values.server_url)
@@ -87,17 +85,15 @@ class SettingsDialog(QDialog):
         self._toggle_miner_echo(False)
         self._show_text(self.intro, state.intro)
         self._show_text(self.override_note, state.override_note)
-        self._show_text(self.test_result, "")
-        self._show_text(self.status, "")
-        self._set_miner_note(state.miner_note, "")
+        for label, text in ((self.test_result, ""), (self.status, ""), (self.miner_note, state.miner_note)):
+            self._show_text(label, text)
         self._miner_problem_shown = False
         self.miner_note.setToolTip("")
-        for widget in (self.url_edit, self.interval_spin, self.start_on_launch, self.start_at_login):
+        editable = (self.url_edit, self.interval_spin, self.start_on_launch, self.start_at_login)
+        for widget in (*editable, self.notify_box, self.level_combo, self.test_button):
             widget.setEnabled(not state.read_only)
-        for widget in (self.notify_box, self.level_combo, self.test_button):
-            widget.setEnabled(not state.read_only)
-        self.apply_button.setVisible(not state.read_only)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setVisible(not state.read_only)
+        for button in (QDialogButtonBox.StandardButton.Apply, QDialogButtonBox.StandardButton.Cancel):
+            self.buttons.button(button).setVisible(not state.read_only)  # demo: look, then OK
         self._set_miner_editable(state.miner_editable)
         if state.miner_editable:
             self._run(self.form.probe_keyring, self._after_probe)
@@ -107,7 +103,7 @@ class SettingsDialog(QDialog):
         if problem is None:  # a usable keyring (an unexpected error is no verdict: saving will say)
             return
         self._set_miner_editable(False)
-        self._set_miner_note(self.form.miner_note(self._masked), "error")
+        self._show_text(self.miner_note, self.form.miner_note(self._masked), "error")
         self.miner_note.setToolTip(problem)  # the keyring's own words, for whoever fixes it
         self.miner_edit.setPlaceholderText("no keyring to keep it in: see below")
         if self.intro.isVisible() and not self.form.demo:
@@ -124,9 +120,6 @@ class SettingsDialog(QDialog):
         label.setText(text)
         set_tone(label, tone)
         label.setVisible(bool(text))
-
-    def _set_miner_note(self, text: str, tone: str) -> None:
-        self._show_text(self.miner_note, text, tone)
 
     def _toggle_miner_echo(self, shown: bool) -> None:
         self.miner_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
@@ -145,12 +138,14 @@ class SettingsDialog(QDialog):
     def import_from(self, path: Path) -> bool:
         value = self.form.import_legacy(path)
         if not value:
-            self._set_miner_note(f"No valid miner_id in {path.name}.", "error")
+            self._show_text(self.miner_note, f"No valid miner_id in {path.name}.", "error")
             self._fit()
             return False
         self.miner_edit.setText(value)
-        self._set_miner_note(
-            f"Imported from {path.name} (only miner_id was read); OK stores it in the keyring.", ""
+        self._show_text(
+            self.miner_note,
+            f"Imported from {path.name} (only miner_id was read); OK stores it in the keyring.",
+            "",
         )
         self._fit()
         return True
@@ -186,27 +181,24 @@ class SettingsDialog(QDialog):
     def _show_problems(self, problems) -> None:
         self._show_text(self.url_reason, problems.url or "", "error")
         if problems.miner:
-            self._set_miner_note(problems.miner, "error")
+            self._show_text(self.miner_note, problems.miner, "error")
             self._miner_problem_shown = True
         elif self._miner_problem_shown:  # the problem went: back to what the form says about the id
-            self._set_miner_note(
-                self.form.miner_note(self._masked), "error" if self.form.keyring_problem else ""
+            self._show_text(
+                self.miner_note,
+                self.form.miner_note(self._masked),
+                "error" if self.form.keyring_problem else "",
             )
             self._miner_problem_shown = False
 
     def _fit(self) -> None:
-        """Height from the content at the current width: grows for a message, shrinks when it goes.
+        settings_layout.fit(
+            self, (self.intro, self.override_note, self.url_reason, self.miner_note, self.status)
+        )
 
-        QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
-        actual width as a minimum before the dialog takes the layout's height."""
-        layout = self.layout()
-        layout.activate()
-        for note in (self.intro, self.override_note, self.url_reason, self.miner_note, self.status):
-            note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
-        layout.activate()
-        height = max(layout.totalHeightForWidth(self.width()), layout.totalMinimumSize().height())
-        if height != self.height():
-            self.resize(self.width(), height)
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit()  # the notes have their real widths only now
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -250,7 +242,7 @@ class SettingsDialog(QDialog):
         self.miner_edit.clear()
         self._masked = mask_secret(miner_id)
         self.miner_edit.setPlaceholderText(PLACEHOLDER_KEEP)
-        self._set_miner_note(f"Stored in the OS keyring: {self._masked}", "")
+        self._show_text(self.miner_note, f"Stored in the OS keyring: {self._masked}", "")
         self._finish(settings, miner_id, close_after)
 
     def _finish(self, settings: Settings, miner_id: str | None, close_after: bool) -> None:

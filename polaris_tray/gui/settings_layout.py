@@ -142,3 +142,18 @@ def build(d: QWidget) -> None:
     ):
         d.setTabOrder(first, second)
     d.setMinimumWidth(600)
+
+
+def fit(d: QWidget, notes) -> None:
+    """Height from the content at the current width: grows for a message, shrinks when it goes.
+
+    QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
+    actual width as a minimum before the dialog takes the layout's height."""
+    layout = d.layout()
+    layout.activate()
+    for note in notes:
+        note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
+    layout.activate()
+    height = max(layout.totalHeightForWidth(d.width()), layout.totalMinimumSize().height())
+    if height != d.height():
+        d.resize(d.width(), height)

@@ -29,6 +29,7 @@ from polaris_tray.core.config.settings_words import (
     LABELS,
     NEED_MINER_ID,
     NOTE_KEYRING_ONLY,
+    NOTE_NEW_ID,
     NOTHING_SAVED,
     PLACEHOLDER_KEEP,
     PLACEHOLDER_NEW,
@@ -146,7 +147,7 @@ class SettingsForm:
             values=self.loaded,
             intro=DEMO_NOTE if demo else WELCOME if first_run else "",
             override_note="" if demo else self.override_note(),
-            miner_placeholder=PLACEHOLDER_KEEP if self.miner_in_effect else PLACEHOLDER_NEW,
+            miner_placeholder="" if demo else PLACEHOLDER_KEEP if self.miner_in_effect else PLACEHOLDER_NEW,
             miner_note=self.miner_note(miner_masked),
             miner_editable=not demo,
             read_only=demo,
@@ -179,11 +180,13 @@ class SettingsForm:
         return "; ".join(parts) + ". OK leaves that as it is; a value you change is saved and used."
 
     def miner_note(self, miner_masked: str | None = None) -> str:
+        if self.demo:
+            return f"The demo uses its own id ({miner_masked}); your keyring is not touched."
         if self.keyring_problem:
             in_use = f"In use: {miner_masked}. " if self.miner_in_effect else ""
             return in_use + no_keyring_help()
         if self.miner_in_effect:
-            return f"In use: {miner_masked} · {NOTE_KEYRING_ONLY}"
+            return f"In use: {miner_masked}. {NOTE_NEW_ID}"
         return NOTE_KEYRING_ONLY
 
     def probe_keyring(self) -> str | None:
@@ -232,15 +235,13 @@ class SettingsForm:
     # --- OK / Apply
     def to_settings(self, values: FormValues) -> Settings:
         """Saved values for fields the user left alone: an override shown in a field is not saved."""
-        loaded = self.loaded or values
-        url, interval = values.server_url, values.interval_s
-        if "server_url" in self.active_overrides() and url == loaded.server_url:
-            url = self.settings.server_url
-        if "interval_s" in self.active_overrides() and interval == loaded.interval_s:
-            interval = self.settings.interval_s
+        loaded, kept = self.loaded or values, {}
+        for name in self.active_overrides():
+            if getattr(values, name) == getattr(loaded, name):
+                kept[name] = getattr(self.settings, name)
         return Settings(
-            server_url=url,
-            interval_s=float(interval),
+            server_url=kept.get("server_url", values.server_url),
+            interval_s=float(kept.get("interval_s", values.interval_s)),
             start_heartbeat_on_launch=values.start_on_launch,
             notifications=values.notifications,
             log_level=values.log_level,
