@@ -38,6 +38,7 @@ def _note(name: str) -> QLabel:
     label.setWordWrap(True)
     label.setAccessibleName(name)
     label.setMinimumWidth(NOTE_WIDTH)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)  # fill the field column
     label.setProperty("tone", "")
     return label
 

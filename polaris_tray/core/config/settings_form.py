@@ -183,10 +183,10 @@ class SettingsForm:
         if self.demo:
             return f"The demo uses its own id ({miner_masked}); your keyring is not touched."
         if self.keyring_problem:
-            in_use = f"In use: {miner_masked}. " if self.miner_in_effect else ""
+            in_use = f"In use: {miner_masked} — " if self.miner_in_effect else ""
             return in_use + no_keyring_help()
         if self.miner_in_effect:
-            return f"In use: {miner_masked}. {NOTE_NEW_ID}"
+            return f"In use: {miner_masked} — {NOTE_NEW_ID}"
         return NOTE_KEYRING_ONLY
 
     def probe_keyring(self) -> str | None:

@@ -9,7 +9,7 @@ LABELS = {"server_url": "Server", "interval_s": "Heartbeat interval"}
 PLACEHOLDER_NEW = "paste the id that polaris register gave you"
 PLACEHOLDER_KEEP = "leave empty to keep the stored id"
 NOTE_KEYRING_ONLY = "Kept only in the OS keyring, never in a file."
-NOTE_NEW_ID = "A new id typed here is kept only in the OS keyring, never in a file."
+NOTE_NEW_ID = "a new id typed here is kept only in the OS keyring, never in a file."
 WELCOME = (
     "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
     "or import it from the Polaris CLI's user_info.json, then press OK."
