@@ -51,11 +51,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument("--quit", action="store_true", help="make the running tray app quit")
     parser.add_argument("--demo", action="store_true", help="use a built-in demo orchestrator on 127.0.0.1")
-    parser.add_argument("--server-url", help="orchestrator URL for this run (overrides the settings)")
-    parser.add_argument("--interval", type=_interval, help="seconds between heartbeats for this run")
-    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
+    parser.add_argument(
+        "--server-url",
+        metavar="URL",
+        help="orchestrator URL for this run (overrides the saved setting; https, or http on loopback)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_interval,
+        metavar="SECONDS",
+        help="seconds between heartbeats for this run (overrides the saved setting; 0.1 to 86400)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        type=str.upper,
+        metavar="LEVEL",
+        help="log detail for this run: DEBUG, INFO, WARNING or ERROR (default: the saved setting, INFO)",
+    )
     parser.add_argument("--login", action="store_true", help=argparse.SUPPRESS)  # launched by autostart
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version and exit"
+    )
     return parser
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from polaris_tray import APP_DISPLAY_NAME, __version__
+from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 from polaris_tray.core.platform.autostart.base import AutostartError
@@ -22,6 +22,7 @@ from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
+from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
@@ -163,9 +164,9 @@ class AppController(QObject):
         )
 
     def apply_settings(self, settings: Settings, miner_id: str | None = None) -> None:
-        """From the settings dialog: saved values replace this run's overrides and reach the worker now."""
+        """From the settings dialog: what it saved reaches the worker now (an override the user did not
+        change stays in force: the dialog drops from self.overrides only the fields the user changed)."""
         self.settings = settings
-        self.overrides = {"server_url": None, "interval_s": None}
         self.notifications.enabled = settings.notifications
         logging.getLogger().setLevel(settings.log_level)
         self.config = self._worker_config(settings, miner_id)
@@ -276,16 +277,20 @@ class AppController(QObject):
         return self.status_window
 
     def open_settings(self, first_run: bool = False) -> None:
-        if self.demo:
-            self.tray.notify(APP_DISPLAY_NAME, "Settings are not used in demo mode.")
-            return
         from polaris_tray.gui.settings_dialog import SettingsDialog
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
             self.settings_dialog.applied.connect(self.apply_settings)
         masked = self.snapshot.miner_id_masked if self.snapshot else None
-        self.settings_dialog.load(self.settings, first_run=first_run, miner_masked=masked)
+        self.settings_dialog.load(
+            self.settings,
+            self.overrides,
+            first_run=first_run,
+            miner_masked=masked,
+            demo=bool(self.demo),
+            in_effect=self.config,
+        )
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
@@ -307,13 +312,8 @@ class AppController(QObject):
             QMessageBox.information(None, APP_DISPLAY_NAME, f"The log folder is {paths.log_dir()}")
 
     def about(self) -> None:
-        QMessageBox.about(
-            None,
-            f"About {APP_DISPLAY_NAME}",
-            f"<b>{APP_DISPLAY_NAME} {__version__}</b><br>"
-            "Keeps this machine visible to the Polaris orchestrator.<br><br>"
-            f"State: {headline(self.snapshot) if self.snapshot else 'starting'}<br>Log: {self.log_file}",
-        )
+        state = headline(self.snapshot) if self.snapshot else "starting"
+        self._about = show_about(state, self.log_file, bool(self.demo))
 
     # --- quitting
     def quit(self) -> None:

@@ -1,49 +1,21 @@
-"""The settings dialog: everything a miner sets once, checked as they type, impossible to save wrong."""
+"""The settings dialog: a thin view of SettingsForm (core/config/settings_form.py), which decides."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLineEdit
 
-from polaris_tray.core.config.miner_id import (
-    InvalidMinerId,
-    read_legacy_miner_id,
-    resolve_miner_id,
-    validate_miner_id,
-)
 from polaris_tray.core.config.secret_store import SecretStore
-from polaris_tray.core.config.settings import (
-    MAX_INTERVAL_S,
-    MIN_INTERVAL_S,
-    InvalidSetting,
-    Settings,
-    validate,
-)
-from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
-from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
-from polaris_tray.core.status.snapshot import outcome_words
-from polaris_tray.core.storage.logs import LEVELS, register_secret
+from polaris_tray.core.config.settings import Settings
+from polaris_tray.core.config.settings_form import FormValues, SettingsForm
+from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
+from polaris_tray.core.platform.autostart.base import Autostart
 from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.gui import settings_layout
 from polaris_tray.gui.background import BackgroundCall
-
-ERROR_STYLE = "color: #c5221f;"
-OK_STYLE = "color: #188038;"
+from polaris_tray.gui.settings_layout import set_tone
 
 
 class SettingsDialog(QDialog):
@@ -55,120 +27,19 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Polaris Tray — Settings")
         self.setObjectName("settingsDialog")
-        self._store = store
-        self._autostart = autostart
-        self._secrets = secret_store or SecretStore()
+        self.form = SettingsForm(store, autostart, secret_store)
         self._calls: set[BackgroundCall] = set()
-        self._build()
-
-    # --- layout
-    def _build(self) -> None:
-        self.intro = QLabel()
-        self.intro.setWordWrap(True)
-        self.intro.hide()
-
-        self.url_edit = QLineEdit()
-        self.url_edit.setAccessibleName("Server URL")
-        self.url_edit.setPlaceholderText("https://…/api/v1")
+        self._masked: str | None = None
+        self._miner_problem_shown = False
+        settings_layout.build(self)
         self.url_edit.textChanged.connect(self._check)
-        self.url_reason = QLabel()
-        self.url_reason.setWordWrap(True)
-        self.url_reason.setAccessibleName("Server URL problem")
-
-        self.miner_edit = QLineEdit()
-        self.miner_edit.setAccessibleName("Miner ID")
-        self.miner_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.miner_edit.setPlaceholderText("leave empty to keep the stored id")
         self.miner_edit.textChanged.connect(self._check)
-        self.show_button = QPushButton("Sho&w")
-        self.show_button.setCheckable(True)
-        self.show_button.setAccessibleName("Show the miner id")
         self.show_button.toggled.connect(self._toggle_miner_echo)
-        self.import_button = QPushButton("&Import from user_info.json…")
         self.import_button.clicked.connect(self._import_legacy)
-        self.miner_note = QLabel()
-        self.miner_note.setWordWrap(True)
-        self.miner_note.setAccessibleName("Miner ID status")
-        miner_row = QHBoxLayout()
-        miner_row.addWidget(self.miner_edit, 1)
-        miner_row.addWidget(self.show_button)
-
-        self.interval_spin = QDoubleSpinBox()
-        self.interval_spin.setAccessibleName("Heartbeat interval in seconds")
-        self.interval_spin.setRange(MIN_INTERVAL_S, MAX_INTERVAL_S)
-        self.interval_spin.setDecimals(0)
-        self.interval_spin.setSuffix(" s")
-        self.start_on_launch = QCheckBox("Start the &heartbeat when the app starts")
-        self.start_at_login = QCheckBox("Start Polaris Tray at &login")
-        self.notify_box = QCheckBox("Show &notifications when the connection changes")
-        self.level_combo = QComboBox()
-        self.level_combo.setAccessibleName("Log level")
-        self.level_combo.addItems(list(LEVELS))
-
-        self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self._test_connection)
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
-        self.test_result.setAccessibleName("Test connection result")
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.test_result, 1)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        url_label = QLabel("&Server URL:")
-        url_label.setBuddy(self.url_edit)
-        form.addRow(url_label, self.url_edit)
-        form.addRow("", self.url_reason)
-        miner_label = QLabel("&Miner ID:")
-        miner_label.setBuddy(self.miner_edit)
-        form.addRow(miner_label, miner_row)
-        form.addRow("", self.miner_note)
-        form.addRow("", self.import_button)
-        interval_label = QLabel("Heartbeat &interval:")
-        interval_label.setBuddy(self.interval_spin)
-        form.addRow(interval_label, self.interval_spin)
-        form.addRow("", self.start_on_launch)
-        form.addRow("", self.start_at_login)
-        form.addRow("", self.notify_box)
-        level_label = QLabel("Log le&vel:")
-        level_label.setBuddy(self.level_combo)
-        form.addRow(level_label, self.level_combo)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok
-            | QDialogButtonBox.StandardButton.Apply
-            | QDialogButtonBox.StandardButton.Cancel
-        )
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
         self.apply_button.clicked.connect(self._apply)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setAccessibleName("Settings status")
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(form)
-        layout.addLayout(test_row)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
-        for first, second in (
-            (self.url_edit, self.miner_edit),
-            (self.miner_edit, self.show_button),
-            (self.show_button, self.import_button),
-            (self.import_button, self.interval_spin),
-            (self.interval_spin, self.start_on_launch),
-            (self.start_on_launch, self.start_at_login),
-            (self.start_at_login, self.notify_box),
-            (self.notify_box, self.level_combo),
-            (self.level_combo, self.test_button),
-            (self.test_button, self.buttons),
-        ):
-            self.setTabOrder(first, second)
-        for note in (self.url_reason, self.miner_note, self.test_result, self.status):
-            note.setMinimumWidth(380)  # word-wrapped labels in a form otherwise shrink to a sliver
-        self.setMinimumWidth(600)
 
     @property
     def ok_button(self):
@@ -178,32 +49,77 @@ class SettingsDialog(QDialog):
     def apply_button(self):
         return self.buttons.button(QDialogButtonBox.StandardButton.Apply)
 
-    # --- state
-    def load(self, settings: Settings, first_run: bool = False, miner_masked: str | None = None) -> None:
-        self.url_edit.setText(settings.server_url)
-        self.interval_spin.setValue(settings.interval_s)
-        self.start_on_launch.setChecked(settings.start_heartbeat_on_launch)
-        self.notify_box.setChecked(settings.notifications)
-        self.level_combo.setCurrentText(settings.log_level)
-        try:
-            self.start_at_login.setChecked(self._autostart.is_enabled())
-        except (OSError, AutostartError):
-            self.start_at_login.setChecked(False)
-        self.miner_edit.clear()
-        self.test_result.clear()
-        self.status.clear()
-        self.miner_note.setText(
-            f"Stored in the OS keyring: {miner_masked}"
-            if miner_masked and miner_masked != "(none)"
-            else "Stored only in the OS keyring, never in a file."
+    # --- opening
+    def load(
+        self,
+        settings: Settings,
+        overrides=None,
+        *,
+        first_run: bool = False,
+        miner_masked: str | None = None,
+        demo: bool = False,
+        in_effect=None,
+    ) -> None:
+        """Shows the values in effect (see SettingsForm.load); overrides is the caller's mapping."""
+        state = self.form.load(
+            settings,
+            overrides,
+            first_run=first_run,
+            miner_masked=miner_masked,
+            demo=demo,
+            in_effect=in_effect,
         )
-        self.intro.setVisible(first_run)
-        if first_run:
-            self.intro.setText(
-                "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
-                "or import it from the Polaris CLI's user_info.json, then press OK."
-            )
+        self._masked = miner_masked
+        values = state.values
+        self.url_edit.setText(values.server_url)
+        self.interval_spin.setMinimum(state.interval_min)
+        self.interval_spin.setDecimals(0 if values.interval_s.is_integer() else 1)
+        self.interval_spin.setValue(values.interval_s)
+        self.start_on_launch.setChecked(values.start_on_launch)
+        self.start_at_login.setChecked(values.start_at_login)
+        self.notify_box.setChecked(values.notifications)
+        self.level_combo.setCurrentText(values.log_level)
+        self.miner_edit.clear()
+        self.miner_edit.setPlaceholderText(state.miner_placeholder)
+        self.show_button.setChecked(False)  # the Show state never carries over to the next opening
+        self._toggle_miner_echo(False)
+        self._show_text(self.intro, state.intro)
+        self._show_text(self.override_note, state.override_note)
+        for label, text in ((self.test_result, ""), (self.status, ""), (self.miner_note, state.miner_note)):
+            self._show_text(label, text)
+        self._miner_problem_shown = False
+        self.miner_note.setToolTip("")
+        editable = (self.url_edit, self.interval_spin, self.start_on_launch, self.start_at_login)
+        for widget in (*editable, self.notify_box, self.level_combo, self.test_button):
+            widget.setEnabled(not state.read_only)
+        for button in (QDialogButtonBox.StandardButton.Apply, QDialogButtonBox.StandardButton.Cancel):
+            self.buttons.button(button).setVisible(not state.read_only)  # demo: look, then OK
+        self._set_miner_editable(state.miner_editable)
+        if state.miner_editable:
+            self._run(self.form.probe_keyring, self._after_probe)
         self._check()
+
+    def _after_probe(self, problem, error) -> None:
+        if problem is None:  # a usable keyring (an unexpected error is no verdict: saving will say)
+            return
+        self._set_miner_editable(False)
+        self._show_text(self.miner_note, self.form.miner_note(self._masked), "error")
+        self.miner_note.setToolTip(problem)  # the keyring's own words, for whoever fixes it
+        self.miner_edit.setPlaceholderText("no keyring to keep it in: see below")
+        if self.intro.isVisible() and not self.form.demo:
+            self._show_text(self.intro, WELCOME_NO_KEYRING)
+        self._check()
+
+    def _set_miner_editable(self, editable: bool) -> None:
+        for widget in (self.miner_edit, self.show_button, self.import_button):
+            widget.setEnabled(editable)
+        if not editable:
+            self.miner_edit.clear()
+
+    def _show_text(self, label, text: str, tone: str = "") -> None:
+        label.setText(text)
+        set_tone(label, tone)
+        label.setVisible(bool(text))
 
     def _toggle_miner_echo(self, shown: bool) -> None:
         self.miner_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
@@ -220,102 +136,99 @@ class SettingsDialog(QDialog):
             self.import_from(Path(path))
 
     def import_from(self, path: Path) -> bool:
-        value = read_legacy_miner_id(path)
+        value = self.form.import_legacy(path)
         if not value:
-            self.miner_note.setText(f"No valid miner_id in {path.name}.")
-            self.miner_note.setStyleSheet(ERROR_STYLE)
+            self._show_text(self.miner_note, f"No valid miner_id in {path.name}.", "error")
+            self._fit()
             return False
-        register_secret(value)
         self.miner_edit.setText(value)
-        self.miner_note.setText(
-            f"Imported from {path.name} (only miner_id was read); OK stores it in the keyring."
+        self._show_text(
+            self.miner_note,
+            f"Imported from {path.name} (only miner_id was read); OK stores it in the keyring.",
+            "",
         )
-        self.miner_note.setStyleSheet("")
+        self._fit()
         return True
 
-    def _problems(self) -> tuple[str | None, str | None]:
-        url_problem = miner_problem = None
-        try:
-            normalize_server_url(self.url_edit.text())
-        except InvalidServerUrl as exc:
-            url_problem = str(exc)
-        if self.miner_edit.text():
-            try:
-                validate_miner_id(self.miner_edit.text())
-            except InvalidMinerId as exc:
-                miner_problem = str(exc)
-        return url_problem, miner_problem
-
-    def _check(self) -> bool:
-        url_problem, miner_problem = self._problems()
-        self.url_reason.setText(url_problem or "")
-        self.url_reason.setStyleSheet(ERROR_STYLE if url_problem else "")
-        self.url_reason.setVisible(bool(url_problem))
-        if miner_problem:
-            self.miner_note.setText(miner_problem)
-            self.miner_note.setStyleSheet(ERROR_STYLE)
-        elif self.miner_note.styleSheet() == ERROR_STYLE and not self.miner_note.text().startswith(
-            "No valid"
-        ):
-            self.miner_note.setText("Stored only in the OS keyring, never in a file.")
-            self.miner_note.setStyleSheet("")
-        valid = not (url_problem or miner_problem)
-        self.ok_button.setEnabled(valid)
-        self.apply_button.setEnabled(valid)
-        self.test_button.setEnabled(not url_problem)
-        self._fit()
-        return valid
-
-    def _fit(self) -> None:
-        """Grow to fit a message that appeared: the user must be able to read why."""
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()
-        if self.height() < self.sizeHint().height():
-            self.resize(self.width(), self.sizeHint().height())
-
-    def current_settings(self) -> Settings:
-        return Settings(
+    # --- as the user types
+    def values(self) -> FormValues:
+        return FormValues(
             server_url=self.url_edit.text(),
+            miner_id=self.miner_edit.text(),
             interval_s=float(self.interval_spin.value()),
-            start_heartbeat_on_launch=self.start_on_launch.isChecked(),
+            start_on_launch=self.start_on_launch.isChecked(),
+            start_at_login=self.start_at_login.isChecked(),
             notifications=self.notify_box.isChecked(),
             log_level=self.level_combo.currentText(),
         )
+
+    def current_settings(self) -> Settings:
+        return self.form.to_settings(self.values())
+
+    def _check(self, *_args) -> bool:
+        """The validation hook, as the user types: reasons beside their fields, OK only when valid.
+
+        The rule that only bites on OK (an empty id when none is stored) is SettingsForm.save's.
+        """
+        problems = self.form.check(self.values())
+        self._show_problems(problems)
+        self.ok_button.setEnabled(problems.ok)
+        self.apply_button.setEnabled(problems.ok)
+        self.test_button.setEnabled(problems.url is None and not self.form.demo)
+        self._fit()
+        return problems.ok
+
+    def _show_problems(self, problems) -> None:
+        self._show_text(self.url_reason, problems.url or "", "error")
+        if problems.miner:
+            self._show_text(self.miner_note, problems.miner, "error")
+            self._miner_problem_shown = True
+        elif self._miner_problem_shown:  # the problem went: back to what the form says about the id
+            self._show_text(
+                self.miner_note,
+                self.form.miner_note(self._masked),
+                "error" if self.form.keyring_problem else "",
+            )
+            self._miner_problem_shown = False
+
+    def _fit(self) -> None:
+        settings_layout.fit(
+            self, (self.intro, self.override_note, self.url_reason, self.miner_note, self.status)
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit()  # the notes have their real widths only now
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit()  # notes wrap differently at another width
 
     # --- saving
     def _ok(self) -> None:
         self._apply(close_after=True)
 
     def _apply(self, close_after: bool = False) -> None:
-        if not self._check():
-            self.status.setText("Fix the values marked in red first: nothing was saved.")
-            self.status.setStyleSheet(ERROR_STYLE)
+        if self.form.demo:
+            if close_after:
+                self.accept()
             return
-        try:
-            settings = validate(self.current_settings())
-            self._store.save(settings)
-        except (InvalidSetting, OSError) as exc:
-            self.status.setText(f"Not saved: {exc}")
-            self.status.setStyleSheet(ERROR_STYLE)
+        result = self.form.save(self.values())
+        if result.settings is None:
+            self._show_problems(result.problems)
+            self._show_text(self.status, result.message, "error")
+            (self.miner_edit if result.problems.miner else self.url_edit).setFocus()
+            self._fit()
             return
-        try:
-            if self.start_at_login.isChecked():
-                self._autostart.enable()
-            else:
-                self._autostart.disable()
-        except AutostartError as exc:
-            self.status.setText(f"Saved, but start at login could not be changed: {exc}")
-            self.status.setStyleSheet(ERROR_STYLE)
-        miner_text = self.miner_edit.text().strip()
-        if not miner_text:
-            self._finish(settings, None, close_after)
+        self._show_text(self.status, result.message, "error" if result.error else "")
+        if result.miner_id is None:
+            self._finish(result.settings, None, close_after)
             return
-        miner_id = validate_miner_id(miner_text)
-        register_secret(miner_id)
         self._set_busy(True, "Storing the miner id in the OS keyring…")
+        miner_id, settings = result.miner_id, result.settings
         self._run(
-            lambda: self._secrets.set(miner_id),
+            lambda: self.form.store_miner_id(miner_id),
             lambda _r, err: self._after_store(settings, miner_id, err, close_after),
         )
 
@@ -323,19 +236,22 @@ class SettingsDialog(QDialog):
         self._set_busy(False)
         if error is not None:
             # The settings are saved; the id is kept in the field, so nothing typed is lost.
-            self.status.setText(f"Settings saved, but the miner id was not stored: {error}")
-            self.status.setStyleSheet(ERROR_STYLE)
+            self._show_text(self.status, f"Settings saved, but the miner id was not stored: {error}", "error")
+            self._fit()
             return
         self.miner_edit.clear()
-        self.miner_note.setText(f"Stored in the OS keyring: {mask_secret(miner_id)}")
-        self.miner_note.setStyleSheet("")
+        self._masked = mask_secret(miner_id)
+        self.miner_edit.setPlaceholderText(PLACEHOLDER_KEEP)
+        self._show_text(self.miner_note, f"Stored in the OS keyring: {self._masked}", "")
         self._finish(settings, miner_id, close_after)
 
     def _finish(self, settings: Settings, miner_id: str | None, close_after: bool) -> None:
         self.applied.emit(settings, miner_id)
-        if not self.status.text() or self.status.styleSheet() != ERROR_STYLE:
-            self.status.setText("Saved. The running agent uses the new settings from its next heartbeat.")
-            self.status.setStyleSheet(OK_STYLE)
+        if self.status.property("tone") != "error":
+            self._show_text(
+                self.status, "Saved. The running agent uses the new settings from its next heartbeat.", "ok"
+            )
+        self._fit()
         if close_after:
             self.accept()
 
@@ -343,8 +259,7 @@ class SettingsDialog(QDialog):
         for widget in (self.ok_button, self.apply_button, self.test_button):
             widget.setEnabled(not busy)
         if text:
-            self.status.setText(text)
-            self.status.setStyleSheet("")
+            self._show_text(self.status, text)
         if not busy:
             self._check()
 
@@ -361,43 +276,19 @@ class SettingsDialog(QDialog):
 
     # --- test connection
     def _test_connection(self) -> None:
-        try:
-            url = normalize_server_url(self.url_edit.text())
-        except InvalidServerUrl as exc:
-            self.test_result.setText(str(exc))
-            return
-        typed = self.miner_edit.text().strip()
-        secrets = self._secrets
-
-        def attempt():
-            miner_id = typed or resolve_miner_id(secrets).miner_id
-            if not miner_id:
-                return None, "(none)"
-            engine = HeartbeatEngine(url, miner_id)
-            try:
-                return engine.attempt(), mask_secret(miner_id)
-            finally:
-                engine.close()
-
+        url, typed = self.url_edit.text(), self.miner_edit.text()
         self.test_button.setEnabled(False)
-        self.test_result.setText("Sending one heartbeat…")
-        self.test_result.setStyleSheet("")
-        self._run(attempt, self._show_test_result)
+        self._show_text(self.test_result, "Sending one heartbeat…")
+        self._run(lambda: self.form.test_connection(url, typed), self._show_test_result)
 
     def _show_test_result(self, result, error) -> None:
         self.test_button.setEnabled(True)
         if error is not None:
-            self.test_result.setText(f"Test failed: {error}")
-            self.test_result.setStyleSheet(ERROR_STYLE)
-            return
-        outcome, masked = result
-        if outcome is None:
-            self.test_result.setText("No miner id to test with: enter one above.")
-            self.test_result.setStyleSheet(ERROR_STYLE)
-            return
-        self.test_result.setText(outcome_words(outcome, masked))
-        self.test_result.setStyleSheet(OK_STYLE if outcome.ok else ERROR_STYLE)
-        self.test_result.setProperty("outcome", outcome.kind.value)
+            self._show_text(self.test_result, f"Test failed: {error}", "error")
+        else:
+            self._show_text(self.test_result, result.text, "ok" if result.ok else "error")
+            self.test_result.setProperty("outcome", result.kind)
+        self._fit()
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:

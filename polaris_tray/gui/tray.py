@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, tooltip
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.gui.icons import state_icon
+
+HEADER_MAX_PX = 380  # logical pixels: the menu's width is bounded; the full text is the header's tooltip
+DEMO_AUTOSTART_REASON = "Demo mode runs against a built-in orchestrator and is never started at login."
 
 
 class TrayIcon(QObject):
@@ -49,7 +52,8 @@ class TrayIcon(QObject):
         return action
 
     def _build_menu(self) -> None:
-        self.status_action = self._action("Starting…")
+        self.menu.setToolTipsVisible(True)
+        self.status_action = self._action("Demo · Starting…" if self._demo else "Starting…")
         self.status_action.setEnabled(False)
         self.menu.addSeparator()
         self.toggle_action = self._action("&Stop heartbeat")
@@ -60,13 +64,13 @@ class TrayIcon(QObject):
         self.settings_action = self._action("S&ettings…", self.settings_requested)
         self.autostart_action = self._action("Start at &login", checkable=True)
         self.autostart_action.toggled.connect(self._on_autostart_toggled)
-        self.log_action = self._action("Open &log folder", self.open_log_requested)
+        self.log_action = self._action("Open lo&g folder", self.open_log_requested)
         self.about_action = self._action("&About Polaris Tray", self.about_requested)
         self.menu.addSeparator()
         self.quit_action = self._action("&Quit", self.quit_requested)
-        if self._demo:
-            self.settings_action.setText("Settings… (not in demo mode)")
-            self.settings_action.setEnabled(False)
+        if self._demo:  # Settings stay enabled: the dialog shows the demo's values, read-only
+            self.autostart_action.setText("Start at &login (not in demo mode)")
+            self.autostart_action.setToolTip(DEMO_AUTOSTART_REASON)
             self.autostart_action.setEnabled(False)
 
     def _on_toggle(self) -> None:
@@ -93,11 +97,19 @@ class TrayIcon(QObject):
         if snap is None:
             return
         lines = detail_lines(snap, time.time())
-        self.status_action.setText(" · ".join(lines[:3]))
+        self._set_header(" · ".join(lines[:3]), "\n".join(lines))
         configured = snap.state is not LinkState.UNCONFIGURED
         self.toggle_action.setText("&Stop heartbeat" if snap.running else "&Start heartbeat")
         self.toggle_action.setEnabled(configured)
         self.beat_action.setEnabled(configured)
+
+    def _set_header(self, text: str, full: str) -> None:
+        """Elided to a bounded width (a raw error can be a paragraph); the whole text in the tooltip."""
+        if self._demo:
+            text, full = f"Demo · {text}", f"Demo mode\n{full}"
+        metrics = QFontMetrics(self.menu.font())
+        self.status_action.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, HEADER_MAX_PX))
+        self.status_action.setToolTip(full)
 
     def _set_colour(self, colour: Colour) -> None:
         if colour is self.colour:
@@ -112,7 +124,8 @@ class TrayIcon(QObject):
     def show_snapshot(self, snap: Snapshot) -> None:
         self._snapshot = snap
         self._set_colour(snap.state.colour)
-        self.icon.setToolTip(tooltip(snap, time.time()))
+        text = tooltip(snap, time.time())
+        self.icon.setToolTip(text.replace("Polaris Tray", "Polaris Tray (Demo)", 1) if self._demo else text)
         if self.menu.isVisible():
             self.refresh_menu()
 

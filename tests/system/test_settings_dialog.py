@@ -155,7 +155,8 @@ def test_applied_settings_reach_the_running_worker_without_restart(qtbot, home, 
         d = SettingsDialog(controller.store, XdgAutostart(), secret_store=MemoryStore(MINER))
         qtbot.addWidget(d)
         d.applied.connect(controller.apply_settings)
-        d.load(controller.settings)
+        masked = controller.snapshot.miner_id_masked
+        d.load(controller.settings, controller.overrides, miner_masked=masked)  # as open_settings does
         d.url_edit.setText(second.url)
         d.interval_spin.setValue(45)
         d._apply()

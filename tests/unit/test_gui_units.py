@@ -158,7 +158,7 @@ def test_tray_renders_colour_tooltip_and_menu(qtbot):
         "Send heartbeat &now",
         "S&ettings…",
         "Start at &login",
-        "Open &log folder",
+        "Open lo&g folder",
         "&About Polaris Tray",
         "&Quit",
     ):

@@ -1,0 +1,300 @@
+"""The settings form without Qt: what the fields show, what is wrong with them, and what OK does.
+
+The dialog renders a FormState and hands FormValues back; every rule lives here, testable without a
+display. probe_keyring, store_miner_id and test_connection block: run them off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass, replace
+
+from polaris_tray.core.config.miner_id import (
+    InvalidMinerId,
+    read_legacy_miner_id,
+    resolve_miner_id,
+    validate_miner_id,
+)
+from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
+from polaris_tray.core.config.settings import (
+    MIN_INTERVAL_S,
+    InvalidSetting,
+    Settings,
+    validate,
+)
+from polaris_tray.core.config.settings_words import (
+    DEMO_NOTE,
+    FLAGS,
+    LABELS,
+    NEED_MINER_ID,
+    NOTE_KEYRING_ONLY,
+    NOTE_NEW_ID,
+    NOTHING_SAVED,
+    PLACEHOLDER_KEEP,
+    PLACEHOLDER_NEW,
+    WELCOME,
+    no_keyring_help,
+)
+from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
+from polaris_tray.core.status.snapshot import outcome_words
+from polaris_tray.core.storage.logs import register_secret
+from polaris_tray.core.storage.redact import mask_secret
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """What the fields hold: the dialog reads these off its widgets."""
+
+    server_url: str
+    miner_id: str
+    interval_s: float
+    start_on_launch: bool
+    start_at_login: bool
+    notifications: bool
+    log_level: str
+
+
+@dataclass(frozen=True)
+class FormState:
+    """Everything the dialog shows on opening, decided before the user types."""
+
+    values: FormValues
+    intro: str  # rich text above the form, "" for none
+    override_note: str  # "Server set by --server-url for this run", "" for none
+    miner_placeholder: str
+    miner_note: str
+    miner_editable: bool
+    read_only: bool  # demo mode: look, don't touch
+    interval_min: float  # the saved range, widened to show a shorter --interval of this run
+
+
+@dataclass(frozen=True)
+class Problems:
+    url: str | None = None
+    miner: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.url or self.miner)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """settings None: nothing was saved and the reason is in problems or message."""
+
+    settings: Settings | None
+    miner_id: str | None = None  # to store in the keyring next; None keeps the stored one
+    problems: Problems = Problems()
+    message: str = ""
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class TestResult:
+    text: str
+    ok: bool
+    kind: str  # the outcome kind, or "no_miner_id" / "error"
+
+
+class SettingsForm:
+    def __init__(self, store, autostart: Autostart, secrets: SecretStore | None = None) -> None:
+        self.store = store
+        self.autostart = autostart
+        self.secrets = secrets or SecretStore()
+        self.settings = Settings()
+        self.overrides: MutableMapping[str, object] = {}
+        self.loaded: FormValues | None = None
+        self.miner_in_effect = False
+        self.keyring_problem: str | None = None
+        self.demo = False
+
+    # --- opening
+    def load(
+        self,
+        settings: Settings,
+        overrides: MutableMapping[str, object] | None = None,
+        *,
+        first_run: bool = False,
+        miner_masked: str | None = None,
+        demo: bool = False,
+        in_effect=None,
+    ) -> FormState:
+        """The fields show the values IN EFFECT: an override of this run wins over the saved value.
+
+        overrides is the caller's own mapping (field -> value or None): save() sets a field the user
+        changed to None there, so the caller's run follows the user. in_effect (anything with server_url
+        and interval_s) gives values neither saved nor overridden, e.g. the demo orchestrator's.
+        """
+        self.settings, self.demo = settings, demo
+        self.overrides = overrides if overrides is not None else {}
+        self.keyring_problem = None
+        self.miner_in_effect = bool(miner_masked) and miner_masked != mask_secret(None)
+        url = self._effective("server_url", in_effect)
+        interval = float(self._effective("interval_s", in_effect))
+        self.loaded = FormValues(
+            server_url=str(url),
+            miner_id="",
+            interval_s=interval,
+            start_on_launch=settings.start_heartbeat_on_launch,
+            start_at_login=self._autostart_enabled(),
+            notifications=settings.notifications,
+            log_level=settings.log_level,
+        )
+        return FormState(
+            values=self.loaded,
+            intro=DEMO_NOTE if demo else WELCOME if first_run else "",
+            override_note="" if demo else self.override_note(),
+            miner_placeholder="" if demo else PLACEHOLDER_KEEP if self.miner_in_effect else PLACEHOLDER_NEW,
+            miner_note=self.miner_note(miner_masked),
+            miner_editable=not demo,
+            read_only=demo,
+            interval_min=min(MIN_INTERVAL_S, interval),
+        )
+
+    def _effective(self, name: str, in_effect) -> object:
+        value = self.overrides.get(name)
+        if value is None and in_effect is not None:
+            value = getattr(in_effect, name, None)
+        return getattr(self.settings, name) if value is None else value
+
+    def _autostart_enabled(self) -> bool:
+        try:
+            return bool(self.autostart.is_enabled())
+        except (OSError, AutostartError):
+            return False
+
+    def active_overrides(self) -> list[str]:
+        return [name for name in FLAGS if self.overrides.get(name) is not None]
+
+    def override_note(self) -> str:
+        parts = [
+            f"{LABELS[name]}{f' {self.overrides[name]:g} s' if name == 'interval_s' else ''} set by "
+            f"{FLAGS[name]} for this run"
+            for name in self.active_overrides()
+        ]
+        if not parts:
+            return ""
+        return "; ".join(parts) + ". OK leaves that as it is; a value you change is saved and used."
+
+    def miner_note(self, miner_masked: str | None = None) -> str:
+        if self.demo:
+            return f"The demo uses its own id ({miner_masked}); your keyring is not touched."
+        if self.keyring_problem:
+            in_use = f"In use: {miner_masked} — " if self.miner_in_effect else ""
+            return in_use + no_keyring_help()
+        if self.miner_in_effect:
+            return f"In use: {miner_masked} — {NOTE_NEW_ID}"
+        return NOTE_KEYRING_ONLY
+
+    def probe_keyring(self) -> str | None:
+        """Blocking: can an id typed here be kept? The reason when not (remembered for the notes)."""
+        try:
+            self.secrets.get()
+        except SecretStoreError as exc:
+            self.keyring_problem = str(exc)
+        else:
+            self.keyring_problem = None
+        return self.keyring_problem
+
+    @property
+    def miner_id_required(self) -> bool:
+        """Nothing in effect and a keyring to keep it in: OK without an id would leave a grey app."""
+        return not (self.miner_in_effect or self.keyring_problem or self.demo)
+
+    # --- as the user types
+    def check(self, values: FormValues) -> Problems:
+        url = miner = None
+        try:
+            normalize_server_url(values.server_url)
+        except InvalidServerUrl as exc:
+            url = str(exc)
+        if values.miner_id.strip():
+            try:
+                validate_miner_id(values.miner_id)
+            except InvalidMinerId as exc:
+                miner = str(exc)
+        return Problems(url, miner)
+
+    def check_for_save(self, values: FormValues) -> Problems:
+        """check(), plus the rule that only bites on OK: an empty id when none is stored."""
+        problems = self.check(values)
+        if problems.miner is None and self.miner_id_required and not values.miner_id.strip():
+            problems = replace(problems, miner=NEED_MINER_ID)
+        return problems
+
+    def import_legacy(self, path: os.PathLike) -> str | None:
+        """Only miner_id is read from the Polaris CLI's file; None when it holds no valid one."""
+        value = read_legacy_miner_id(path)
+        if value:
+            register_secret(value)
+        return value
+
+    # --- OK / Apply
+    def to_settings(self, values: FormValues) -> Settings:
+        """Saved values for fields the user left alone: an override shown in a field is not saved."""
+        loaded, kept = self.loaded or values, {}
+        for name in self.active_overrides():
+            if getattr(values, name) == getattr(loaded, name):
+                kept[name] = getattr(self.settings, name)
+        return Settings(
+            server_url=kept.get("server_url", values.server_url),
+            interval_s=float(kept.get("interval_s", values.interval_s)),
+            start_heartbeat_on_launch=values.start_on_launch,
+            notifications=values.notifications,
+            log_level=values.log_level,
+        )
+
+    def save(self, values: FormValues) -> SaveResult:
+        """Settings file and start-at-login now; the miner id (if typed) is for store_miner_id next."""
+        if self.demo:
+            return SaveResult(None, message="Demo mode: nothing is saved.")
+        problems = self.check_for_save(values)
+        if not problems.ok:
+            return SaveResult(None, problems=problems, message=NOTHING_SAVED, error=True)
+        try:
+            settings = validate(self.to_settings(values))
+            self.store.save(settings)
+        except (InvalidSetting, OSError) as exc:
+            return SaveResult(None, message=f"Not saved: {exc}", error=True)
+        loaded = self.loaded or values
+        for name in self.active_overrides():
+            if getattr(values, name) != getattr(loaded, name):
+                self.overrides[name] = None  # the user chose a value: this run follows it
+        message, error = "", False
+        if values.start_at_login != self._autostart_enabled():
+            try:
+                self.autostart.enable() if values.start_at_login else self.autostart.disable()
+            except AutostartError as exc:
+                message, error = f"Saved, but start at login could not be changed: {exc}", True
+        self.settings = settings
+        self.loaded = replace(values, miner_id="")
+        miner = values.miner_id.strip()
+        miner_id = validate_miner_id(miner) if miner else None
+        if miner_id:
+            register_secret(miner_id)
+        return SaveResult(settings, miner_id, message=message, error=error)
+
+    def store_miner_id(self, miner_id: str) -> None:
+        """Blocking keyring write; raises SecretStoreError with a message that says what to do."""
+        self.secrets.set(miner_id)
+        self.miner_in_effect = True
+
+    # --- Test connection
+    def test_connection(self, url_text: str, typed: str) -> TestResult:
+        """Blocking: one real heartbeat with the typed id, else the one the agent would use."""
+        try:
+            url = normalize_server_url(url_text)
+        except InvalidServerUrl as exc:
+            return TestResult(str(exc), False, "error")
+        miner_id = typed.strip() or resolve_miner_id(self.secrets).miner_id
+        if not miner_id:
+            return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
+        engine = HeartbeatEngine(url, miner_id)
+        try:
+            outcome = engine.attempt()
+        finally:
+            engine.close()
+        return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value)

@@ -1,0 +1,160 @@
+"""The settings dialog's widgets and their order: layout only, no rule and no state."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from polaris_tray.core.config.settings import MAX_INTERVAL_S, MIN_INTERVAL_S
+from polaris_tray.core.storage.logs import LEVELS
+
+NOTE_WIDTH = 420  # word-wrapped labels in a form otherwise shrink to a sliver
+# One stylesheet, keyed by a "tone" property: the state lives in the form model, not in style strings.
+TONES = 'QLabel[tone="error"] { color: #c5221f; } QLabel[tone="ok"] { color: #188038; }'
+
+
+def set_tone(label: QLabel, tone: str) -> None:
+    if label.property("tone") != tone:
+        label.setProperty("tone", tone)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+
+def _note(name: str) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setAccessibleName(name)
+    label.setMinimumWidth(NOTE_WIDTH)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)  # fill the field column
+    label.setProperty("tone", "")
+    return label
+
+
+def build(d: QWidget) -> None:
+    """Creates the dialog's widgets as attributes of d (the view reads and writes them by name)."""
+    d.setStyleSheet(TONES)
+    d.intro = _note("Settings introduction")
+    d.intro.hide()
+    d.override_note = _note("Command-line overrides")
+    d.override_note.hide()
+
+    d.url_edit = QLineEdit()
+    d.url_edit.setAccessibleName("Server URL")
+    d.url_edit.setPlaceholderText("https://…/api/v1")
+    d.url_reason = _note("Server URL problem")
+    d.url_reason.hide()
+
+    d.miner_edit = QLineEdit()
+    d.miner_edit.setAccessibleName("Miner ID")
+    d.miner_edit.setEchoMode(QLineEdit.EchoMode.Password)
+    d.show_button = QPushButton("Sho&w")
+    d.show_button.setCheckable(True)
+    d.show_button.setAccessibleName("Show the miner id")
+    d.import_button = QPushButton("&Import from user_info.json…")
+    d.miner_note = _note("Miner ID status")
+    miner_row = QHBoxLayout()
+    miner_row.addWidget(d.miner_edit, 1)
+    miner_row.addWidget(d.show_button)
+
+    d.interval_spin = QDoubleSpinBox()
+    d.interval_spin.setAccessibleName("Heartbeat interval in seconds")
+    d.interval_spin.setRange(MIN_INTERVAL_S, MAX_INTERVAL_S)
+    d.interval_spin.setDecimals(0)
+    d.interval_spin.setSuffix(" s")
+    d.start_on_launch = QCheckBox("Start the &heartbeat when the app starts")
+    d.start_at_login = QCheckBox("Start Polaris Tray at &login")
+    d.notify_box = QCheckBox("Show &notifications when the connection changes")
+    d.level_combo = QComboBox()
+    d.level_combo.setAccessibleName("Log level")
+    d.level_combo.addItems(list(LEVELS))
+
+    d.test_button = QPushButton("&Test connection")
+    d.test_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+    d.test_result = _note("Test connection result")
+    d.test_result.setMinimumWidth(0)
+    test_row = QHBoxLayout()
+    test_row.addWidget(d.test_button)
+    test_row.addWidget(d.test_result, 1)
+    test_row.addStretch(0)  # keeps the button its own size while there is no result beside it
+
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    for text, buddy, field in (
+        ("&Server URL:", d.url_edit, d.url_edit),
+        ("", None, d.url_reason),
+        ("&Miner ID:", d.miner_edit, miner_row),
+        ("", None, d.miner_note),
+        ("", None, d.import_button),
+        ("Heartbeat inte&rval:", d.interval_spin, d.interval_spin),
+        ("", None, d.start_on_launch),
+        ("", None, d.start_at_login),
+        ("", None, d.notify_box),
+        ("Log le&vel:", d.level_combo, d.level_combo),
+    ):
+        label = QLabel(text)
+        if buddy is not None:
+            label.setBuddy(buddy)
+        form.addRow(label, field)
+        if text == "":
+            label.hide()  # an empty label still takes the row's spacing when the field hides
+
+    d.buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok
+        | QDialogButtonBox.StandardButton.Apply
+        | QDialogButtonBox.StandardButton.Cancel
+    )
+    for button, text in (("Ok", "&OK"), ("Apply", "&Apply"), ("Cancel", "&Cancel")):
+        d.buttons.button(getattr(QDialogButtonBox.StandardButton, button)).setText(text)  # not every theme
+    d.status = _note("Settings status")
+    d.status.hide()
+
+    layout = QVBoxLayout(d)
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+    layout.addWidget(d.intro)
+    layout.addWidget(d.override_note)
+    layout.addLayout(form)
+    layout.addLayout(test_row)
+    layout.addWidget(d.status)
+    layout.addWidget(d.buttons)
+    for first, second in (
+        (d.url_edit, d.miner_edit),
+        (d.miner_edit, d.show_button),
+        (d.show_button, d.import_button),
+        (d.import_button, d.interval_spin),
+        (d.interval_spin, d.start_on_launch),
+        (d.start_on_launch, d.start_at_login),
+        (d.start_at_login, d.notify_box),
+        (d.notify_box, d.level_combo),
+        (d.level_combo, d.test_button),
+        (d.test_button, d.buttons),
+    ):
+        d.setTabOrder(first, second)
+    d.setMinimumWidth(600)
+
+
+def fit(d: QWidget, notes) -> None:
+    """Height from the content at the current width: grows for a message, shrinks when it goes.
+
+    QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
+    actual width as a minimum before the dialog takes the layout's height."""
+    layout = d.layout()
+    layout.activate()
+    for note in notes:
+        note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
+    layout.activate()
+    height = max(layout.totalHeightForWidth(d.width()), layout.totalMinimumSize().height())
+    if height != d.height():
+        d.resize(d.width(), height)
