@@ -21,7 +21,7 @@ from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, head
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
-from polaris_tray.core.storage.logs import setup_logging
+from polaris_tray.core.storage.logs import log_description, setup_logging
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
@@ -312,7 +312,8 @@ class AppController(QObject):
             f"About {APP_DISPLAY_NAME}",
             f"<b>{APP_DISPLAY_NAME} {__version__}</b><br>"
             "Keeps this machine visible to the Polaris orchestrator.<br><br>"
-            f"State: {headline(self.snapshot) if self.snapshot else 'starting'}<br>Log: {self.log_file}",
+            f"State: {headline(self.snapshot) if self.snapshot else 'starting'}<br>"
+            f"Log: {log_description(self.log_file)}",
         )
 
     # --- quitting
