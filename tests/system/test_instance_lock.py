@@ -26,6 +26,7 @@ def test_another_user_can_neither_squat_nor_receive_nor_quit():
                 sys.executable,
             ],
             timeout=120,
+            cwd="/",  # the app under test is the one on PYTHONPATH, not whatever the cwd holds
         )
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])

@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 HISTORY_FILE_NAME = "history.sqlite3"
 KEEP_S = history_db.KEEP_S
 PRUNE_EVERY = 500  # inserts between prunes (or a tenth of the byte cap): cheap, and the file stays bounded
-MAX_PENDING = 1000  # rows queued for the writer thread; beyond that the oldest are dropped
+MAX_PENDING = 5000  # rows queued for the writer thread; beyond that the oldest are dropped
 REOPEN_CHECK_S = 60.0
 CLOSE_WAIT_S = 1.0
+_TROUBLED: set[str] = set()  # files whose trouble is already logged (the GUI's and the worker's stores)
 
 _SCHEMA_STATEMENTS = (
     # at: wall-clock seconds (UTC epoch); error: already redacted by the client, never the miner id
@@ -145,8 +146,9 @@ class HistoryStore:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     self._close_db()  # a full disk, an I/O error: reopened at the next check
                 return
-            if self._trouble:
+            if self._trouble or str(self.path) in _TROUBLED:
                 log.info("History is written again (%d rows were dropped)", self.dropped)
+                _TROUBLED.discard(str(self.path))
                 self._trouble = self.problem = None
 
     def _insert(self, rows: list[tuple]) -> None:
@@ -155,7 +157,7 @@ class HistoryStore:
         try:
             db.executemany("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", rows)
         except BaseException:
-            db.execute("ROLLBACK")
+            history_db.rollback(db)
             raise
         db.execute("COMMIT")
         self._since_prune[0] += len(rows)
@@ -170,16 +172,17 @@ class HistoryStore:
         try:
             aged = history_db.prune(db, self._clock(), self._max_rows, self._max_bytes)
         except BaseException:
-            db.execute("ROLLBACK")
+            history_db.rollback(db)
             raise
         db.execute("COMMIT")
-        db.execute("PRAGMA incremental_vacuum")
+        db.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page per call
         return aged
 
     def _note_trouble(self, message: str) -> None:
         self.problem = message
-        if self._trouble is None:  # once per episode, not once per beat
+        if self._trouble is None and str(self.path) not in _TROUBLED:  # once per episode and file
             log.warning("%s (further rows are dropped silently until it recovers)", message)
+        _TROUBLED.add(str(self.path))
         self._trouble = message
 
     def _close_db(self) -> None:

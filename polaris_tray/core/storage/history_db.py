@@ -71,13 +71,21 @@ def open_writer(path: Path, create_schema) -> tuple[sqlite3.Connection, tuple[in
         try:
             create_schema(db)
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback(db)
             raise
         db.execute("COMMIT")
     except BaseException:
         db.close()
         raise
     return db, identity(path)
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """sqlite has already rolled back after some errors (a full disk): a 2nd ROLLBACK must not mask them."""
+    try:
+        db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 def _set_wal(db: sqlite3.Connection) -> None:
@@ -96,7 +104,10 @@ def _set_wal(db: sqlite3.Connection) -> None:
 def open_reader(path: Path) -> sqlite3.Connection:
     uri = f"{Path(path).absolute().as_uri()}?mode=ro"  # as_uri percent-encodes spaces, ? and #
     db = sqlite3.connect(uri, uri=True, timeout=READ_TIMEOUT_S)
-    db.execute("PRAGMA cache_size=-256")  # 256 KiB: the table is small; the default is 2 MB
+    try:
+        db.execute("PRAGMA cache_size=-256")  # 256 KiB: the table is small; the default is 2 MB
+    except sqlite3.OperationalError:
+        pass  # locked right now: the queries will say so, each within READ_TIMEOUT_S
     return db
 
 
