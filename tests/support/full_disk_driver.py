@@ -10,8 +10,8 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind  # noqa: E402
-from polaris_tray.core.storage.history import HistoryStore  # noqa: E402
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.storage.history import HistoryStore
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, 5.0, None)
 small = "/tmp/small"
