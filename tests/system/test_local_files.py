@@ -46,7 +46,8 @@ def test_an_unwritable_log_dir_is_explained_not_none(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     code = (
-        "from pathlib import Path\nfrom polaris_tray.core.storage.logs import setup_logging, log_description\n"
+        "from pathlib import Path\n"
+        "from polaris_tray.core.storage.logs import setup_logging, log_description\n"
         f"p = setup_logging('INFO', Path({str(blocker / 'log')!r}), console=False); print(log_description(p))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
