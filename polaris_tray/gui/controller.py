@@ -59,6 +59,8 @@ class AppController(QObject):
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
         self.startup_warnings = list(loaded.warnings)
+        if getattr(instance, "listen_error", None):  # later launches cannot reach us: the user must know
+            self.startup_warnings.append(instance.listen_error)
         self.log_file = setup_logging(args.log_level or self.settings.log_level, paths.log_dir())
         self.overrides = {"server_url": None, "interval_s": None}
         self._read_overrides(args)

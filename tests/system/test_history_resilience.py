@@ -147,3 +147,4 @@ def test_a_full_disk_drops_rows_and_history_resumes_when_space_returns():
     assert result["first"] == 1
     assert result["dropped_while_full"] > 0 and "full" in result["problem"], result
     assert result["after"] > result["first"] and result["problem_after"] is None, result
+    assert result["log_problem"] and result["log_after"], result  # the log file resumed as well
