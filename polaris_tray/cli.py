@@ -18,8 +18,6 @@ log = logging.getLogger("polaris_tray")
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 EXIT_NOT_RUNNING = 3  # --quit: no agent runs for this user
 EXIT_ALREADY_RUNNING = 4  # another agent (tray or headless) already runs for this user or miner
-EXIT_INTERRUPTED = 130  # Ctrl-C at a prompt
-QUIT_WAIT_S = 5.0
 
 
 def _interval(text: str) -> float:
@@ -167,9 +165,9 @@ def _start_demo():
 
 
 def cmd_headless(args) -> int:
-    from polaris_tray.core.storage import paths
     from polaris_tray.core.heartbeat.engine import HeartbeatEngine
     from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+    from polaris_tray.core.storage import paths
     from polaris_tray.core.storage.logs import setup_logging
     from polaris_tray.core.storage.redact import mask_secret
     from polaris_tray.headless import BeatLoop, run_until_signal
@@ -189,7 +187,9 @@ def cmd_headless(args) -> int:
         config.miner_origin,
         f", log {log_file}" if log_file else "",
     )
-    lock = None if demo else _take_agent_lock(config.miner_id)
+    from polaris_tray.local_commands import take_agent_lock
+
+    lock = None if demo else take_agent_lock(config.miner_id)
     if isinstance(lock, int):
         return lock
     engine = HeartbeatEngine(config.server_url, config.miner_id)
@@ -203,101 +203,14 @@ def cmd_headless(args) -> int:
             demo.stop()
 
 
-def _take_agent_lock(miner_id: str | None):
-    """The tray's per-user lock, or under systemd one per miner in the unit's own directory."""
-    from polaris_tray.core.platform.instance_dir import InstanceLock, service_dir
-
-    try:
-        directory = service_dir()
-        lock = InstanceLock.for_miner(miner_id or "", directory) if directory else InstanceLock()
-        if lock.acquire("headless"):
-            return lock
-    except OSError as exc:
-        err(f"cannot take the single-instance lock: {exc}")
-        return EXIT_FAILED
-    holder = lock.holder() or "unknown"
-    err(f"another agent already runs for this {'miner' if directory else 'user'} ({holder}); not starting.")
-    return EXIT_ALREADY_RUNNING
-
-
-def cmd_quit(args) -> int:
-    """Talks to the running app over its private socket only: no Qt, no display."""
-    import time
-
-    from polaris_tray.core.platform.instance_dir import InstanceLock, send_to_running
-
-    try:
-        lock = InstanceLock()
-        if lock.acquire("probe"):
-            lock.release()
-            err("no Polaris Tray is running for this user; nothing to quit.")
-            return EXIT_NOT_RUNNING
-    except OSError as exc:
-        err(f"cannot reach the running app: {exc}")
-        return EXIT_FAILED
-    holder = lock.holder()
-    if holder.startswith("headless"):
-        err(f"the running agent is headless ({holder}); stop it with SIGTERM or its service manager.")
-        return EXIT_FAILED
-    if send_to_running(["--quit"], lock) != "ok":
-        err("the running app did not answer.")
-        return EXIT_FAILED
-    deadline = time.monotonic() + QUIT_WAIT_S
-    while time.monotonic() < deadline:
-        if lock.acquire("probe"):
-            lock.release()
-            err("the running app has quit.")
-            return EXIT_OK
-        time.sleep(0.1)
-    err("the running app was asked to quit but is still running.")
-    return EXIT_FAILED
-
-
-MAX_ID_INPUT = 4096  # a miner id is a few dozen characters: more is a mistake, never read into memory
-
-
-def _read_miner_id_input() -> str:
-    """One line from the terminal (hidden) or at most MAX_ID_INPUT bytes from a pipe. EOFError: nothing came;
-    ValueError: too long, not UTF-8, or more than one line."""
-    if sys.stdin.isatty():
-        import getpass
-
-        text = getpass.getpass("Miner id (input hidden): ")  # Ctrl-D: EOFError, Ctrl-C: KeyboardInterrupt
-    else:
-        stream = getattr(sys.stdin, "buffer", None)
-        raw = stream.read(MAX_ID_INPUT + 1) if stream else sys.stdin.read(MAX_ID_INPUT + 1).encode()
-        if not raw:
-            raise EOFError
-        if len(raw) > MAX_ID_INPUT:
-            raise ValueError(f"The input is longer than {MAX_ID_INPUT} bytes; give only the miner id.")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError("The input is not UTF-8 text.") from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) > 1:
-        raise ValueError(f"The input has {len(lines)} lines; give the miner id on one line.")
-    return lines[0] if lines else ""
-
-
 def cmd_set_miner_id(args) -> int:
     from polaris_tray.core.config.miner_id import InvalidMinerId, validate_miner_id
     from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
+    from polaris_tray.local_commands import miner_id_from_stdin
 
-    if sys.stdin is None or sys.stdin.closed:
-        err("--set-miner-id reads the id from standard input; none was given.")
-        return EXIT_CONFIG
-    try:
-        text = _read_miner_id_input()
-    except EOFError:
-        err("no miner id was given (end of input); nothing was stored.")
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        err("cancelled; nothing was stored.")
-        return EXIT_INTERRUPTED
-    except ValueError as exc:
-        err(f"{exc} Nothing was stored.")
-        return EXIT_CONFIG
+    text = miner_id_from_stdin()
+    if isinstance(text, int):
+        return text
     try:
         miner_id = validate_miner_id(text)
     except InvalidMinerId as exc:
@@ -359,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.autostart:
         return cmd_autostart(args)
     if args.quit:
+        from polaris_tray.local_commands import cmd_quit
+
         return cmd_quit(args)
     if args.server_url:  # checked before Qt starts, with the same message as the other modes
         from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url

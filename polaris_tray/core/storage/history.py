@@ -131,8 +131,9 @@ class HistoryStore:
     def _flush(self) -> None:
         with self._lock:
             self._ensure_open()
-            rows = list(self._pending)
-            self._pending.clear()
+            rows = []
+            while self._pending:  # popleft is atomic: a row appended meanwhile is never lost
+                rows.append(self._pending.popleft())
             if not rows:
                 return
             if self._db is None:
