@@ -16,6 +16,8 @@ from polaris_tray import APP_DISPLAY_NAME, __version__
 log = logging.getLogger("polaris_tray")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_NOT_RUNNING = 3  # --quit: no agent runs for this user
+EXIT_ALREADY_RUNNING = 4  # another agent (tray or headless) already runs for this user or miner
 
 
 def _interval(text: str) -> float:
@@ -49,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("on", "off", "status"),
         help="start at login: turn on, off, or show the status",
     )
-    mode.add_argument("--quit", action="store_true", help="make the running tray app quit")
+    mode.add_argument(
+        "--quit",
+        action="store_true",
+        help="make the running tray app quit (needs no display; exit 3 when none runs)",
+    )
     parser.add_argument("--demo", action="store_true", help="use a built-in demo orchestrator on 127.0.0.1")
     parser.add_argument(
         "--server-url",
@@ -198,11 +204,18 @@ def cmd_headless(args) -> int:
         config.miner_origin,
         f", log {log_file}" if log_file else "",
     )
+    from polaris_tray.local_commands import take_agent_lock
+
+    lock = None if demo else take_agent_lock(config.miner_id)
+    if isinstance(lock, int):
+        return lock
     engine = HeartbeatEngine(config.server_url, config.miner_id)
     loop = BeatLoop(Pacemaker(engine, config.interval_s))
     try:
         return run_until_signal(loop)
     finally:
+        if lock:
+            lock.release()
         if demo:
             demo.stop()
 
@@ -210,16 +223,11 @@ def cmd_headless(args) -> int:
 def cmd_set_miner_id(args) -> int:
     from polaris_tray.core.config.miner_id import InvalidMinerId, validate_miner_id
     from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
+    from polaris_tray.local_commands import miner_id_from_stdin
 
-    if sys.stdin is None or sys.stdin.closed:
-        err("--set-miner-id reads the id from standard input; none was given.")
-        return EXIT_CONFIG
-    if sys.stdin.isatty():
-        import getpass
-
-        text = getpass.getpass("Miner id (input hidden): ")
-    else:
-        text = sys.stdin.readline()
+    text = miner_id_from_stdin()
+    if isinstance(text, int):
+        return text
     try:
         miner_id = validate_miner_id(text)
     except InvalidMinerId as exc:
@@ -280,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_forget_miner_id(args)
     if args.autostart:
         return cmd_autostart(args)
+    if args.quit:
+        from polaris_tray.local_commands import cmd_quit
+
+        return cmd_quit(args)
     if args.server_url:  # checked before Qt starts, with the same message as the other modes
         from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 

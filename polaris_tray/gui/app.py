@@ -11,7 +11,7 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME, APP_NAME, __version__
-from polaris_tray.cli import err
+from polaris_tray.cli import EXIT_ALREADY_RUNNING, EXIT_FAILED, err
 from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
@@ -39,10 +39,10 @@ def _install_signal_wakeup(app: QApplication, on_signal) -> None:
     app._polaris_signal_socket = (reader, writer, notifier)  # kept alive with the app
 
 
-def _hand_off(arguments: list[str]) -> str | None:
+def _hand_off(arguments: list[str], instance) -> str | None:
     deadline = time.monotonic() + HANDOFF_RETRY_S
     while True:
-        reply = send_to_running(arguments)
+        reply = send_to_running(arguments, instance.lock)
         if reply is not None or time.monotonic() >= deadline:
             return reply
         time.sleep(0.1)  # the running instance holds the lock but is still starting its server
@@ -56,21 +56,25 @@ def run_gui(args) -> int:
     app.setDesktopFileName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
 
-    instance = SingleInstance()
-    if args.quit:
-        if instance.acquire():
-            instance.release()
-            err("no running instance to quit.")
-            return 1
-        reply = _hand_off(["--quit"])
-        return 0 if reply == "ok" else 1
-    if not instance.acquire():
-        reply = _hand_off(sys.argv[1:])
+    try:
+        instance = SingleInstance()
+        acquired = instance.acquire()
+    except OSError as exc:
+        err(f"cannot take the single-instance lock: {exc}")
+        return EXIT_FAILED
+    if not acquired:
+        holder = instance.lock.holder()
+        if holder.startswith("headless"):
+            err(f"a headless agent already runs for this user ({holder}); one agent per user.")
+            return EXIT_ALREADY_RUNNING
+        reply = _hand_off(sys.argv[1:], instance)
         if reply == "ok":
             err("already running; the running instance shows its status.")
             return 0
         err("another instance holds the lock but does not answer.")
-        return 1
+        return EXIT_FAILED
+    if instance.listen_error:
+        err(instance.listen_error)
 
     from polaris_tray.gui.controller import AppController
 

@@ -21,7 +21,7 @@ from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, head
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
-from polaris_tray.core.storage.logs import setup_logging
+from polaris_tray.core.storage.logs import log_description, setup_logging
 from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
@@ -60,6 +60,8 @@ class AppController(QObject):
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
         self.startup_warnings = list(loaded.warnings)
+        if getattr(instance, "listen_error", None):  # later launches cannot reach us: the user must know
+            self.startup_warnings.append(instance.listen_error)
         self.log_file = setup_logging(args.log_level or self.settings.log_level, paths.log_dir())
         self.overrides = {"server_url": None, "interval_s": None}
         self._read_overrides(args)
@@ -313,7 +315,7 @@ class AppController(QObject):
 
     def about(self) -> None:
         state = headline(self.snapshot) if self.snapshot else "starting"
-        self._about = show_about(state, self.log_file, bool(self.demo))
+        self._about = show_about(state, log_description(self.log_file), bool(self.demo))
 
     # --- quitting
     def quit(self) -> None:

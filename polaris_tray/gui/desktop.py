@@ -40,6 +40,11 @@ def host_environment():
 
 
 def open_folder(path: Path) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
+    from polaris_tray.core.storage.paths import ensure_private_dir
+
+    try:
+        ensure_private_dir(path)  # recreated 0700 like every directory the app makes, not 0755
+    except OSError:
+        return False
     with host_environment():
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

@@ -1,47 +1,40 @@
-"""One agent per user: a QLockFile elects the instance, a QLocalServer takes later launches' arguments.
+"""The tray's side of the one-agent rule: the Qt-free lock (core.platform.instance_dir) elects the instance,
+a QLocalServer on the socket beside it takes later launches' arguments.
 
-QLockFile notices a lock whose process is gone (a kill -9, a crash) and takes it over, so a stale lock
-never blocks the next start.
+Lock and socket live in one private directory, so no other user can squat either, receive our arguments or
+make us quit. A listen() that fails is reported (listen_error), never silent.
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
-import os
-import tempfile
-from pathlib import Path
+import logging
 
-from PySide6.QtCore import QLockFile, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from polaris_tray.core.platform.instance_dir import InstanceLock, instance_name
+from polaris_tray.core.platform.instance_dir import send_to_running as _send_posix
+from polaris_tray.core.storage.paths import POSIX
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 1500
 REPLY_TIMEOUT_MS = 3000
 
 
-def _user_key() -> str:
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    return hashlib.sha256(f"polaris-tray:{user}".encode()).hexdigest()[:16]
+def _server_name(lock: InstanceLock) -> str:
+    # POSIX: a full path in our private dir. Windows: a named pipe, per-user by Qt's UserAccessOption.
+    return str(lock.socket_path) if POSIX else lock.name
 
 
-def instance_name() -> str:
-    return os.environ.get("POLARIS_TRAY_INSTANCE", f"polaris-tray-{_user_key()}")
-
-
-def lock_path() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir())
-    return base / f"{instance_name()}.lock"
-
-
-def send_to_running(arguments: list[str]) -> str | None:
+def send_to_running(arguments: list[str], lock: InstanceLock | None = None) -> str | None:
     """The running instance's reply, or None when no instance answers."""
-    sock = QLocalSocket()
-    sock.connectToServer(instance_name())
+    lock = lock or InstanceLock()
+    if POSIX:
+        return _send_posix(arguments, lock)
+    sock = QLocalSocket()  # pragma: no cover - Windows
+    sock.connectToServer(_server_name(lock))
     if not sock.waitForConnected(CONNECT_TIMEOUT_MS):
         return None
     sock.write(json.dumps(arguments).encode() + b"\n")
@@ -58,21 +51,30 @@ class SingleInstance(QObject):
 
     message = Signal(list)  # the arguments of a later launch
 
-    def __init__(self) -> None:
+    def __init__(self, lock: InstanceLock | None = None) -> None:
         super().__init__()
-        self._lock = QLockFile(str(lock_path()))
-        self._lock.setStaleLockTime(0)  # never stale by age: only a dead owner makes it stale
+        self.lock = lock or InstanceLock()
         self._server: QLocalServer | None = None
         self._buffers: dict[int, bytes] = {}
+        self.listen_error: str | None = None
 
     def acquire(self) -> bool:
-        if not self._lock.tryLock(0):
+        if not self.lock.acquire("tray"):
             return False
-        QLocalServer.removeServer(instance_name())  # a socket left by a killed instance
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not self._server.listen(instance_name()):
-            return True  # we are the one agent; later launches just cannot reach us
+        try:
+            if POSIX:
+                self.lock.clear_stale_socket()  # we hold the lock: whatever is there is a dead instance's
+            ok = self._server.listen(_server_name(self.lock))
+            reason = self._server.errorString()
+        except OSError as exc:
+            ok, reason = False, str(exc)
+        if not ok:
+            # We are still the one agent (we hold the lock); later launches just cannot reach us.
+            self.listen_error = f"Later launches cannot reach this instance: {reason}"
+            log.error("%s", self.listen_error)
+            return True
         self._server.newConnection.connect(self._on_connection)
         return True
 
@@ -91,7 +93,7 @@ class SingleInstance(QObject):
             arguments = json.loads(buffer.split(b"\n", 1)[0])
             if not isinstance(arguments, list):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):
             sock.write(b"error\n")
         else:
             sock.write(b"ok\n")
@@ -101,6 +103,9 @@ class SingleInstance(QObject):
 
     def release(self) -> None:
         if self._server is not None:
-            self._server.close()
+            self._server.close()  # removes the socket file
             self._server = None
-        self._lock.unlock()
+        self.lock.release()
+
+
+__all__ = ["SingleInstance", "instance_name", "send_to_running"]

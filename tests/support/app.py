@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,8 @@ def app_env(
         if not k.startswith(("XDG_", "DBUS_", "POLARIS_", "GNOME_KEYRING")) and k not in ("DISPLAY",)
     }
     env.update(HOME=str(home), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+    # The one-agent lock is per user (uid), not per HOME: each test home is its own "user" here.
+    env["POLARIS_TRAY_INSTANCE"] = "polaris-test-" + hashlib.sha256(str(home).encode()).hexdigest()[:10]
     env.pop("PYTHON_KEYRING_BACKEND", None)
     if keyring:  # the D-Bus session of a real Secret Service; without it there is no keyring at all
         env.update(keyring)

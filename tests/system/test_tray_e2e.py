@@ -141,11 +141,11 @@ def test_a_stale_lock_from_a_killed_instance_does_not_block(home, orchestrator, 
         stop(second)
 
 
-def test_quit_with_nothing_running_exits_1(home, x_display):
+def test_quit_with_nothing_running_exits_3(home, x_display):
     result = subprocess.run(
         [*start_cmd(), "--quit"], env=gui_env(home, x_display), capture_output=True, text=True, timeout=20
     )
-    assert result.returncode == 1 and "no running instance" in result.stderr
+    assert result.returncode == 3 and "no Polaris Tray is running" in result.stderr
 
 
 def test_first_run_opens_the_settings_and_stays_grey(home, orchestrator, x_display):

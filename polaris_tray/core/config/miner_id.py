@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,8 @@ class InvalidMinerId(ValueError):
 
 
 def validate_miner_id(value: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
+    """NFKC first: a full-width or decomposed id is stored as the id the orchestrator knows."""
+    text = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
     if not text:
         raise InvalidMinerId("The miner id is empty.")
     if len(text) > MAX_LENGTH:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from polaris_tray.core.config import settings_file
 from polaris_tray.core.config.urls import DEFAULT_SERVER_URL, InvalidServerUrl, normalize_server_url
 from polaris_tray.core.storage.logs import LEVELS
 from polaris_tray.core.storage.paths import config_dir, write_private_file
@@ -85,21 +85,26 @@ class SettingsStore:
 
     def load(self) -> LoadResult:
         try:
-            raw = self.path.read_bytes()
+            raw, size = settings_file.read_bounded(self.path)
         except FileNotFoundError:
             return LoadResult(Settings())
+        except settings_file.NotRegular as exc:
+            return self._refuse(f"The settings path {self.path} is {exc}; it was left alone.")
         except OSError as exc:
-            return self._set_aside(f"The settings file could not be read ({exc.strerror}).")
+            return self._refuse(f"The settings file could not be read ({exc.strerror or exc}).")
+        if size > settings_file.MAX_BYTES:
+            limit = settings_file.MAX_BYTES // 1024
+            return self._set_aside(raw, f"The settings file was {size:,} bytes, over the {limit} KiB limit.")
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return self._set_aside("The settings file was corrupt.")
+            data = settings_file.parse(raw)
+        except ValueError:
+            return self._set_aside(raw, "The settings file was corrupt.")
         if not isinstance(data, dict):
-            return self._set_aside("The settings file did not hold settings.")
+            return self._set_aside(raw, "The settings file did not hold settings.")
         values, warnings = {}, []
         if "miner_id" in data:
             warnings.append(
-                "A miner id found in the settings file was ignored: it belongs in the OS keyring."
+                "A miner id found in the settings file was ignored and removed: it belongs in the OS keyring."
             )
         for f in fields(Settings):
             if f.name not in data:
@@ -110,7 +115,9 @@ class SettingsStore:
                 warnings.append(f"{exc} The default was used instead.")
         result = LoadResult(Settings(**values), warnings)
         if warnings:
-            result.kept_aside = self._keep_copy_aside()
+            result.kept_aside = self._keep_copy_aside(raw)
+        if "miner_id" in data:
+            self._rewrite_without_id(data)
         for warning in warnings:
             log.warning("%s", warning)
         return result
@@ -120,27 +127,30 @@ class SettingsStore:
         text = json.dumps(asdict(checked), indent=2, sort_keys=True) + "\n"
         write_private_file(self.path, text.encode("utf-8"))
 
-    def _aside_path(self) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while candidate.exists():
-            candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-            n += 1
-        return candidate
-
-    def _keep_copy_aside(self) -> Path | None:
-        aside = self._aside_path()
+    def _keep_copy_aside(self, raw: bytes) -> Path | None:
         try:
-            write_private_file(aside, self.path.read_bytes())
-            return aside
+            return settings_file.keep_aside(self.path, raw)
         except OSError:
             return None
 
-    def _set_aside(self, why: str) -> LoadResult:
-        aside = self._aside_path()
+    def _rewrite_without_id(self, data: dict) -> None:
+        """The plaintext id must not stay on disk: the file keeps everything else, as it was."""
+        data = {k: v for k, v in data.items() if k != "miner_id"}
         try:
-            os.replace(self.path, aside)
+            write_private_file(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+        except OSError as exc:
+            log.warning("The miner id could not be removed from %s: %s", self.path, exc.strerror or exc)
+
+    def _refuse(self, why: str) -> LoadResult:
+        message = f"{why} The defaults are in use."
+        log.warning("%s", message)
+        return LoadResult(Settings(), [message])
+
+    def _set_aside(self, raw: bytes, why: str) -> LoadResult:
+        """A stripped copy of (the start of) the file is kept once; the original goes."""
+        try:
+            aside = settings_file.keep_aside(self.path, raw)
+            os.unlink(self.path)
             message = f"{why} It was kept as {aside.name} and the defaults are in use."
         except OSError:
             aside = None

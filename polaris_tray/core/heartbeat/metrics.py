@@ -24,6 +24,22 @@ _SKIPPED_INTERFACES = ("lo", "docker", "veth", "br-", "virbr")
 _CPU_SENSOR_HINTS = ("coretemp", "k10temp", "zenpower", "cpu", "soc", "package", "tctl", "tdie", "acpitz")
 
 
+def system_uptime(boot_time: float | None = None) -> float:
+    """Seconds since boot from the OS's own counter, so a wall-clock step cannot move it: CLOCK_BOOTTIME on
+    Linux (counts suspend), GetTickCount64 on Windows, CLOCK_MONOTONIC on macOS (counts sleep there);
+    wall clock minus psutil's boot time only where none of those exists."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        return time.clock_gettime(boottime)
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import ctypes
+
+        return ctypes.windll.kernel32.GetTickCount64() / 1000.0
+    if sys.platform == "darwin":  # pragma: no cover - macOS
+        return time.clock_gettime(time.CLOCK_MONOTONIC)
+    return max(0.0, time.time() - (boot_time if boot_time is not None else psutil.boot_time()))
+
+
 class CpuMeter:
     """CPU use since the previous sample, from psutil's counters, held per instance (not per thread).
 
@@ -171,7 +187,7 @@ class SystemSampler:
             "hostname": self._hostname,
             "ip_address": self.ip_address(),
             "os_version": self._os_version,
-            "uptime": round(max(0.0, time.time() - boot), 1),
+            "uptime": round(system_uptime(boot), 1),
             "last_boot": datetime.fromtimestamp(boot, timezone.utc).isoformat(),
         }
         resources: dict = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
 
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.platform.autostart.base import (
     LOGIN_FLAG,
+    AutostartError,
     AutostartState,
     AutostartStatus,
     FileAutostart,
@@ -25,16 +25,48 @@ def autostart_dir(environ=None) -> Path:
     return Path(base) / "autostart"
 
 
+_RESERVED = " \t\n\"'\\><~|&;$*?#()`="
+
+
 def _quote(arg: str) -> str:
-    """Quoting per the Desktop Entry spec: double quotes, with \\ " ` $ escaped."""
-    if arg and not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`"):
-        return arg
-    escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
-    return f'"{escaped}"'
+    """One Exec argument per the Desktop Entry spec: reserved characters inside double quotes with " ` $ \\
+    backslash-escaped, % doubled, then the string-level escape (a literal backslash ends up as four)."""
+    if any(not c.isprintable() for c in arg):
+        raise AutostartError(f"Cannot start at login from a path with a line break or control code: {arg!r}")
+    if arg and not any(c in _RESERVED for c in arg):
+        quoted = arg
+    else:
+        quoted = '"' + "".join("\\" + c if c in '"`$\\' else c for c in arg) + '"'
+    return quoted.replace("%", "%%").replace("\\", "\\\\")
+
+
+def _split_exec(value: str) -> list[str]:
+    """The inverse of _quote: string-level unescape, then the spec's quoting; ValueError when malformed."""
+    text = value.replace("\\\\", "\0").replace("\\s", " ").replace("\0", "\\")
+    parts, current, quoted, i, started = [], "", False, 0, False
+    while i < len(text):
+        c = text[i]
+        if quoted and c == "\\" and i + 1 < len(text) and text[i + 1] in '"`$\\':
+            current, i = current + text[i + 1], i + 2
+            continue
+        if c == '"':
+            quoted, started = not quoted, True
+        elif c == " " and not quoted:
+            if started or current:
+                parts.append(current)
+            current, started = "", False
+        else:
+            current += c
+        i += 1
+    if quoted:
+        raise ValueError("unterminated quote")
+    if started or current:
+        parts.append(current)
+    return [p.replace("%%", "%") for p in parts]
 
 
 def render_entry(command: list[str]) -> str:
-    exec_line = " ".join(_quote(part).replace("%", "%%") for part in [*command, LOGIN_FLAG])
+    exec_line = " ".join(_quote(part) for part in [*command, LOGIN_FLAG])
     return "\n".join(
         [
             "[Desktop Entry]",
@@ -57,7 +89,7 @@ def exec_program(text: str) -> str | None:
     for line in text.splitlines():
         if line.startswith("Exec="):
             try:
-                parts = shlex.split(line[len("Exec=") :].replace("%%", "%"))
+                parts = _split_exec(line[len("Exec=") :])
             except ValueError:
                 return None
             return parts[0] if parts else None
