@@ -7,6 +7,7 @@ can crash on them (activitywatch#208), so the original value is restored around 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,9 @@ def host_environment():
 
 
 def open_folder(path: Path) -> bool:
+    """False when nothing can open it (the caller shows the path): Qt would only print a warning."""
     path.mkdir(parents=True, exist_ok=True)
+    if sys.platform.startswith("linux") and not shutil.which("xdg-open"):
+        return False
     with host_environment():
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

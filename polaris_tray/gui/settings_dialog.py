@@ -53,7 +53,7 @@ class SettingsDialog(QDialog):
         self, store, autostart: Autostart, secret_store: SecretStore | None = None, parent=None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Polaris Tray — Settings")
+        self.setWindowTitle("Settings")  # Qt appends " — Polaris Tray"
         self.setObjectName("settingsDialog")
         self._store = store
         self._autostart = autostart

@@ -65,7 +65,7 @@ class Connection:
     def call_soon(self, fn, *args) -> None:
         self.loop.call_soon_threadsafe(fn, *args)
 
-    def call(self, destination: str, path: str, interface: str, member: str, signature: str = "", body=()):
+    def call(self, destination: str, path: str, interface: str, member: str, signature: str = "", body=()):  # noqa: PLR0917
         """A method call; returns the reply's body, raises on an error reply."""
 
         async def go():
@@ -94,7 +94,12 @@ class Connection:
     def name_owner(self, name: str) -> str | None:
         try:
             (owner,) = self.call(
-                "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", (name,)
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                "s",
+                (name,),
             )
             return owner
         except RuntimeError:
@@ -104,7 +109,7 @@ class Connection:
         try:
             self.bus.disconnect()
             self.run(self.bus.wait_for_disconnect(), timeout=5)
-        except Exception:
+        except Exception:  # noqa: S110 - the daemon may be gone already
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)

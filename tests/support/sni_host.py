@@ -1,3 +1,4 @@
+# ruff: noqa: UP037, F821, F722  (dbus-next reads D-Bus signatures from string annotations)
 """A StatusNotifierWatcher and host, as a panel runs them (KDE, GNOME's AppIndicator, waybar), over dbus-next.
 
 It owns `org.kde.StatusNotifierWatcher`, records the items that register, registers itself as the host,
@@ -27,31 +28,31 @@ class _Watcher(ServiceInterface):
         self.owner = owner
 
     @method()
-    def RegisterStatusNotifierItem(self, service: "s"):  # noqa: F821
+    def RegisterStatusNotifierItem(self, service: "s"):
         self.owner._item_registered(service)
 
     @method()
-    def RegisterStatusNotifierHost(self, service: "s"):  # noqa: F821
+    def RegisterStatusNotifierHost(self, service: "s"):
         pass
 
     @dbus_property(access=PropertyAccess.READ)
-    def RegisteredStatusNotifierItems(self) -> "as":  # noqa: F722
+    def RegisteredStatusNotifierItems(self) -> "as":
         return [f"{bus}{path}" for bus, path in self.owner.items]
 
     @dbus_property(access=PropertyAccess.READ)
-    def IsStatusNotifierHostRegistered(self) -> "b":  # noqa: F821
+    def IsStatusNotifierHostRegistered(self) -> "b":
         return True
 
     @dbus_property(access=PropertyAccess.READ)
-    def ProtocolVersion(self) -> "i":  # noqa: F821
+    def ProtocolVersion(self) -> "i":
         return 0
 
     @signal()
-    def StatusNotifierItemRegistered(self, service) -> "s":  # noqa: F821
+    def StatusNotifierItemRegistered(self, service) -> "s":
         return service
 
     @signal()
-    def StatusNotifierItemUnregistered(self, service) -> "s":  # noqa: F821
+    def StatusNotifierItemUnregistered(self, service) -> "s":
         return service
 
     @signal()
@@ -115,7 +116,6 @@ class SniWatcher:
             with self._changed:
                 self.signals.append((time.monotonic(), msg.sender, msg.member))
                 self._changed.notify_all()
-        return None
 
     def wait_item(self, timeout: float) -> tuple[str, str]:
         deadline = time.monotonic() + timeout
@@ -162,7 +162,9 @@ class SniItem:
 
     def menu_labels(self) -> dict[str, int]:
         """Label -> id of the top level entries, from com.canonical.dbusmenu GetLayout."""
-        _rev, layout = self.conn.call(self.bus, self.menu_path(), MENU_IFACE, "GetLayout", "iias", (0, -1, []))
+        _rev, layout = self.conn.call(
+            self.bus, self.menu_path(), MENU_IFACE, "GetLayout", "iias", (0, -1, [])
+        )
         labels = {}
         for child in layout[2]:
             _id, props, _children = child.value
