@@ -57,8 +57,8 @@ class DesktopNotifier:
 
     def _send(self, title: str, message: str, critical: bool) -> None:
         from jeepney import DBusAddress, MessageType, new_method_call
-        from PySide6.QtGui import QGuiApplication
         from jeepney.io.blocking import open_dbus_connection
+        from PySide6.QtGui import QGuiApplication
 
         if self._conn is None:
             self._conn = open_dbus_connection(bus="SESSION")

@@ -75,9 +75,8 @@ class WakeWatcher(QObject):
         if not bus.isConnected():
             return
         self._system_bus = bus
-        bus.connect(
-            LOGIND, LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", self, b"1_on_prepare_for_sleep(bool)"
-        )
+        slot = SLOT("_on_prepare_for_sleep(bool)")
+        bus.connect(LOGIND, LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", self, slot)
 
     @Slot(bool)
     def _on_prepare_for_sleep(self, going: bool) -> None:
