@@ -1,0 +1,149 @@
+"""The tray on the hosts users have: StatusNotifierItem over a real D-Bus session (X11 and Wayland), XEmbed.
+
+A panel is played by tests/support/sni_host.py (watcher + host, reading the item as panels do); the app is
+the real process. The login race is the point: the app starts first, the panel after it.
+"""
+
+import time
+import uuid
+
+import pytest
+
+from tests.support.app import app_env, start_app
+from tests.support.dbus_bus import PrivateBus
+from tests.support.gui import gui_env, stop, wait_colour
+from tests.support.orchestrator import Reply
+from tests.support.screen import COLOURS
+from tests.support.services import XDisplay
+from tests.support.sni_host import SniWatcher, nearest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def session_bus():
+    bus = PrivateBus().start()
+    yield bus
+    bus.stop()
+
+
+@pytest.fixture(scope="module")
+def bare_display():
+    """An X server with no tray host at all: only a panel the test starts can show the icon."""
+    display = XDisplay(with_tray=False).start()
+    yield display
+    display.stop()
+
+
+def item_colour(watcher: SniWatcher) -> str:
+    return nearest(watcher.item().pixmap_rgb(), COLOURS)
+
+
+def wait_item_colour(watcher: SniWatcher, want: str, timeout: float) -> float:
+    started = time.monotonic()
+    seen = None
+    while time.monotonic() - started < timeout:
+        if watcher.items:
+            try:
+                seen = item_colour(watcher)
+            except RuntimeError:  # the item is being replaced
+                seen = None
+            if seen == want:
+                return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"the SNI item stayed {seen!r}, wanted {want!r} within {timeout} s")
+
+
+def check_login_race(env, bus, label):
+    """App first, panel 2 s later, then the panel restarted: each time an item, green, within 5 s."""
+    proc = start_app(["--demo"], env)
+    watcher = SniWatcher(bus.address)
+    try:
+        time.sleep(2)  # the panel comes after the app, as at login
+        watcher.start()
+        watcher.wait_item(5)
+        wait_item_colour(watcher, "green", 5)
+        print(f"{label}: item {watcher.registered_at - watcher.started_at:.2f} s after the watcher appeared")
+        watcher.stop()  # the panel restarts
+        time.sleep(1)
+        watcher = SniWatcher(bus.address).start()
+        watcher.wait_item(5)
+        wait_item_colour(watcher, "green", 5)
+        print(
+            f"{label}: again {watcher.registered_at - watcher.started_at:.2f} s after the watcher came back"
+        )
+        assert watcher.item().prop("Status") == "Active"
+    finally:
+        watcher.stop()
+        _, err = stop(proc)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    assert err.count("Tray icon shown") == 2, err[-2000:]
+
+
+def test_login_race_sni_on_x11(home, session_bus, bare_display):
+    env = gui_env(home, bare_display, DBUS_SESSION_BUS_ADDRESS=session_bus.address)
+    check_login_race(env, session_bus, "SNI on X11")
+
+
+def test_login_race_sni_on_wayland(home, session_bus):
+    from tests.support.weston import Weston
+
+    try:
+        weston = Weston().start()
+    except RuntimeError as exc:
+        pytest.skip(f"no Wayland compositor here: {exc}")
+    try:
+        env = app_env(
+            home,
+            POLARIS_TRAY_INSTANCE=f"polaris-test-{uuid.uuid4().hex[:8]}",
+            DBUS_SESSION_BUS_ADDRESS=session_bus.address,
+            **weston.env,
+        )
+        check_login_race(env, session_bus, "SNI on Wayland")
+    finally:
+        weston.stop()
+
+
+def test_xembed_tray_started_late(home):
+    display = XDisplay(with_tray=False).start()
+    proc = start_app(["--demo"], gui_env(home, display))
+    try:
+        time.sleep(2)
+        display.start_tray()
+        took = wait_colour(display, "green", 5)
+        print(f"XEmbed: green {took:.2f} s after trayer came up")
+    finally:
+        _, err = stop(proc)
+        display.stop()
+    assert proc.returncode == 0, err[-2000:]
+    assert err.count("Tray icon shown") == 1, err[-2000:]
+
+
+def test_sni_item_shows_each_state_once_and_its_menu_works(home, session_bus, bare_display, orchestrator):
+    watcher = SniWatcher(session_bus.address).start()
+    env = gui_env(home, bare_display, DBUS_SESSION_BUS_ADDRESS=session_bus.address)
+    proc = start_app(["--server-url", orchestrator.url, "--interval", "0.5"], env)
+    try:
+        watcher.wait_item(10)
+        wait_item_colour(watcher, "green", 10)
+        item = watcher.item()
+        assert (item.prop("Id"), item.prop("Title")) == ("Polaris Tray", "Polaris Tray")
+        icons_before = watcher.count("NewIcon")
+        orchestrator.behaviour = Reply(404, {"detail": "Miner not found"})
+        wait_item_colour(watcher, "red", 5)
+        time.sleep(1.5)  # three more failing beats: the icon must not be sent again
+        assert watcher.count("NewIcon") == icons_before + 1
+        orchestrator.behaviour = Reply(200)
+        wait_item_colour(watcher, "green", 5)
+        time.sleep(1.0)
+        assert watcher.count("NewIcon") == icons_before + 2
+        labels = item.menu_labels()
+        for wanted in ("Send heartbeat now", "Status…", "Open log folder", "About Polaris Tray", "Quit"):
+            assert wanted in labels, labels
+        item.click(labels["Quit"])
+        proc.wait(5)
+    finally:
+        watcher.stop()
+        _, err = stop(proc)
+    assert proc.returncode == 0, err[-2000:]
