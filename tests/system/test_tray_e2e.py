@@ -17,7 +17,8 @@ pytestmark = pytest.mark.gui
 
 def window_titles(display):
     out = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", "Polaris Tray"],
+        # all visible windows: WM_NAME, which --name reads, lacks the " — Polaris Tray" Qt appends
+        ["xdotool", "search", "--onlyvisible", "--name", "."],
         env={**os.environ, "DISPLAY": display.display},
         capture_output=True,
         text=True,
@@ -30,7 +31,8 @@ def window_titles(display):
             capture_output=True,
             text=True,
         ).stdout.strip()
-        titles.append(name)
+        if "Polaris Tray" in name:
+            titles.append(name)
     return titles
 
 

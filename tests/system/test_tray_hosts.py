@@ -4,6 +4,8 @@ A panel is played by tests/support/sni_host.py (watcher + host, reading the item
 the real process. The login race is the point: the app starts first, the panel after it.
 """
 
+import os
+import subprocess
 import time
 import uuid
 
@@ -105,19 +107,39 @@ def test_login_race_sni_on_wayland(home, session_bus):
         weston.stop()
 
 
-def test_xembed_tray_started_late(home):
+def visible_titles(display) -> list[str]:
+    """Titles as a window manager shows them (_NET_WM_NAME); WM_NAME, read by --name, lacks the app name."""
+    env = {**os.environ, "DISPLAY": display.display}
+    run = lambda *args: subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True).stdout  # noqa: E731
+    names = [run("getwindowname", i).strip() for i in run("search", "--onlyvisible", "--name", ".").split()]
+    return [name for name in names if "Polaris Tray" in name]
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(what)
+
+
+def test_xembed_tray_started_late_and_the_fallback_window_steps_aside(home):
+    """trayer after the app's 3 s wait: the status window stands in, then the icon comes and it goes."""
     display = XDisplay(with_tray=False).start()
     proc = start_app(["--demo"], gui_env(home, display))
     try:
-        time.sleep(2)
+        wait_until(lambda: "Status — Polaris Tray" in visible_titles(display), 10, "no fallback window")
         display.start_tray()
         took = wait_colour(display, "green", 5)
         print(f"XEmbed: green {took:.2f} s after trayer came up")
+        wait_until(lambda: not visible_titles(display), 5, f"fallback still shown: {visible_titles(display)}")
     finally:
         _, err = stop(proc)
         display.stop()
     assert proc.returncode == 0, err[-2000:]
     assert err.count("Tray icon shown") == 1, err[-2000:]
+    assert err.index("No system tray found") < err.index("Tray icon shown")
 
 
 def test_sni_item_shows_each_state_once_and_its_menu_works(home, session_bus, bare_display, orchestrator):
