@@ -11,6 +11,7 @@ PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
   gnome-keyring dbus-x11 libsecret-tools
   xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream
+  weston  # a headless Wayland compositor: the tray tests run the app on Wayland too
 )
 
 missing=()

@@ -67,6 +67,8 @@ class AppController(QObject):
         self.config = self._worker_config(self.settings)
         self.autostart = current_autostart()
         self.notifications = NotificationPolicy(enabled=self.settings.notifications)
+        if os.environ.get("POLARIS_TRAY_TEST_NOTIFY_GAP_S"):  # the suite's short minute (tests/system)
+            self.notifications.min_gap_s = float(os.environ["POLARIS_TRAY_TEST_NOTIFY_GAP_S"])
         self.snapshot: Snapshot | None = None
         self._state: LinkState | None = None
         self._first_run_done = False

@@ -5,6 +5,7 @@ the real process. The login race is the point: the app starts first, the panel a
 """
 
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -115,6 +116,13 @@ def visible_titles(display) -> list[str]:
     return [name for name in names if "Polaris Tray" in name]
 
 
+def popup_menus(display) -> list[str]:
+    env = {**os.environ, "DISPLAY": display.display}
+    run = lambda *args: subprocess.run(args, env=env, capture_output=True, text=True).stdout  # noqa: E731
+    ids = run("xdotool", "search", "--onlyvisible", "--class", "Polaris Tray").split()
+    return [i for i in ids if "POPUP_MENU" in run("xprop", "-id", i, "_NET_WM_WINDOW_TYPE")]
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -163,9 +171,37 @@ def test_sni_item_shows_each_state_once_and_its_menu_works(home, session_bus, ba
         labels = item.menu_labels()
         for wanted in ("Send heartbeat now", "Status…", "Open log folder", "About Polaris Tray", "Quit"):
             assert wanted in labels, labels
+        item.context_menu(900, 10)  # panels without dbusmenu ask the item to show its menu
+        wait_until(lambda: popup_menus(bare_display), 5, "ContextMenu showed no menu")
         item.click(labels["Quit"])
         proc.wait(5)
     finally:
         watcher.stop()
         _, err = stop(proc)
     assert proc.returncode == 0, err[-2000:]
+
+
+def test_without_a_notification_server_and_a_url_handler_the_user_is_still_told(
+    home, session_bus, bare_display, orchestrator
+):
+    """No org.freedesktop.Notifications: the icon's own message. No xdg-open: the log folder's path."""
+    watcher = SniWatcher(session_bus.address).start()
+    env = gui_env(home, bare_display, DBUS_SESSION_BUS_ADDRESS=session_bus.address, PATH="/usr/bin:/bin")
+    if shutil.which("xdg-open", path=env["PATH"]):
+        pytest.skip("xdg-open is installed here: the no-handler path cannot be shown")
+    orchestrator.behaviour = Reply(404, {"detail": "Miner not found"})
+    proc = start_app(["--server-url", orchestrator.url, "--interval", "0.5"], env)
+    try:
+        watcher.wait_item(10)
+        wait_item_colour(watcher, "red", 10)
+        item = watcher.item()
+        item.click(item.menu_labels()["Open log folder"])
+        wait_until(
+            lambda: "Polaris Tray" in visible_titles(bare_display), 5, "no message with the log folder"
+        )
+    finally:
+        watcher.stop()
+        _, err = stop(proc)
+    assert proc.returncode == 0, err[-2000:]
+    assert "No notification service" in err
+    assert "qt." not in err and "QDesktopServices" not in err, err[-2000:]

@@ -78,6 +78,7 @@ class NotificationPolicy:
     """
 
     enabled: bool = True
+    min_gap_s: float = NOTIFY_MIN_GAP_S
     last_sent_at: float | None = None
     _was_red: bool = False
     _told_red: bool = False  # what the user was last told
@@ -109,7 +110,7 @@ class NotificationPolicy:
         """The waiting message, once the minute since the last one is up; else None."""
         if self._pending is None or not self.enabled:
             return None
-        if self.last_sent_at is not None and now - self.last_sent_at < NOTIFY_MIN_GAP_S:
+        if self.last_sent_at is not None and now - self.last_sent_at < self.min_gap_s:
             return None
         message, self._told_red = self._pending
         self._pending = None
@@ -120,7 +121,7 @@ class NotificationPolicy:
         """When a deferred message may go out (None: nothing waits)."""
         if self._pending is None or self.last_sent_at is None:
             return None
-        return self.last_sent_at + NOTIFY_MIN_GAP_S
+        return self.last_sent_at + self.min_gap_s
 
 
 def outcome_words(outcome: Outcome, miner_masked: str) -> str:
