@@ -41,7 +41,7 @@ class _Watcher(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def IsStatusNotifierHostRegistered(self) -> "b":
-        return True
+        return self.owner.with_host
 
     @dbus_property(access=PropertyAccess.READ)
     def ProtocolVersion(self) -> "i":
@@ -63,8 +63,9 @@ class _Watcher(ServiceInterface):
 class SniWatcher:
     """Watcher + host on one connection. `start()` takes the name (the panel arrives); `stop()` leaves."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, with_host: bool = True) -> None:
         self.address = address
+        self.with_host = with_host  # False: a watcher whose panel has not registered its host yet
         self.conn: Connection | None = None
         self.items: list[tuple[str, str]] = []  # (bus name, object path)
         self.signals: list[tuple[float, str, str]] = []  # (monotonic time, sender, member)
@@ -87,8 +88,13 @@ class SniWatcher:
             (f"type='signal',interface='{ITEM_IFACE}'",),
         )
         self.started_at = time.monotonic()
-        self.conn.call_soon(self._iface.StatusNotifierHostRegistered)
+        if self.with_host:
+            self.conn.call_soon(self._iface.StatusNotifierHostRegistered)
         return self
+
+    def register_host(self) -> None:
+        self.with_host = True
+        self.conn.call_soon(self._iface.StatusNotifierHostRegistered)
 
     def stop(self) -> None:
         if self.conn is not None:

@@ -205,3 +205,20 @@ def test_without_a_notification_server_and_a_url_handler_the_user_is_still_told(
     assert proc.returncode == 0, err[-2000:]
     assert "No notification service" in err
     assert "qt." not in err and "QDesktopServices" not in err, err[-2000:]
+
+
+def test_icon_counts_as_shown_only_once_a_host_displays_it(home, session_bus, bare_display):
+    """A watcher alone displays nothing: the status window stands in until the host registers."""
+    watcher = SniWatcher(session_bus.address, with_host=False).start()
+    proc = start_app(["--demo"], gui_env(home, bare_display, DBUS_SESSION_BUS_ADDRESS=session_bus.address))
+    try:
+        watcher.wait_item(10)  # Qt registers the item with the watcher at once
+        wait_until(lambda: "Status — Polaris Tray" in visible_titles(bare_display), 10, "no fallback window")
+        watcher.register_host()
+        wait_until(lambda: not visible_titles(bare_display), 5, "the fallback window stayed")
+    finally:
+        watcher.stop()
+        _, err = stop(proc)
+    assert proc.returncode == 0, err[-2000:]
+    assert err.count("Tray icon shown") == 1
+    assert err.index("No system tray found") < err.index("Tray icon shown")
