@@ -204,8 +204,9 @@ class AppController(QObject):
         self._tray_ready = False
         if self._quitting:
             return
+        user_opened = self.status_window is not None and self.status_window.isVisible()
         window = self.open_status()
-        self._fallback_window = True
+        self._fallback_window = not user_opened
         window.set_notice(
             "No system tray was found (on GNOME, install the AppIndicator extension). Polaris Tray keeps "
             "sending heartbeats; this window shows their state. Closing it keeps the agent running; use Quit "

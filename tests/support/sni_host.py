@@ -77,6 +77,7 @@ class SniWatcher:
         self.conn = Connection(self.address)
         self._iface = _Watcher(self)
         self.conn.bus.export("/StatusNotifierWatcher", self._iface)
+        self.started_at = time.monotonic()  # the panel arrives: from here items may register
         self.conn.run(self.conn.bus.request_name(WATCHER))
         self.conn.bus.add_message_handler(self._on_message)
         self.conn.call(
@@ -87,7 +88,6 @@ class SniWatcher:
             "s",
             (f"type='signal',interface='{ITEM_IFACE}'",),
         )
-        self.started_at = time.monotonic()
         if self.with_host:
             self.conn.call_soon(self._iface.StatusNotifierHostRegistered)
         return self
