@@ -53,6 +53,8 @@ def test_after_a_suspend_green_waits_for_a_beat_and_the_45_s_rule_counts_the_sle
     tracker.start(0)
     tracker.record(OK, 10)
     assert tracker.state(20) is LinkState.ONLINE
+    account_sleep(tracker, 0)  # the network came back: a beat goes out, green stays until it answers
+    assert tracker.state(20) is LinkState.ONLINE
     account_sleep(tracker, 600)  # woke at monotonic 20 after 10 minutes asleep
     assert tracker.state(20) is LinkState.CONNECTING  # not green: nothing covered the sleep
     assert tracker.last_success_at == 10 - 600

@@ -56,7 +56,8 @@ def account_sleep(tracker: StateTracker, slept: float) -> None:
     makes it judge as if its clock had kept running. A last success is no proof of being online after a
     wake: the state reads "connecting" until the next beat's outcome arrives.
     """
-    slept = max(0.0, slept)
+    if slept <= 0:  # the network came back, or no time was lost: nothing to own up to
+        return
     if tracker.last_success_at is not None:
         tracker.last_success_at -= slept
     if tracker.failing_since is not None:
