@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -237,15 +238,17 @@ class AppController(QObject):
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
-            due = self.notifications.next_due_at()
-            if due is not None:  # deferred, not dropped: told when the minute is up
-                QTimer.singleShot(max(0, round((due - time.monotonic()) * 1000)), self._notify_deferred)
+            self._notify_deferred(arm_only=True)
         self._maybe_first_run(snap)
 
-    def _notify_deferred(self) -> None:
-        message = self.notifications.due(time.monotonic())
+    def _notify_deferred(self, arm_only: bool = False) -> None:
+        """Deferred, not dropped: told when the minute is up (re-armed if a coarse timer fired early)."""
+        message = None if arm_only else self.notifications.due(time.monotonic())
         if message and not self._quitting:
             self.tray.notify(APP_DISPLAY_NAME, message, critical=self._state.colour.value == "red")
+        due = self.notifications.next_due_at()
+        if due is not None and not self._quitting:
+            QTimer.singleShot(max(0, math.ceil((due - time.monotonic()) * 1000)) + 1, self._notify_deferred)
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
         """No miner id anywhere: open the settings (not at login: a login launch opens no dialog)."""
