@@ -123,13 +123,12 @@ def popup_menus(display) -> list[str]:
     return [i for i in ids if "POPUP_MENU" in run("xprop", "-id", i, "_NET_WM_WINDOW_TYPE")]
 
 
-def window_icon_size(display, title: str) -> int:
+def window_icon_count(display, title: str) -> int:
     env = {**os.environ, "DISPLAY": display.display}
     run = lambda *args: subprocess.run(args, env=env, capture_output=True, text=True).stdout  # noqa: E731
     for wid in run("xdotool", "search", "--onlyvisible", "--name", ".").split():
         if run("xdotool", "getwindowname", wid).strip() == title:
-            icon = run("xprop", "-id", wid, "_NET_WM_ICON")  # "... = w, h, pixels..." or "not found."
-            return len(icon.split(",")) if "=" in icon else 0
+            return run("xprop", "-id", wid, "_NET_WM_ICON").count("Icon (")  # xprop draws each size
     return 0
 
 
@@ -224,7 +223,7 @@ def test_icon_counts_as_shown_only_once_a_host_displays_it(home, session_bus, ba
     try:
         watcher.wait_item(10)  # Qt registers the item with the watcher at once
         wait_until(lambda: "Status — Polaris Tray" in visible_titles(bare_display), 10, "no fallback window")
-        assert window_icon_size(bare_display, "Status — Polaris Tray") > 16 * 16  # _NET_WM_ICON: our icon
+        assert window_icon_count(bare_display, "Status — Polaris Tray") >= 1  # _NET_WM_ICON: our icon
         watcher.register_host()
         wait_until(lambda: not visible_titles(bare_display), 5, "the fallback window stayed")
     finally:
