@@ -12,6 +12,7 @@ PACKAGES=(
   gnome-keyring dbus-x11 libsecret-tools
   xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream
   faketime  # clock steps in the history/uptime tests (issue 11)
+  weston  # a headless Wayland compositor: the tray tests run the app on Wayland too
 )
 
 missing=()

@@ -10,11 +10,19 @@ import time
 from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
-from polaris_tray import APP_DISPLAY_NAME, APP_NAME, __version__
+from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.cli import EXIT_ALREADY_RUNNING, EXIT_FAILED, err
 from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
+DESKTOP_ID = "io.polaris.tray"
+
+
+def app_icon():
+    from polaris_tray.core.status.state import Colour
+    from polaris_tray.gui.icons import state_icon
+
+    return state_icon(Colour.GREEN)
 
 
 def _install_signal_wakeup(app: QApplication, on_signal) -> None:
@@ -50,10 +58,12 @@ def _hand_off(arguments: list[str], instance) -> str | None:
 
 def run_gui(args) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_DISPLAY_NAME)
+    # Qt's StatusNotifierItem takes its Id and Title from the application name: panels list it by that.
+    app.setApplicationName(APP_DISPLAY_NAME)
+    app.setApplicationDisplayName(APP_DISPLAY_NAME)  # Qt appends it to window titles: they omit it
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_ID)  # resources/io.polaris.tray.desktop: Wayland app_id, notifications
+    app.setWindowIcon(app_icon())  # _NET_WM_ICON on every window
     app.setQuitOnLastWindowClosed(False)
 
     try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
@@ -26,13 +27,14 @@ from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
+from polaris_tray.gui.tray_presence import TrayPresence
+from polaris_tray.gui.wake_watch import WakeWatcher
 from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
 
 TRAY_WAIT_LOGIN_S = 10.0  # at login the panel may come after us
 TRAY_WAIT_S = 3.0
-TRAY_POLL_MS = 250
 QUIT_BUDGET_MS = 1800
 
 
@@ -40,6 +42,7 @@ class AppController(QObject):
     _start = Signal()
     _stop = Signal()
     _beat_now = Signal()
+    _woke = Signal(float)
     _apply = Signal(object)
     _shutdown = Signal()
 
@@ -68,11 +71,14 @@ class AppController(QObject):
         self.config = self._worker_config(self.settings)
         self.autostart = current_autostart()
         self.notifications = NotificationPolicy(enabled=self.settings.notifications)
+        if os.environ.get("POLARIS_TRAY_TEST_NOTIFY_GAP_S"):  # the suite's short minute (tests/system)
+            self.notifications.min_gap_s = float(os.environ["POLARIS_TRAY_TEST_NOTIFY_GAP_S"])
         self.snapshot: Snapshot | None = None
         self._state: LinkState | None = None
         self._first_run_done = False
         self._quitting = False
         self._tray_ready = False
+        self._started = self._fallback_window = False
         self.status_window: StatusWindow | None = None
         self.settings_dialog = None
 
@@ -84,6 +90,10 @@ class AppController(QObject):
         self._start.connect(self.worker.start)
         self._stop.connect(self.worker.stop)
         self._beat_now.connect(self.worker.beat_now)
+        self._woke.connect(self.worker.woke)
+        self.wake = WakeWatcher(parent=self)
+        self.wake.resumed.connect(self._woke)
+        self.wake.network_up.connect(lambda: self._woke.emit(0.0))
         self._apply.connect(self.worker.apply)
         self._shutdown.connect(self.worker.shutdown)
         self.worker.snapshot.connect(self.on_snapshot)
@@ -182,23 +192,25 @@ class AppController(QObject):
                 log.info("The start-at-login entry pointed at a program that moved; it now points here.")
         except AutostartError as exc:
             log.warning("%s", exc)
-        self._tray_deadline = time.monotonic() + (TRAY_WAIT_LOGIN_S if self.args.login else TRAY_WAIT_S)
-        self._check_tray()
+        self.presence = TrayPresence(self.tray, TRAY_WAIT_LOGIN_S if self.args.login else TRAY_WAIT_S, self)
+        self.presence.shown.connect(self._on_tray_shown)
+        self.presence.missing.connect(self._on_tray_missing)
+        self.presence.start()
+        self.wake.start()
 
-    def _check_tray(self) -> None:
+    def _on_tray_shown(self) -> None:
+        self._tray_ready = True
+        if self._fallback_window and self.status_window is not None:
+            self.status_window.hide()  # it stood in for the icon; one the user opened stays
+        self._after_start()
+
+    def _on_tray_missing(self) -> None:
+        self._tray_ready = False
         if self._quitting:
             return
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self._tray_ready = True
-            self.tray.show()
-            log.info("Tray icon shown")
-            self._after_start()
-            return
-        if time.monotonic() < self._tray_deadline:
-            QTimer.singleShot(TRAY_POLL_MS, self._check_tray)
-            return
-        log.warning("No system tray found; showing the status window instead")
+        user_opened = self.status_window is not None and self.status_window.isVisible()
         window = self.open_status()
+        self._fallback_window = not user_opened
         window.set_notice(
             "No system tray was found (on GNOME, install the AppIndicator extension). Polaris Tray keeps "
             "sending heartbeats; this window shows their state. Closing it keeps the agent running; use Quit "
@@ -207,6 +219,9 @@ class AppController(QObject):
         self._after_start()
 
     def _after_start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         for warning in self.startup_warnings:
             self.on_notice(warning)
         self.startup_warnings.clear()
@@ -226,7 +241,17 @@ class AppController(QObject):
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
+            self._notify_deferred(arm_only=True)
         self._maybe_first_run(snap)
+
+    def _notify_deferred(self, arm_only: bool = False) -> None:
+        """Deferred, not dropped: told when the minute is up (re-armed if a coarse timer fired early)."""
+        message = None if arm_only else self.notifications.due(time.monotonic())
+        if message and not self._quitting:
+            self.tray.notify(APP_DISPLAY_NAME, message, critical=self._state.colour.value == "red")
+        due = self.notifications.next_due_at()
+        if due is not None and not self._quitting:
+            QTimer.singleShot(max(0, math.ceil((due - time.monotonic()) * 1000)) + 1, self._notify_deferred)
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
         """No miner id anywhere: open the settings (not at login: a login launch opens no dialog)."""
@@ -264,6 +289,7 @@ class AppController(QObject):
 
     # --- windows
     def open_status(self) -> StatusWindow:
+        self._fallback_window = False  # opened by the user: it stays when the icon comes
         if self.status_window is None:
             self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
             self.worker.outcome.connect(self.status_window.history_changed)
@@ -324,6 +350,9 @@ class AppController(QObject):
             return
         self._quitting = True
         log.info("Quitting")
+        self.wake.stop()
+        if hasattr(self, "presence"):
+            self.presence.stop()
         self.tray.hide()
         for window in (self.status_window, self.settings_dialog):
             if window is not None:

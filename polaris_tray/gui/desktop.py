@@ -7,6 +7,7 @@ can crash on them (activitywatch#208), so the original value is restored around 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,11 +41,14 @@ def host_environment():
 
 
 def open_folder(path: Path) -> bool:
+    """False when nothing can open it (the caller shows the path): Qt would only print a warning."""
     from polaris_tray.core.storage.paths import ensure_private_dir
 
     try:
         ensure_private_dir(path)  # recreated 0700 like every directory the app makes, not 0755
     except OSError:
+        return False
+    if sys.platform.startswith("linux") and not shutil.which("xdg-open"):
         return False
     with host_environment():
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

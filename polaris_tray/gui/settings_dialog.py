@@ -25,7 +25,7 @@ class SettingsDialog(QDialog):
         self, store, autostart: Autostart, secret_store: SecretStore | None = None, parent=None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Polaris Tray — Settings")
+        self.setWindowTitle("Settings")  # Qt appends " — Polaris Tray"
         self.setObjectName("settingsDialog")
         self.form = SettingsForm(store, autostart, secret_store)
         self._calls: set[BackgroundCall] = set()

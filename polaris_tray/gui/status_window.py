@@ -48,7 +48,7 @@ class StatusWindow(QWidget):
         self, history: HistoryStore | None = None, diagnostics: Callable[[], str] | None = None, parent=None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Polaris Tray — Status")
+        self.setWindowTitle("Status")  # Qt appends " — Polaris Tray"
         self.setObjectName("statusWindow")
         self._history = history
         self._diagnostics = diagnostics

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
+from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, tooltip
 from polaris_tray.core.status.state import Colour, LinkState
-from polaris_tray.gui.icons import state_icon
+from polaris_tray.gui.icons import state_icon, state_pixmap
+from polaris_tray.gui.notifier import DesktopNotifier, icon_file
 
 HEADER_MAX_PX = 380  # logical pixels: the menu's width is bounded; the full text is the header's tooltip
 DEMO_AUTOSTART_REASON = "Demo mode runs against a built-in orchestrator and is never started at login."
@@ -34,14 +35,14 @@ class TrayIcon(QObject):
         self._snapshot: Snapshot | None = None
         self._icons: dict[Colour, object] = {}
         self.colour: Colour | None = None
-        self.icon = QSystemTrayIcon()
+        self.icon = self._make_icon()
         self.menu = QMenu()
         self._build_menu()
         self.icon.setContextMenu(self.menu)
-        self.icon.activated.connect(self._on_activated)
         self.menu.aboutToShow.connect(self.refresh_menu)
         self._set_colour(Colour.GREY)
         self.icon.setToolTip("Polaris Tray — starting…")
+        self.notifier = DesktopNotifier(self._show_message, icon_file(self._notify_pixmap, _icon_dir()))
 
     def _action(self, text: str, signal=None, checkable: bool = False) -> QAction:
         action = QAction(text, self.menu)
@@ -132,16 +133,48 @@ class TrayIcon(QObject):
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
             self.status_requested.emit()
+        elif reason is QSystemTrayIcon.ActivationReason.Context and not self.menu.isVisible():
+            self.menu.popup(QCursor.pos())  # a panel's ContextMenu(x, y); XEmbed has shown it already
 
+    # --- presence: the icon is rebuilt whenever a tray host (re)appears (gui/tray_host.py says when)
+    def _make_icon(self) -> QSystemTrayIcon:
+        icon = QSystemTrayIcon()
+        icon.activated.connect(self._on_activated)
+        return icon
+
+    def rebuild(self) -> None:
+        """A fresh QSystemTrayIcon: Qt picks SNI or XEmbed only when one is built."""
+        old, self.icon = self.icon, self._make_icon()
+        self.icon.setIcon(old.icon())
+        self.icon.setToolTip(old.toolTip())
+        self.icon.setContextMenu(self.menu)
+        old.hide()
+        old.setContextMenu(None)
+        old.deleteLater()
+
+    # --- notifications: over D-Bus on Linux (our icon stays ours), the icon's balloon elsewhere
     def notify(self, title: str, message: str, critical: bool = False) -> None:
+        self.notifier.notify(title, message, critical)
+
+    def _show_message(self, title: str, message: str, critical: bool) -> None:
         if self.icon.isVisible() and self.icon.supportsMessages():
             kind = (
                 QSystemTrayIcon.MessageIcon.Critical if critical else QSystemTrayIcon.MessageIcon.Information
             )
             self.icon.showMessage(title, message, kind, 10_000)
 
+    def _notify_pixmap(self, critical: bool):
+        return state_pixmap(Colour.RED if critical else Colour.GREEN, 64)
+
     def show(self) -> None:
         self.icon.show()
 
     def hide(self) -> None:
         self.icon.hide()
+        self.notifier.close()
+
+
+def _icon_dir():
+    from polaris_tray.core.storage import paths
+
+    return paths.state_dir() / "icons"

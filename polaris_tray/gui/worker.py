@@ -18,6 +18,7 @@ from polaris_tray.core.config.miner_id import resolve_miner_id
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+from polaris_tray.core.heartbeat.wake import account_sleep
 from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import StateTracker
@@ -154,6 +155,14 @@ class HeartbeatWorker(QObject):
             return
         self._pm.next_at = self._clock()
         self._on_due()
+
+    @Slot(float)
+    def woke(self, slept: float) -> None:
+        """A resume or the network back (gui/wake_watch.py): sleep counts, a running beat goes now."""
+        account_sleep(self._tracker, slept)
+        if self._pm is not None:
+            self._publish()
+            self.beat_now()
 
     @Slot(object)
     def apply(self, config: WorkerConfig) -> None:

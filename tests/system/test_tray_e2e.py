@@ -17,7 +17,8 @@ pytestmark = pytest.mark.gui
 
 def window_titles(display):
     out = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", "Polaris Tray"],
+        # all visible windows: WM_NAME, which --name reads, lacks the " — Polaris Tray" Qt appends
+        ["xdotool", "search", "--onlyvisible", "--name", "."],
         env={**os.environ, "DISPLAY": display.display},
         capture_output=True,
         text=True,
@@ -30,7 +31,8 @@ def window_titles(display):
             capture_output=True,
             text=True,
         ).stdout.strip()
-        titles.append(name)
+        if "Polaris Tray" in name:
+            titles.append(name)
     return titles
 
 
@@ -76,7 +78,7 @@ def test_second_launch_hands_over_and_only_one_agent_beats(home, orchestrator, x
         )
         assert second.returncode == 0, second.stderr
         wait_window(
-            x_display, "Polaris Tray — Status"
+            x_display, "Status — Polaris Tray"
         )  # a plain second launch shows the running one's status
         before = len(orchestrator.times())
         window_start = time.monotonic()
@@ -151,7 +153,7 @@ def test_quit_with_nothing_running_exits_3(home, x_display):
 def test_first_run_opens_the_settings_and_stays_grey(home, orchestrator, x_display):
     proc = start_app(["--server-url", orchestrator.url], gui_env(home, x_display, miner_id=None))
     try:
-        wait_window(x_display, "Polaris Tray — Settings")
+        wait_window(x_display, "Settings — Polaris Tray")
         assert tray_colour(x_display.display) == "grey"
         assert orchestrator.arrivals == []
         subprocess.run(
@@ -169,7 +171,7 @@ def test_without_a_tray_a_status_window_shows_and_beats_go_on(home, orchestrator
     try:
         proc = start_app(["--server-url", orchestrator.url, "--interval", "0.5"], gui_env(home, bare))
         try:
-            wait_window(bare, "Polaris Tray — Status", timeout=15)
+            wait_window(bare, "Status — Polaris Tray", timeout=15)
             count = len(orchestrator.times())
             assert orchestrator.wait_for(count + 2, timeout=5)
             subprocess.run(

@@ -65,7 +65,8 @@ def test_notifications_only_on_meaningful_transitions_and_at_most_one_a_minute()
     assert policy.consider(LinkState.RETRYING, 2) is None  # amber is not worth a popup
     assert policy.consider(LinkState.OFFLINE, 50, "refused").startswith("Offline")
     assert policy.consider(LinkState.ATTENTION, 51) is None  # still red
-    assert policy.consider(LinkState.ONLINE, 70) is None  # within the minute
+    assert policy.consider(LinkState.ONLINE, 70) is None  # within the minute: deferred
+    assert policy.due(110).startswith("Back online")  # announced when the minute is up
     assert policy.consider(LinkState.ATTENTION, 200).startswith("Needs attention")
     assert policy.consider(LinkState.ONLINE, 300).startswith("Back online")
 

@@ -70,11 +70,19 @@ def tooltip(snap: Snapshot, now_wall: float) -> str:
 
 @dataclass
 class NotificationPolicy:
-    """Only meaningful transitions: to red, and back to green after an outage; at most one a minute."""
+    """Only meaningful transitions: to red, and back to green after an outage; at most one a minute.
+
+    A change that comes inside the minute is deferred, not dropped: `due(now)` hands it out once the minute
+    is up (the shell asks at `next_due_at()`). Only the latest change waits; a change that takes the state
+    back to what the user was last told cancels it. `now` is any monotonic clock the caller injects.
+    """
 
     enabled: bool = True
+    min_gap_s: float = NOTIFY_MIN_GAP_S
     last_sent_at: float | None = None
     _was_red: bool = False
+    _told_red: bool = False  # what the user was last told
+    _pending: tuple[str, bool] | None = None  # (message, is red) waiting for the minute to be up
 
     def consider(self, current: LinkState, now: float, detail: str = "") -> str | None:
         """Called on each state change; whether red came before is the policy's own memory."""
@@ -88,12 +96,32 @@ class NotificationPolicy:
             self._was_red = True
         elif green or current in (LinkState.STOPPED, LinkState.UNCONFIGURED):
             self._was_red = False
+            if not green and self._pending is not None and not self._pending[1]:
+                self._pending = None  # stopped before recovery was announced: nothing to say
         if message is None or not self.enabled:
             return None
-        if self.last_sent_at is not None and now - self.last_sent_at < NOTIFY_MIN_GAP_S:
+        if red == self._told_red and self._pending is not None:
+            self._pending = None  # back to what the user already knows
             return None
+        self._pending = (message, red)
+        return self.due(now)
+
+    def due(self, now: float) -> str | None:
+        """The waiting message, once the minute since the last one is up; else None."""
+        if self._pending is None or not self.enabled:
+            return None
+        if self.last_sent_at is not None and now - self.last_sent_at < self.min_gap_s:
+            return None
+        message, self._told_red = self._pending
+        self._pending = None
         self.last_sent_at = now
         return message
+
+    def next_due_at(self) -> float | None:
+        """When a deferred message may go out (None: nothing waits)."""
+        if self._pending is None or self.last_sent_at is None:
+            return None
+        return self.last_sent_at + self.min_gap_s
 
 
 def outcome_words(outcome: Outcome, miner_masked: str) -> str:

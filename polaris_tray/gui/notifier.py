@@ -1,0 +1,116 @@
+"""Desktop notifications that inform without hijacking the tray icon.
+
+Qt's StatusNotifierItem backend shows showMessage() by putting the item in NeedsAttention with a generic
+"dialog-error" icon for the message's duration, so panels lose our icon; with no notification service the
+message is lost silently. On Linux we therefore call `org.freedesktop.Notifications.Notify` ourselves, with
+our name and icon, and use showMessage only where no such service exists (and on Windows/macOS, where it is
+the native way).
+
+The call goes through jeepney (pure Python, already installed with keyring's Secret Service backend):
+PySide6's QtDBus cannot marshal Notify's uint32 and string-array arguments (QDBusArgument has no typed
+append in Python).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from polaris_tray import APP_DISPLAY_NAME, APP_NAME
+
+log = logging.getLogger(__name__)
+
+SERVICE = "org.freedesktop.Notifications"
+PATH = "/org/freedesktop/Notifications"
+CALL_TIMEOUT_S = 1.0  # a local bus answers in milliseconds; a wedged server must not freeze the tray
+EXPIRE_MS = 10_000
+
+
+class DesktopNotifier:
+    """notify(title, message, critical): over D-Bus where a server listens, else the fallback."""
+
+    def __init__(
+        self, fallback: Callable[[str, str, bool], None], icon_path: Callable[[bool], str] | None = None
+    ):
+        self._fallback = fallback
+        self._icon_path = icon_path or (lambda critical: APP_NAME)
+        self._conn = None
+        self._replaces = 0  # a newer notification replaces ours on screen instead of stacking
+        self.last_route: str | None = None  # "dbus" or "tray", for the log and the tests
+
+    def notify(self, title: str, message: str, critical: bool = False) -> str:
+        if sys.platform.startswith("linux") and os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            try:
+                self._send(title, message, critical)
+                self.last_route = "dbus"
+                log.info("Notified over D-Bus: %s", message)
+                return self.last_route
+            except Exception as exc:  # no server, no bus, a refusing server: the icon's balloon then
+                log.info("No notification service (%s); using the tray icon's message", exc)
+                self._close()
+        self._fallback(title, message, critical)
+        self.last_route = "tray"
+        return self.last_route
+
+    def _send(self, title: str, message: str, critical: bool) -> None:
+        from jeepney import DBusAddress, MessageType, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+        from PySide6.QtGui import QGuiApplication
+
+        if self._conn is None:
+            self._conn = open_dbus_connection(bus="SESSION")
+        hints = {
+            "desktop-entry": ("s", QGuiApplication.desktopFileName() or APP_NAME),
+            "urgency": ("y", 1),  # normal: critical ones never expire on most servers
+            "category": ("s", "network.error" if critical else "network"),
+        }
+        call = new_method_call(
+            DBusAddress(PATH, bus_name=SERVICE, interface=SERVICE),
+            "Notify",
+            "susssasa{sv}i",
+            (
+                APP_DISPLAY_NAME,
+                self._replaces,
+                self._icon_path(critical),
+                title,
+                message,
+                [],
+                hints,
+                EXPIRE_MS,
+            ),
+        )
+        reply = self._conn.send_and_get_reply(call, timeout=CALL_TIMEOUT_S)
+        if reply.header.message_type is MessageType.error:
+            raise RuntimeError(reply.header.fields.get(4, "error reply"))  # 4: the error name
+        self._replaces = int(reply.body[0])
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+        self._conn = None
+
+    def close(self) -> None:
+        self._close()
+
+
+def icon_file(pixmap_for: Callable[[bool], object], directory: Path) -> Callable[[bool], str]:
+    """A PNG of our own icon for the server to show (written once per colour); the theme name on failure."""
+    cache: dict[bool, str] = {}
+
+    def path(critical: bool) -> str:
+        if critical not in cache:
+            target = directory / f"notify-{'red' if critical else 'green'}.png"
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                cache[critical] = str(target) if pixmap_for(critical).save(str(target), "PNG") else APP_NAME
+            except OSError:
+                cache[critical] = APP_NAME
+        return cache[critical]
+
+    return path
