@@ -44,7 +44,7 @@ def test_a_300_mb_file_costs_no_memory_and_is_set_aside_once(home):
         handle.truncate(300 * 1024 * 1024)
     first = load_in_process(home)
     print(f"\nmax RSS loading a 300 MB settings file: {first['rss_kb'] / 1024:.0f} MB")
-    assert first["rss_kb"] < 120 * 1024  # a bare interpreter with the imports is ~40 MB
+    assert first["rss_kb"] < 250 * 1024  # ~40-150 MB seen (page cache); reading it whole took 615 MB
     assert "over the 64 KiB limit" in first["warnings"][0]
     aside = list(path.parent.glob("settings.json.corrupt-*"))
     assert len(aside) == 1 and aside[0].stat().st_size <= 64 * 1024
