@@ -38,13 +38,13 @@ def lock_path() -> Path:
     return base / f"{instance_name()}.lock"
 
 
-def send_to_running(arguments: list[str]) -> str | None:
-    """The running instance's reply, or None when no instance answers."""
+def send_to_running(message: dict) -> str | None:
+    """The running instance's reply, or None when no instance answers. message: a JSON object."""
     sock = QLocalSocket()
     sock.connectToServer(instance_name())
     if not sock.waitForConnected(CONNECT_TIMEOUT_MS):
         return None
-    sock.write(json.dumps(arguments).encode() + b"\n")
+    sock.write(json.dumps(message).encode() + b"\n")
     sock.flush()
     reply = b""
     while b"\n" not in reply and sock.waitForReadyRead(REPLY_TIMEOUT_MS):
@@ -56,7 +56,7 @@ def send_to_running(arguments: list[str]) -> str | None:
 class SingleInstance(QObject):
     """Call acquire(); when it returns False another instance runs and send_to_running() reaches it."""
 
-    message = Signal(list)  # the arguments of a later launch
+    message = Signal(object)  # a dict: a later launch's request, checked by the receiver
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,14 +88,14 @@ class SingleInstance(QObject):
             self._buffers[id(sock)] = buffer[:65536]
             return
         try:
-            arguments = json.loads(buffer.split(b"\n", 1)[0])
-            if not isinstance(arguments, list):
+            message = json.loads(buffer.split(b"\n", 1)[0])
+            if not isinstance(message, dict):
                 raise ValueError
         except ValueError:
             sock.write(b"error\n")
         else:
             sock.write(b"ok\n")
-            self.message.emit([str(a) for a in arguments])
+            self.message.emit(message)
         sock.flush()
         sock.disconnectFromServer()
 

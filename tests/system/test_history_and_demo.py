@@ -194,12 +194,12 @@ def test_demo_turns_the_tray_green_with_no_account(home, x_display):
 def test_status_window_during_a_live_demo_run(qtbot, home):
     from PySide6.QtWidgets import QApplication
 
-    from polaris_tray.cli import build_parser
+    from polaris_tray.core.config.run_plan import LaunchOptions, Overrides
     from polaris_tray.gui.controller import AppController
     from polaris_tray.gui.single_instance import SingleInstance
 
-    args = build_parser().parse_args(["--demo", "--interval", "0.2"])
-    controller = AppController(QApplication.instance(), args, SingleInstance())
+    options = LaunchOptions(Overrides(interval_s=0.2), demo=True)
+    controller = AppController(QApplication.instance(), options, SingleInstance())
     controller.thread.start()
     try:
         window = controller.open_status()
