@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.console import EXIT_FAILED
@@ -25,15 +25,14 @@ from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStor
 from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import diagnostics_text
-from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, headline
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
-from polaris_tray.gui.about import show_about
-from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
+from polaris_tray.gui.windows import WindowActions
 from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ TRAY_POLL_MS = 250
 QUIT_BUDGET_MS = 1800
 
 
-class AppController(QObject):
+class AppController(WindowActions, QObject):
     _start = Signal()
     _stop = Signal()
     _beat_now = Signal()
@@ -260,61 +259,6 @@ class AppController(QObject):
                 self.overrides.update(changed)
                 self._replan()
         self.open_status()
-
-    # --- windows
-    def open_status(self) -> StatusWindow:
-        if self.status_window is None:
-            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
-            self.worker.outcome.connect(self.status_window.history_changed)
-            self.status_window.start_requested.connect(self._start)
-            self.status_window.stop_requested.connect(self._stop)
-            self.status_window.settings_requested.connect(self.open_settings)
-            self.status_window.quit_requested.connect(self.quit)
-            if self.snapshot is not None:
-                self.status_window.show_snapshot(self.snapshot)
-        self.status_window.show()
-        self.status_window.raise_()
-        self.status_window.activateWindow()
-        return self.status_window
-
-    def open_settings(self, first_run: bool = False) -> None:
-        from polaris_tray.gui.settings_dialog import SettingsDialog
-
-        if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
-            self.settings_dialog.applied.connect(self.apply_settings)
-        masked = self.snapshot.miner_id_masked if self.snapshot else None
-        self.settings_dialog.load(
-            self.settings,
-            self.overrides,
-            first_run=first_run,
-            miner_masked=masked,
-            demo=bool(self.demo),
-            in_effect=self.config,
-        )
-        self.settings_dialog.show()
-        self.settings_dialog.raise_()
-        self.settings_dialog.activateWindow()
-
-    def _autostart_enabled(self) -> bool:
-        try:
-            return self.autostart.is_enabled()
-        except (OSError, AutostartError):
-            return False
-
-    def set_autostart(self, enabled: bool) -> None:
-        try:
-            self.autostart.enable() if enabled else self.autostart.disable()
-        except AutostartError as exc:
-            QMessageBox.warning(None, APP_DISPLAY_NAME, str(exc))
-
-    def open_log_folder(self) -> None:
-        if not open_folder(paths.log_dir()):
-            QMessageBox.information(None, APP_DISPLAY_NAME, f"The log folder is {paths.log_dir()}")
-
-    def about(self) -> None:
-        state = headline(self.snapshot) if self.snapshot else "starting"
-        self._about = show_about(state, self.log_file, bool(self.demo))
 
     # --- quitting
     def quit(self) -> None:
