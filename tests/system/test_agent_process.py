@@ -13,6 +13,7 @@ import pytest
 
 from polaris_tray.demo.schema import validate_heartbeat
 from tests.support.app import app_env, run_app, start_app
+from tests.support.loopback import refused_url
 from tests.support.orchestrator import Hang, Reply, Reset
 
 MINER = "miner-abcdef123456"
@@ -52,12 +53,7 @@ def test_once_failures_exit_1(home, orchestrator, reply, outcome):
 
 
 def test_once_refused_exits_1(home):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    code, line, _ = once(home, f"http://127.0.0.1:{port}/api/v1")
+    code, line, _ = once(home, refused_url())
     assert code == 1 and line["outcome"] == "network_error" and line["status_code"] is None
 
 

@@ -194,12 +194,9 @@ def test_test_connection_reports_the_outcome_in_words(qtbot, dialog, orchestrato
 
 
 def test_test_connection_reports_unreachable(qtbot, dialog):
-    import socket
+    from tests.support.loopback import refused_url
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dialog.url_edit.setText(f"http://127.0.0.1:{port}/api/v1")
+    dialog.url_edit.setText(refused_url())
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
     assert dialog.test_result.text().startswith("Unreachable: Connection refused")
