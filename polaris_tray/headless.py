@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 
+from polaris_tray.console import EXIT_FAILED
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
 from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.state import LinkState
@@ -107,5 +108,5 @@ def run_until_signal(loop: BeatLoop) -> int:
     loop.join(JOIN_BUDGET_S)
     logging.shutdown()
     if loop.is_alive():
-        os._exit(0)  # a request stuck beyond our reach must not keep the process alive
+        os._exit(EXIT_FAILED)  # a request stuck beyond our reach must not keep the process alive
     return 0

@@ -11,6 +11,7 @@ from collections import deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from polaris_tray.core.config.run_plan import DemoEndpoint
 from polaris_tray.demo.schema import validate_heartbeat
 
 DEMO_MINER_ID = "demo-miner-0001"
@@ -104,6 +105,10 @@ class DemoOrchestrator:
     def received(self) -> list[dict]:
         with self._server.lock:
             return list(self._server.received)
+
+    def endpoint(self) -> DemoEndpoint:
+        """What a run plan needs to beat against this demo."""
+        return DemoEndpoint(self.url, DEMO_INTERVAL_S, DEMO_MINER_ID)
 
     def start(self) -> DemoOrchestrator:
         self._thread.start()

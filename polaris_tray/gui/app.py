@@ -11,7 +11,8 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
-from polaris_tray.cli import EXIT_ALREADY_RUNNING, EXIT_FAILED, err
+from polaris_tray.console import EXIT_ALREADY_RUNNING, EXIT_FAILED, err
+from polaris_tray.core.config.run_plan import LaunchOptions, handoff_message
 from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
@@ -47,16 +48,17 @@ def _install_signal_wakeup(app: QApplication, on_signal) -> None:
     app._polaris_signal_socket = (reader, writer, notifier)  # kept alive with the app
 
 
-def _hand_off(arguments: list[str], instance) -> str | None:
+def _hand_off(message: dict, instance) -> str | None:
+    """A structured message, not our argv: this launch parsed its own arguments; the instance re-checks."""
     deadline = time.monotonic() + HANDOFF_RETRY_S
     while True:
-        reply = send_to_running(arguments, instance.lock)
+        reply = send_to_running(message, instance.lock)
         if reply is not None or time.monotonic() >= deadline:
             return reply
         time.sleep(0.1)  # the running instance holds the lock but is still starting its server
 
 
-def run_gui(args) -> int:
+def _application() -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     # Qt's StatusNotifierItem takes its Id and Title from the application name: panels list it by that.
     app.setApplicationName(APP_DISPLAY_NAME)
@@ -65,7 +67,11 @@ def run_gui(args) -> int:
     app.setDesktopFileName(DESKTOP_ID)  # resources/io.polaris.tray.desktop: Wayland app_id, notifications
     app.setWindowIcon(app_icon())  # _NET_WM_ICON on every window
     app.setQuitOnLastWindowClosed(False)
+    return app
 
+
+def run_gui(options: LaunchOptions) -> int:
+    app = _application()
     try:
         instance = SingleInstance()
         acquired = instance.acquire()
@@ -77,7 +83,7 @@ def run_gui(args) -> int:
         if holder.startswith("headless"):
             err(f"a headless agent already runs for this user ({holder}); one agent per user.")
             return EXIT_ALREADY_RUNNING
-        reply = _hand_off(sys.argv[1:], instance)
+        reply = _hand_off(handoff_message(options.overrides), instance)
         if reply == "ok":
             err("already running; the running instance shows its status.")
             return 0
@@ -89,7 +95,7 @@ def run_gui(args) -> int:
     from polaris_tray.gui.controller import AppController
 
     try:
-        controller = AppController(app, args, instance)
+        controller = AppController(app, options, instance)
     except Exception:
         instance.release()
         raise

@@ -7,28 +7,35 @@ import math
 import os
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME
+from polaris_tray.console import EXIT_FAILED
+from polaris_tray.core.config.run_plan import (
+    InvalidOverride,
+    LaunchOptions,
+    RunPlan,
+    overrides_from_message,
+    plan_run,
+)
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
-from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import diagnostics_text
-from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, headline
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
-from polaris_tray.core.storage.logs import log_description, setup_logging
-from polaris_tray.gui.about import show_about
-from polaris_tray.gui.desktop import open_folder
+from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
 from polaris_tray.gui.tray_presence import TrayPresence
 from polaris_tray.gui.wake_watch import WakeWatcher
+from polaris_tray.gui.windows import WindowActions
 from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -38,7 +45,7 @@ TRAY_WAIT_S = 3.0
 QUIT_BUDGET_MS = 1800
 
 
-class AppController(QObject):
+class AppController(WindowActions, QObject):
     _start = Signal()
     _stop = Signal()
     _beat_now = Signal()
@@ -46,13 +53,13 @@ class AppController(QObject):
     _apply = Signal(object)
     _shutdown = Signal()
 
-    def __init__(self, app: QApplication, args, instance) -> None:
+    def __init__(self, app: QApplication, options: LaunchOptions, instance) -> None:
         super().__init__()
         self.app = app
-        self.args = args
+        self.options = options
         self.instance = instance
         self.demo = None
-        if args.demo:
+        if options.demo:
             from polaris_tray.demo.server import DemoOrchestrator
 
             self.demo = DemoOrchestrator().start()
@@ -65,10 +72,12 @@ class AppController(QObject):
         self.startup_warnings = list(loaded.warnings)
         if getattr(instance, "listen_error", None):  # later launches cannot reach us: the user must know
             self.startup_warnings.append(instance.listen_error)
-        self.log_file = setup_logging(args.log_level or self.settings.log_level, paths.log_dir())
-        self.overrides = {"server_url": None, "interval_s": None}
-        self._read_overrides(args)
-        self.config = self._worker_config(self.settings)
+        # this run's overrides; the settings dialog sets a field to None when the user changes it
+        asked = options.overrides
+        self.overrides = {"server_url": asked.server_url, "interval_s": asked.interval_s}
+        self.plan = self._plan(self.settings)
+        self.log_file = setup_logging(self.plan.log_level, paths.log_dir())
+        self.config = self._worker_config(self.plan)
         self.autostart = current_autostart()
         self.notifications = NotificationPolicy(enabled=self.settings.notifications)
         if os.environ.get("POLARIS_TRAY_TEST_NOTIFY_GAP_S"):  # the suite's short minute (tests/system)
@@ -148,30 +157,19 @@ class AppController(QObject):
             now_wall=time.time(),
         )
 
-    def _read_overrides(self, args) -> None:
-        if getattr(args, "server_url", None):
-            self.overrides["server_url"] = normalize_server_url(args.server_url)
-        if getattr(args, "interval", None):
-            self.overrides["interval_s"] = float(args.interval)
+    def _plan(self, settings: Settings) -> RunPlan:
+        overrides = replace(self.options.overrides, **self.overrides)
+        return plan_run(settings, overrides, self.demo.endpoint() if self.demo else None)
 
-    def _worker_config(self, settings: Settings, miner_id: str | None = None) -> WorkerConfig:
-        if self.demo:
-            from polaris_tray.demo.server import DEMO_INTERVAL_S, DEMO_MINER_ID
-
-            return WorkerConfig(
-                self.demo.url,
-                self.overrides["interval_s"] or DEMO_INTERVAL_S,
-                DEMO_MINER_ID,
-                "demo",
-                start_beating=True,
-                use_keyring=False,
-                history=self.history_location,
-            )
+    def _worker_config(self, plan: RunPlan, miner_id: str | None = None) -> WorkerConfig:
+        """The plan in the worker's terms; miner_id None: resolved (or kept) in the worker thread."""
         return WorkerConfig(
-            server_url=self.overrides["server_url"] or settings.server_url,
-            interval_s=self.overrides["interval_s"] or settings.interval_s,
-            miner_id=miner_id,
-            start_beating=settings.start_heartbeat_on_launch,
+            server_url=plan.server_url,
+            interval_s=plan.interval_s,
+            miner_id=plan.miner_id or miner_id,
+            miner_origin=plan.miner_origin,
+            start_beating=plan.start_beating,
+            use_keyring=not plan.demo,
             history=self.history_location,
         )
 
@@ -181,7 +179,11 @@ class AppController(QObject):
         self.settings = settings
         self.notifications.enabled = settings.notifications
         logging.getLogger().setLevel(settings.log_level)
-        self.config = self._worker_config(settings, miner_id)
+        self._replan(miner_id)
+
+    def _replan(self, miner_id: str | None = None) -> None:
+        self.plan = self._plan(self.settings)
+        self.config = self._worker_config(self.plan, miner_id)
         self._apply.emit(self.config)
 
     # --- start and the tray
@@ -192,7 +194,9 @@ class AppController(QObject):
                 log.info("The start-at-login entry pointed at a program that moved; it now points here.")
         except AutostartError as exc:
             log.warning("%s", exc)
-        self.presence = TrayPresence(self.tray, TRAY_WAIT_LOGIN_S if self.args.login else TRAY_WAIT_S, self)
+        self.presence = TrayPresence(
+            self.tray, TRAY_WAIT_LOGIN_S if self.options.login else TRAY_WAIT_S, self
+        )
         self.presence.shown.connect(self._on_tray_shown)
         self.presence.missing.connect(self._on_tray_missing)
         self.presence.start()
@@ -255,7 +259,7 @@ class AppController(QObject):
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
         """No miner id anywhere: open the settings (not at login: a login launch opens no dialog)."""
-        if self._first_run_done or snap.state is not LinkState.UNCONFIGURED or self.args.login:
+        if self._first_run_done or snap.state is not LinkState.UNCONFIGURED or self.options.login:
             return
         if not (self._tray_ready or self.status_window is not None):
             return
@@ -269,79 +273,21 @@ class AppController(QObject):
         elif self.status_window is not None:
             self.status_window.set_notice(text)
 
-    def on_message(self, arguments: list) -> None:
-        """A later launch's command line."""
-        if "--quit" in arguments:
+    def on_message(self, message: dict) -> None:
+        """A later launch's request (see run_plan.handoff_message), checked here: it is another process."""
+        if message.get("quit") is True:
             QTimer.singleShot(0, self.quit)
             return
-        from polaris_tray.cli import build_parser
-
         try:
-            args, _unknown = build_parser().parse_known_args(arguments)
-            self._read_overrides(args)
-        except (SystemExit, InvalidServerUrl) as exc:
+            asked = overrides_from_message(message)
+        except InvalidOverride as exc:
             log.warning("Ignored the arguments of a second launch: %s", exc)
         else:
-            if args.server_url or args.interval:
-                self.config = self._worker_config(self.settings)
-                self._apply.emit(self.config)
+            changed = {k: v for k, v in vars(asked).items() if k in self.overrides and v is not None}
+            if changed:
+                self.overrides.update(changed)
+                self._replan()
         self.open_status()
-
-    # --- windows
-    def open_status(self) -> StatusWindow:
-        self._fallback_window = False  # opened by the user: it stays when the icon comes
-        if self.status_window is None:
-            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
-            self.worker.outcome.connect(self.status_window.history_changed)
-            self.status_window.start_requested.connect(self._start)
-            self.status_window.stop_requested.connect(self._stop)
-            self.status_window.settings_requested.connect(self.open_settings)
-            self.status_window.quit_requested.connect(self.quit)
-            if self.snapshot is not None:
-                self.status_window.show_snapshot(self.snapshot)
-        self.status_window.show()
-        self.status_window.raise_()
-        self.status_window.activateWindow()
-        return self.status_window
-
-    def open_settings(self, first_run: bool = False) -> None:
-        from polaris_tray.gui.settings_dialog import SettingsDialog
-
-        if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
-            self.settings_dialog.applied.connect(self.apply_settings)
-        masked = self.snapshot.miner_id_masked if self.snapshot else None
-        self.settings_dialog.load(
-            self.settings,
-            self.overrides,
-            first_run=first_run,
-            miner_masked=masked,
-            demo=bool(self.demo),
-            in_effect=self.config,
-        )
-        self.settings_dialog.show()
-        self.settings_dialog.raise_()
-        self.settings_dialog.activateWindow()
-
-    def _autostart_enabled(self) -> bool:
-        try:
-            return self.autostart.is_enabled()
-        except (OSError, AutostartError):
-            return False
-
-    def set_autostart(self, enabled: bool) -> None:
-        try:
-            self.autostart.enable() if enabled else self.autostart.disable()
-        except AutostartError as exc:
-            QMessageBox.warning(None, APP_DISPLAY_NAME, str(exc))
-
-    def open_log_folder(self) -> None:
-        if not open_folder(paths.log_dir()):
-            QMessageBox.information(None, APP_DISPLAY_NAME, f"The log folder is {paths.log_dir()}")
-
-    def about(self) -> None:
-        state = headline(self.snapshot) if self.snapshot else "starting"
-        self._about = show_about(state, log_description(self.log_file), bool(self.demo))
 
     # --- quitting
     def quit(self) -> None:
@@ -363,7 +309,7 @@ class AppController(QObject):
             log.error("The heartbeat thread did not stop in time; exiting anyway")
             logging.shutdown()
             self.instance.release()
-            os._exit(0)
+            os._exit(EXIT_FAILED)  # not a clean exit: a supervisor must see it
         if self._history_reader is not None:
             self._history_reader.close()
         if self.demo:

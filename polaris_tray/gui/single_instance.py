@@ -28,16 +28,16 @@ def _server_name(lock: InstanceLock) -> str:
     return str(lock.socket_path) if POSIX else lock.name
 
 
-def send_to_running(arguments: list[str], lock: InstanceLock | None = None) -> str | None:
-    """The running instance's reply, or None when no instance answers."""
+def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
+    """The running instance's reply, or None when no instance answers. message: a JSON object."""
     lock = lock or InstanceLock()
     if POSIX:
-        return _send_posix(arguments, lock)
+        return _send_posix(message, lock)
     sock = QLocalSocket()  # pragma: no cover - Windows
     sock.connectToServer(_server_name(lock))
     if not sock.waitForConnected(CONNECT_TIMEOUT_MS):
         return None
-    sock.write(json.dumps(arguments).encode() + b"\n")
+    sock.write(json.dumps(message).encode() + b"\n")
     sock.flush()
     reply = b""
     while b"\n" not in reply and sock.waitForReadyRead(REPLY_TIMEOUT_MS):
@@ -49,7 +49,7 @@ def send_to_running(arguments: list[str], lock: InstanceLock | None = None) -> s
 class SingleInstance(QObject):
     """Call acquire(); when it returns False another instance runs and send_to_running() reaches it."""
 
-    message = Signal(list)  # the arguments of a later launch
+    message = Signal(object)  # a dict: a later launch's request, checked by the receiver
 
     def __init__(self, lock: InstanceLock | None = None) -> None:
         super().__init__()
@@ -90,14 +90,14 @@ class SingleInstance(QObject):
             self._buffers[id(sock)] = buffer[:65536]
             return
         try:
-            arguments = json.loads(buffer.split(b"\n", 1)[0])
-            if not isinstance(arguments, list):
+            message = json.loads(buffer.split(b"\n", 1)[0])
+            if not isinstance(message, dict):
                 raise ValueError
         except (ValueError, RecursionError):
             sock.write(b"error\n")
         else:
             sock.write(b"ok\n")
-            self.message.emit([str(a) for a in arguments])
+            self.message.emit(message)
         sock.flush()
         sock.disconnectFromServer()
 

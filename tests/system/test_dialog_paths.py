@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from polaris_tray.cli import build_parser
+from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
@@ -130,8 +130,8 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
     monkeypatch.setenv("POLARIS_MINER_ID", MINER)
     saved = Orchestrator()
     SettingsStore().save(Settings(server_url=saved.url, interval_s=10))
-    args = build_parser().parse_args(["--server-url", orchestrator.url, "--interval", "0.3"])
-    controller = AppController(QApplication.instance(), args, SingleInstance())
+    options = LaunchOptions(check_overrides(orchestrator.url, "0.3"))
+    controller = AppController(QApplication.instance(), options, SingleInstance())
     controller.thread.start()
     try:
         qtbot.waitUntil(

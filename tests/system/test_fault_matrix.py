@@ -7,12 +7,13 @@ import ssl
 import time
 
 import pytest
-from PySide6.QtCore import QObject, QThread, Signal
 
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.gui.worker import WorkerConfig
 from tests.support.app import app_env, run_app, start_app
+from tests.support.loopback import refused_url
 from tests.support.orchestrator import Orchestrator, Reply
+from tests.support.worker import make_worker, stop_worker
 
 MINER = "miner-abcdef123456"
 
@@ -34,32 +35,9 @@ OUTCOMES = [
 ]
 
 
-def refused_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/api/v1"
-
-
-class Relay(QObject):
-    snapshot = Signal(object)
-
-
 def run_worker(qtbot, config, clock=time.monotonic, time_scale=1.0):
-    thread = QThread()
-    worker = HeartbeatWorker(config, clock=clock, time_scale=time_scale)
-    relay = Relay()
-    worker.snapshot.connect(relay.snapshot)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.boot)
-    return thread, worker, relay
-
-
-def stop_worker(thread, worker):
-    from PySide6.QtCore import QMetaObject, Qt
-
-    worker.abort()
-    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-    assert thread.wait(3000)
+    thread, worker = make_worker(config, clock=clock, time_scale=time_scale)
+    return thread, worker, worker.relay
 
 
 @pytest.mark.parametrize(("name", "reply", "state"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
@@ -77,14 +55,25 @@ def test_tray_mode_state_for_each_outcome(qtbot, orchestrator, name, reply, stat
         stop_worker(thread, worker)
 
 
-def test_tray_mode_network_error_is_amber_and_config_error_red(qtbot):
-    thread, worker, relay = run_worker(qtbot, WorkerConfig(refused_url(), 0.2, MINER, "test"))
+@pytest.mark.parametrize(
+    ("url", "kind", "state", "colour"),
+    [
+        (refused_url(), "network_error", LinkState.RETRYING, Colour.AMBER),
+        # a port out of range: the request cannot even be formed, so retrying cannot help
+        ("http://127.0.0.1:99999/api/v1", "config_error", LinkState.ATTENTION, Colour.RED),
+    ],
+    ids=["network_error_amber", "config_error_red"],
+)
+def test_tray_mode_network_error_is_amber_and_config_error_red(qtbot, url, kind, state, colour):
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(url, 0.2, MINER, "test"))
     try:
         with qtbot.waitSignal(
             relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
         ) as blocker:
             thread.start()
-        assert blocker.args[0].state is LinkState.RETRYING
+        snap = blocker.args[0]
+        assert snap.last_outcome.kind.value == kind
+        assert snap.state is state and snap.state.colour is colour
     finally:
         stop_worker(thread, worker)
 
@@ -130,6 +119,7 @@ class CountingTLSServer:
         import threading
 
         self.connections = 0
+        self.accepted_at: list[float] = []  # monotonic time of each connection
         self.http_requests = 0
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -149,6 +139,7 @@ class CountingTLSServer:
             except OSError:
                 return
             self.connections += 1
+            self.accepted_at.append(time.monotonic())
             try:
                 with self._context.wrap_socket(conn, server_side=True) as tls:
                     tls.settimeout(2)
@@ -201,12 +192,18 @@ def test_bad_certificates_are_a_clear_red_error_without_a_storm(home, ca, proble
         assert expected in once.stdout and '"reason": "tls"' in once.stdout
         before = server.connections
         proc = start_app(["--headless", "--server-url", server.url, "--interval", "0.1"], env)
-        time.sleep(3)  # the point is what happens over time: count the connections it makes
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=5)
-        attempts = server.connections - before
-        # backoff from 0.1 s doubling: ~6 attempts in 3 s; a storm at the 0.1 s interval would be 30
-        assert 3 <= attempts <= 10, attempts
+        try:
+            deadline = time.monotonic() + 30
+            while server.connections < before + 6 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)  # polling a counter: the attempts come from another process
+            attempts = server.accepted_at[before : before + 6]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=5)
+        assert len(attempts) == 6, attempts  # it keeps trying...
+        # ...but backs off: from 0.1 s doubling, the 5 waits are at least 0.05+0.1+0.2+0.4+0.8 = 1.55 s;
+        # a storm at the 0.1 s interval would take 0.5 s. Load only lengthens waits, so this cannot flake.
+        assert attempts[-1] - attempts[0] >= 1.4, attempts
         assert "-> attention" in err
         assert server.http_requests == 0  # never an insecure fallback: no byte of HTTP went over it
     finally:

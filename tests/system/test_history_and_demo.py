@@ -14,8 +14,10 @@ from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.history import KEEP_S, HistoryStore
+from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.demo.server import DEMO_MINER_ID, DemoOrchestrator
 from tests.support.app import ARTIFACTS, ROOT, app_env, files_containing, run_app
+from tests.support.orchestrator import Reply
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=84.0)
 E500 = Outcome(OutcomeKind.SERVER_ERROR, 500, latency_ms=12.0, error="Server error (HTTP 500: db down).")
@@ -133,12 +135,30 @@ def test_history_never_holds_the_miner_id(home, orchestrator):
     assert files_containing(home, miner) == []
 
 
-def test_diagnostics_mask_the_miner_id():
-    snap = Snapshot(
-        LinkState.ONLINE, "https://h/api/v1", "f3a9…", last_success_wall=100.0, miner_origin="keyring"
-    )
-    text = diagnostics_text(snap, Settings(), [], qt_version="6.12", now_wall=110.0)
-    assert "Polaris Tray" in text and "Qt 6.12" in text and "f3a9…" in text and "interval_s: 30" in text
+def test_diagnostics_mask_the_miner_id(qtbot, orchestrator, tmp_path):
+    """The real path: a worker beats with a real id against a server that echoes it back in its error;
+    the snapshot and the recorded history it produces feed diagnostics, which must not hold the id."""
+    from polaris_tray.gui.worker import WorkerConfig
+    from tests.support.worker import make_worker, stop_worker
+
+    miner = "f3a9c2d4e5b6a7980123"
+    orchestrator.behaviour = Reply(404, {"detail": f"Miner {miner} not found"})
+    history = tmp_path / "history.sqlite3"
+    thread, worker = make_worker(WorkerConfig(orchestrator.url, 30.0, miner, "keyring", history=str(history)))
+    try:
+        with qtbot.waitSignal(
+            worker.relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
+        ) as blocker:
+            thread.start()
+    finally:
+        stop_worker(thread, worker)
+    snap = blocker.args[0]
+    recent = HistoryStore(history).recent(20)
+    text = diagnostics_text(snap, Settings(), recent, qt_version="6.12", now_wall=time.time())
+    assert len(recent) == 1 and "not found" in text  # the echoing reply made it into the text...
+    assert miner not in text and miner[:5] not in text  # ...without the id, whole or in part
+    assert f"Miner id: {mask_secret(miner)} (from keyring)" in text
+    assert "Polaris Tray" in text and "Qt 6.12" in text and "interval_s: 30" in text
 
 
 def test_status_window_on_seeded_history(qtbot, tmp_path):
@@ -194,12 +214,12 @@ def test_demo_turns_the_tray_green_with_no_account(home, x_display):
 def test_status_window_during_a_live_demo_run(qtbot, home):
     from PySide6.QtWidgets import QApplication
 
-    from polaris_tray.cli import build_parser
+    from polaris_tray.core.config.run_plan import LaunchOptions, Overrides
     from polaris_tray.gui.controller import AppController
     from polaris_tray.gui.single_instance import SingleInstance
 
-    args = build_parser().parse_args(["--demo", "--interval", "0.2"])
-    controller = AppController(QApplication.instance(), args, SingleInstance())
+    options = LaunchOptions(Overrides(interval_s=0.2), demo=True)
+    controller = AppController(QApplication.instance(), options, SingleInstance())
     controller.thread.start()
     try:
         window = controller.open_status()

@@ -9,7 +9,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from polaris_tray.cli import build_parser
+from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
@@ -134,8 +134,8 @@ def _controller(qtbot, url, interval="0.2"):
     from polaris_tray.gui.controller import AppController
     from polaris_tray.gui.single_instance import SingleInstance
 
-    args = build_parser().parse_args(["--server-url", url, "--interval", interval])
-    controller = AppController(QApplication.instance(), args, SingleInstance())
+    options = LaunchOptions(check_overrides(url, interval))
+    controller = AppController(QApplication.instance(), options, SingleInstance())
     controller.thread.start()
     return controller
 
@@ -194,12 +194,9 @@ def test_test_connection_reports_the_outcome_in_words(qtbot, dialog, orchestrato
 
 
 def test_test_connection_reports_unreachable(qtbot, dialog):
-    import socket
+    from tests.support.loopback import refused_url
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dialog.url_edit.setText(f"http://127.0.0.1:{port}/api/v1")
+    dialog.url_edit.setText(refused_url())
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
     assert dialog.test_result.text().startswith("Unreachable: Connection refused")

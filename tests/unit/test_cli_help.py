@@ -2,7 +2,7 @@
 
 import argparse
 
-from polaris_tray.cli import build_parser
+from polaris_tray.cli.args import build_parser
 
 HIDDEN = {"--login"}  # passed by the start-at-login entry only, not by people
 

@@ -1,6 +1,5 @@
 """The HTTP client against a real server on 127.0.0.1, one reply class or fault at a time."""
 
-import socket
 import threading
 import time
 import tracemalloc
@@ -136,10 +135,9 @@ def test_a_20_mb_reply_is_not_read_into_memory(orchestrator):
 
 
 def test_connection_refused():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    client = HeartbeatClient(f"http://127.0.0.1:{port}/api/v1", "ua", deadline_s=2)
+    from tests.support.loopback import refused_url
+
+    client = HeartbeatClient(refused_url(), "ua", deadline_s=2)
     out = client.post(BODY)
     assert out.kind is OutcomeKind.NETWORK_ERROR and out.reason is NetworkReason.REFUSED
 

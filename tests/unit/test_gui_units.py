@@ -4,14 +4,15 @@ import itertools
 import time
 
 import pytest
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.gui.icons import state_pixmap
 from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.gui.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Orchestrator, Reply
+from tests.support.worker import make_worker, stop_worker
 
 MINER = "miner-abcdef123456"
 
@@ -20,35 +21,17 @@ class Requests(QObject):
     apply = Signal(object)
 
 
-class Relay(QObject):
-    """Lives on the GUI thread: the worker's signals arrive here queued, as they reach the controller."""
-
-    snapshot = Signal(object)
-
-
 @pytest.fixture
 def worker_thread(qtbot):
     made = []
 
     def make(config):
-        thread = QThread()
-        worker = HeartbeatWorker(config)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.boot)
-        relay = Relay()
-        worker.snapshot.connect(relay.snapshot)
-        worker.relay = relay
-        made.append((thread, worker))
-        return thread, worker
+        made.append(make_worker(config))
+        return made[-1]
 
     yield make
     for thread, worker in made:
-        worker.abort()
-        if thread.isRunning():
-            from PySide6.QtCore import QMetaObject, Qt
-
-            QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-            assert thread.wait(3000)
+        stop_worker(thread, worker)
 
 
 def state_is(state):

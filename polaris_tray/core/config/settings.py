@@ -12,16 +12,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from polaris_tray.core.config import settings_file
+from polaris_tray.core.config.limits import DEFAULT_INTERVAL_S, DEFAULT_LOG_LEVEL
+from polaris_tray.core.config.limits import LOG_LEVELS as LEVELS
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S as MAX_INTERVAL_S
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MIN_S as MIN_INTERVAL_S
 from polaris_tray.core.config.urls import DEFAULT_SERVER_URL, InvalidServerUrl, normalize_server_url
-from polaris_tray.core.storage.logs import LEVELS
 from polaris_tray.core.storage.paths import config_dir, write_private_file
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE_NAME = "settings.json"
-MIN_INTERVAL_S = 10.0  # what a user may save; the command line allows shorter runs for tests
-MAX_INTERVAL_S = 3600.0
-DEFAULT_INTERVAL_S = 30.0
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Settings:
     interval_s: float = DEFAULT_INTERVAL_S
     start_heartbeat_on_launch: bool = True
     notifications: bool = True
-    log_level: str = "INFO"
+    log_level: str = DEFAULT_LOG_LEVEL
 
 
 class InvalidSetting(ValueError):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import random
 
+from polaris_tray.core.config.limits import RUN_INTERVAL_MIN_S as MIN_INTERVAL_S
+
 MAX_BACKOFF_S = 300.0
 MAX_BASE_S = 5.0
-MIN_INTERVAL_S = 0.1
 
 
 class BeatSchedule:

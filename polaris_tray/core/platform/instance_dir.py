@@ -158,7 +158,7 @@ def _lock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
 
-def send_to_running(arguments: list[str], lock: InstanceLock | None = None) -> str | None:
+def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
     """The running instance's one-line reply over the control socket, or None when nothing answers.
     Plain AF_UNIX: no display and no Qt needed, so `--quit` works from any shell."""
     path = (lock or InstanceLock()).socket_path
@@ -169,7 +169,7 @@ def send_to_running(arguments: list[str], lock: InstanceLock | None = None) -> s
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(REPLY_TIMEOUT_S)
             sock.connect(str(path))
-            sock.sendall(json.dumps(arguments).encode() + b"\n")
+            sock.sendall(json.dumps(message).encode() + b"\n")
             reply = b""
             while b"\n" not in reply and len(reply) < MAX_MESSAGE:
                 chunk = sock.recv(4096)

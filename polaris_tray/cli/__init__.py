@@ -1,0 +1,47 @@
+"""The command line: one entry point for the tray, headless mode and the one-shot tools.
+
+Parsing and console output live here; each mode is one module. Qt is imported only when the tray
+starts, and the tray is handed plain LaunchOptions, never the argparse Namespace.
+"""
+
+from __future__ import annotations
+
+from polaris_tray.cli.args import build_parser, launch_options
+from polaris_tray.console import EXIT_CONFIG, err
+from polaris_tray.core.config.run_plan import InvalidOverride
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.once:
+        from polaris_tray.cli.once import cmd_once
+
+        return cmd_once(args)
+    if args.headless:
+        from polaris_tray.cli.headless import cmd_headless
+
+        return cmd_headless(args)
+    if args.set_miner_id:
+        from polaris_tray.cli.miner_id import cmd_set_miner_id
+
+        return cmd_set_miner_id(args)
+    if args.forget_miner_id:
+        from polaris_tray.cli.miner_id import cmd_forget_miner_id
+
+        return cmd_forget_miner_id(args)
+    if args.autostart:
+        from polaris_tray.cli.autostart import cmd_autostart
+
+        return cmd_autostart(args)
+    try:  # checked before Qt starts, with the same message as the other modes
+        options = launch_options(args)
+    except InvalidOverride as exc:
+        err(str(exc))
+        return EXIT_CONFIG
+    if args.quit:
+        from polaris_tray.cli.quit import cmd_quit
+
+        return cmd_quit(args)
+    from polaris_tray.gui.app import run_gui
+
+    return run_gui(options)

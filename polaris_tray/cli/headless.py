@@ -1,0 +1,51 @@
+"""--headless from the console: the plan is made and logged here; polaris_tray.headless runs it."""
+
+from __future__ import annotations
+
+import logging
+
+from polaris_tray import APP_DISPLAY_NAME, __version__
+from polaris_tray.cli.plan import console_plan, start_demo
+
+log = logging.getLogger("polaris_tray")
+
+
+def cmd_headless(args) -> int:
+    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+    from polaris_tray.core.storage import paths
+    from polaris_tray.core.storage.logs import setup_logging
+    from polaris_tray.core.storage.redact import mask_secret
+    from polaris_tray.headless import BeatLoop, run_until_signal
+
+    demo = start_demo() if args.demo else None
+    config = console_plan(args, once=False, demo=demo)
+    if isinstance(config, int):
+        if demo:
+            demo.stop()
+        return config
+    log_file = setup_logging(config.log_level, None if demo else paths.log_dir())
+    log.info(
+        "%s %s headless: server %s, every %g s, miner id %s (from %s)%s",
+        APP_DISPLAY_NAME,
+        __version__,
+        config.server_url,
+        config.interval_s,
+        mask_secret(config.miner_id),
+        config.miner_origin,
+        f", log {log_file}" if log_file else "",
+    )
+    from polaris_tray.cli.agent_lock import take_agent_lock
+
+    lock = None if demo else take_agent_lock(config.miner_id)
+    if isinstance(lock, int):
+        return lock
+    engine = HeartbeatEngine(config.server_url, config.miner_id)
+    loop = BeatLoop(Pacemaker(engine, config.interval_s))
+    try:
+        return run_until_signal(loop)
+    finally:
+        if lock:
+            lock.release()
+        if demo:
+            demo.stop()

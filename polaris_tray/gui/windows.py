@@ -1,0 +1,78 @@
+"""The windows and one-off actions the tray and status window offer; AppController mixes this in.
+
+Kept apart from the controller's wiring so each file stays one job: here, what opening each window means.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from polaris_tray import APP_DISPLAY_NAME
+from polaris_tray.core.platform.autostart.base import AutostartError
+from polaris_tray.core.status.snapshot import headline
+from polaris_tray.core.storage import paths
+from polaris_tray.core.storage.logs import log_description
+from polaris_tray.gui.about import show_about
+from polaris_tray.gui.desktop import open_folder
+from polaris_tray.gui.status_window import StatusWindow
+
+
+class WindowActions:
+    """Needs from the controller: worker, snapshot, settings, overrides, config, store, autostart, demo,
+    log_file, status_window, settings_dialog, _start, _stop, apply_settings, quit, history_reader,
+    diagnostics."""
+
+    def open_status(self) -> StatusWindow:
+        self._fallback_window = False  # opened by the user: it stays when the icon comes
+        if self.status_window is None:
+            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
+            self.worker.outcome.connect(self.status_window.history_changed)
+            self.status_window.start_requested.connect(self._start)
+            self.status_window.stop_requested.connect(self._stop)
+            self.status_window.settings_requested.connect(self.open_settings)
+            self.status_window.quit_requested.connect(self.quit)
+            if self.snapshot is not None:
+                self.status_window.show_snapshot(self.snapshot)
+        self.status_window.show()
+        self.status_window.raise_()
+        self.status_window.activateWindow()
+        return self.status_window
+
+    def open_settings(self, first_run: bool = False) -> None:
+        from polaris_tray.gui.settings_dialog import SettingsDialog
+
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
+            self.settings_dialog.applied.connect(self.apply_settings)
+        masked = self.snapshot.miner_id_masked if self.snapshot else None
+        self.settings_dialog.load(
+            self.settings,
+            self.overrides,
+            first_run=first_run,
+            miner_masked=masked,
+            demo=bool(self.demo),
+            in_effect=self.config,
+        )
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    def _autostart_enabled(self) -> bool:
+        try:
+            return self.autostart.is_enabled()
+        except (OSError, AutostartError):
+            return False
+
+    def set_autostart(self, enabled: bool) -> None:
+        try:
+            self.autostart.enable() if enabled else self.autostart.disable()
+        except AutostartError as exc:
+            QMessageBox.warning(None, APP_DISPLAY_NAME, str(exc))
+
+    def open_log_folder(self) -> None:
+        if not open_folder(paths.log_dir()):
+            QMessageBox.information(None, APP_DISPLAY_NAME, f"The log folder is {paths.log_dir()}")
+
+    def about(self) -> None:
+        state = headline(self.snapshot) if self.snapshot else "starting"
+        self._about = show_about(state, log_description(self.log_file), bool(self.demo))
