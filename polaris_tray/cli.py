@@ -80,8 +80,11 @@ def err(text: str) -> None:
         sys.stderr.write(f"polaris-tray: {text}\n")
 
 
-def _print_once(payload: dict) -> None:
-    _out(json.dumps(payload) + "\n")
+def _print_once(payload: dict, secrets: tuple[str, ...] = ()) -> None:
+    """One JSON line; json.dumps escapes every control character, and the miner id is masked."""
+    from polaris_tray.core.storage.redact import redact
+
+    _out(redact(json.dumps(payload), secrets) + "\n")
 
 
 def _config_error(message: str, once: bool) -> int:
@@ -132,6 +135,7 @@ def _demo_config(args, demo_url: str) -> RunConfig:
 
 def cmd_once(args) -> int:
     from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.status.outcome import Outcome, OutcomeKind
     from polaris_tray.core.storage.logs import setup_logging
 
     setup_logging(args.log_level or "WARNING", console=True)
@@ -139,14 +143,20 @@ def cmd_once(args) -> int:
     config = _demo_config(args, demo.url) if demo else _resolve_run_config(args, once=True)
     if isinstance(config, int):
         return config
-    engine = HeartbeatEngine(config.server_url, config.miner_id)
     try:
-        outcome = engine.attempt()
+        engine = HeartbeatEngine(config.server_url, config.miner_id)
+        try:
+            outcome = engine.attempt()
+        finally:
+            engine.close()
+    except Exception as exc:  # the promise of --once is one JSON line, whatever happened
+        logging.getLogger(__name__).debug("--once failed", exc_info=True)
+        outcome = Outcome(OutcomeKind.NETWORK_ERROR, error=f"Internal error: {type(exc).__name__}")
     finally:
-        engine.close()
         if demo:
             demo.stop()
-    _print_once(outcome.as_json())
+    # The outcome's texts are redacted where they were made; this is the net under them.
+    _print_once(outcome.as_json(), (config.miner_id,))
     if outcome.ok:
         return EXIT_OK
     return EXIT_CONFIG if outcome.kind.value == "config_error" else EXIT_FAILED
