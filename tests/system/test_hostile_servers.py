@@ -154,13 +154,8 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
     try:
         thread.start()
         qtbot.waitUntil(lambda: any(s is LinkState.OFFLINE for _t, s, _o in states), timeout=15000)
-        assert server.wait_for(3)
-        stopping = time.monotonic()
-        stop_worker(thread, worker)  # during a drip: the abort must cut the response's socket
-        print(f"{shape}: worker stopped {time.monotonic() - stopping:.2f} s after abort + shutdown")
     finally:
-        if thread.isRunning():
-            stop_worker(thread, worker)
+        stop_worker(thread, worker)
         server.stop()
     sequence = [s for _t, s, _o in states]
     first_amber, first_red = sequence.index(LinkState.RETRYING), sequence.index(LinkState.OFFLINE)
@@ -172,6 +167,27 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
     print(f"{shape}: red {red_after:.1f} clock-s after the last success")
     # red at 45 s; the worker thread is inside a request of at most one deadline (10 s) when it comes due
     assert 45 <= red_after <= 45 + 10 + 4
+
+
+@pytest.mark.parametrize("shape", SLOW_SHAPES)
+def test_worker_quits_at_once_during_each_slow_shape(qtbot, shape):
+    """Real clock, real 10 s deadline: abort + shutdown while the reply drips ends the thread at once
+    (before the fix, a dripping `Connection: close` or HTTP/1.0 reply held it until the server gave up)."""
+    from polaris_tray.gui.worker import WorkerConfig
+    from tests.support.qt_worker import run_worker, stop_worker
+
+    server = HostileServer(shape, every=0.5)
+    thread, worker, _relay = run_worker(WorkerConfig(server.url, 30.0, MINER, "test"))
+    try:
+        thread.start()
+        assert server.wait_for(1)
+        time.sleep(0.3)  # the reply has begun dripping: the cut must reach the socket being read
+        stopping = time.monotonic()
+        stop_worker(thread, worker, wait_ms=2000)
+        print(f"{shape}: worker thread ended {time.monotonic() - stopping:.2f} s after abort + shutdown")
+    finally:
+        server.stop()
+    assert len(server.arrivals) == 1  # and nothing went out after the stop
 
 
 # --- server text: redacted, one line, bounded, in every output
