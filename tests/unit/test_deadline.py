@@ -5,6 +5,7 @@ end the request. Before the fix, `close_drip` and `http10_drip` never ended and 
 as accepted.
 """
 
+import socket
 import ssl
 import threading
 import time
@@ -193,3 +194,47 @@ def test_the_deadline_still_holds_when_other_clients_come_and_go():
         worker.join()
         client.close()
         assert out.reason is NetworkReason.TIMEOUT and elapsed < 1.5
+
+
+@pytest.fixture
+def full_backlog():
+    """A listener that never accepts and whose queue is full: a new connect() hangs in SYN_SENT."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    probe = socket.socket()
+    probe.settimeout(0.3)
+    try:
+        probe.connect(("127.0.0.1", port))
+        pytest.skip("this kernel completes connects to a full backlog")
+    except TimeoutError:
+        pass
+    finally:
+        probe.close()
+    yield f"http://127.0.0.1:{port}/api/v1"
+    for sock in [*fillers, listener]:
+        sock.close()
+
+
+def test_abort_cuts_a_hanging_connect(full_backlog):
+    """Before: the socket reached the cutter only once connected; abort() waited for the connect timeout."""
+    client = HeartbeatClient(full_backlog, "ua", deadline_s=5.0)
+    timer = threading.Timer(0.3, client.abort)
+    timer.start()
+    try:
+        out, elapsed = timed_post(client)
+    finally:
+        timer.join()
+        client.close()
+    assert out.reason is NetworkReason.CANCELLED, out
+    assert elapsed < 0.3 + 0.5

@@ -22,6 +22,13 @@ import time
 from collections.abc import Callable
 
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationParseError,
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.util.connection import allowed_gai_family
 
 
 class Cutter:
@@ -184,9 +191,23 @@ def _tracked_pool(pool_cls, cutter: Cutter):
 
     class TrackedConnection(base_conn):
         def _new_conn(self):
-            sock = super()._new_conn()
-            cutter.adopt(sock)  # before any TLS handshake: a dripping handshake is cut too
-            return sock
+            """urllib3's own, except that the socket is handed to the cutter before it connects: a
+            connect that hangs (a listener whose backlog is full) is cut like a read, and so is the TLS
+            handshake that follows. Only the name lookup cannot be cut."""
+            try:
+                return _connect(
+                    cutter,
+                    (self._dns_host, self.port),
+                    self.timeout,
+                    self.source_address,
+                    self.socket_options,
+                )
+            except socket.gaierror as e:
+                raise NameResolutionError(self.host, self, e) from e
+            except TimeoutError as e:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from e
+            except OSError as e:
+                raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
 
         def request(self, *args, **kwargs):
             if self.sock is not None:  # a kept-alive connection: this request's socket
@@ -194,3 +215,32 @@ def _tracked_pool(pool_cls, cutter: Cutter):
             return super().request(*args, **kwargs)
 
     return type(f"Tracked{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": TrackedConnection})
+
+
+def _connect(cutter: Cutter, address, timeout, source_address, socket_options) -> socket.socket:
+    """urllib3.util.connection.create_connection with the cutter told of each socket before connect()."""
+    host, port = address
+    host = host.strip("[]")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise LocationParseError(f"'{host}', label empty or too long") from None
+    err: OSError | None = None
+    for af, socktype, proto, _name, sa in socket.getaddrinfo(
+        host, port, allowed_gai_family(), socket.SOCK_STREAM
+    ):
+        sock = socket.socket(af, socktype, proto)
+        try:
+            for opt in socket_options or ():
+                sock.setsockopt(*opt)
+            if isinstance(timeout, (int, float)):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            cutter.adopt(sock)
+            sock.connect(sa)
+            return sock
+        except OSError as exc:
+            err = exc
+            sock.close()
+    raise err if err is not None else OSError("getaddrinfo returns an empty list")
