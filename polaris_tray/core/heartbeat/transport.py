@@ -167,8 +167,18 @@ class Watchdog:
                 self._heap.clear()
                 self._live.clear()
 
+    def _after_fork(self) -> None:
+        """A forked child has no watchdog thread: start afresh (a lock held at the fork is dropped too)."""
+        self._cond = threading.Condition()
+        self._heap, self._live, self.thread = [], set(), None
+        if self._clients:
+            self._clients -= 1
+            self.register()
+
 
 WATCHDOG = Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=WATCHDOG._after_fork)
 
 
 class CuttableAdapter(HTTPAdapter):
