@@ -69,6 +69,8 @@ class HeartbeatClient:
         self._busy = False
         self._aborts = 0  # abort() calls so far: a post() that saw an older count was aborted
         self._session: requests.Session | None = None
+        self._host = server_host(server_url)
+        self._host_problem = host_problem(self._host)
         WATCHDOG.register()
         self._unregister = weakref.finalize(self, WATCHDOG.unregister)
         # A proxy in the environment has no business between us and a server on this machine.
@@ -158,9 +160,8 @@ class HeartbeatClient:
 
     def _exchange(self, body: bytes, secrets: tuple[str, ...], started: float) -> Outcome:
         assert self._session is not None
-        problem = host_problem(server_host(self.server_url))
-        if problem:
-            return Outcome(OutcomeKind.CONFIG_ERROR, error=f"Invalid server URL: {problem}.")
+        if self._host_problem:
+            return Outcome(OutcomeKind.CONFIG_ERROR, error=f"Invalid server URL: {self._host_problem}.")
         timeout = (self._deadline_s, self._deadline_s)
         try:
             reply = self._session.post(
@@ -185,7 +186,7 @@ class HeartbeatClient:
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             if self._cutter.timed_out or self._cutter.aborted:
                 return self._network(NetworkReason.OTHER, "cut", started)  # replaced by post()
-            reason, message = classify_failure(exc, server_host(self.server_url))
+            reason, message = classify_failure(exc, self._host)
             return self._network(reason, clean(message, secrets), started)
         latency = self._elapsed_ms(started)
         return classify_reply(
