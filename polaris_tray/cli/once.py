@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from polaris_tray.cli.plan import console_plan, start_demo
 from polaris_tray.cli.report import print_once
 from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 
 
 def cmd_once(args) -> int:
@@ -18,14 +21,20 @@ def cmd_once(args) -> int:
         if demo:
             demo.stop()
         return config
-    engine = HeartbeatEngine(config.server_url, config.miner_id)
     try:
-        outcome = engine.attempt()
+        engine = HeartbeatEngine(config.server_url, config.miner_id)
+        try:
+            outcome = engine.attempt()
+        finally:
+            engine.close()
+    except Exception as exc:  # the promise of --once is one JSON line, whatever happened
+        logging.getLogger(__name__).debug("--once failed", exc_info=True)
+        outcome = Outcome(OutcomeKind.NETWORK_ERROR, error=f"Internal error: {type(exc).__name__}")
     finally:
-        engine.close()
         if demo:
             demo.stop()
-    print_once(outcome.as_json())
+    # The outcome's texts are redacted where they were made; this is the net under them.
+    print_once(outcome.as_json(), (config.miner_id,) if config.miner_id else ())
     if outcome.ok:
         return EXIT_OK
-    return EXIT_CONFIG if outcome.kind.value == "config_error" else EXIT_FAILED
+    return EXIT_CONFIG if outcome.kind is OutcomeKind.CONFIG_ERROR else EXIT_FAILED

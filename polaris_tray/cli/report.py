@@ -7,8 +7,11 @@ import json
 from polaris_tray.console import EXIT_CONFIG, err, out
 
 
-def print_once(payload: dict) -> None:
-    out(json.dumps(payload) + "\n")
+def print_once(payload: dict, secrets: tuple[str, ...] = ()) -> None:
+    """One JSON line; json.dumps escapes every control character, and the miner id is masked."""
+    from polaris_tray.core.storage.redact import redact
+
+    out(redact(json.dumps(payload), secrets) + "\n")
 
 
 def config_error(message: str, once: bool) -> int:

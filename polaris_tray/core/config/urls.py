@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 DEFAULT_SERVER_URL = "https://polaris-test-server.onrender.com/api/v1"
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?")
 
 
 class InvalidServerUrl(ValueError):
@@ -13,13 +15,45 @@ class InvalidServerUrl(ValueError):
 
 
 def is_loopback_host(host: str) -> bool:
+    """A literal loopback address, or the name `localhost` itself.
+
+    `*.localhost` is not loopback here: the resolver may send it to DNS, and then the miner id would
+    travel in plain http to whoever answers.
+    """
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host in ("localhost", "localhost."):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def host_problem(host: str) -> str | None:
+    """Why this host name cannot be looked up (empty or over-long label, bad characters), or None.
+
+    Checked here so a URL like https://a..b/ is refused with a message instead of failing deep inside
+    the HTTP stack on every beat.
+    """
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+        return None
+    except ValueError:
+        pass
+    try:
+        ascii_host = bare.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return "its host name has an empty label or one longer than 63 characters"
+    name = ascii_host[:-1] if ascii_host.endswith(".") else ascii_host
+    if not name or len(name) > 253:
+        return "its host name is empty or longer than 253 characters"
+    for label in name.split("."):
+        if not 1 <= len(label) <= 63:
+            return "its host name has an empty label or one longer than 63 characters"
+        if not _LABEL.fullmatch(label):
+            return "its host name contains characters a host name cannot have"
+    return None
 
 
 def normalize_server_url(url: str) -> str:
@@ -44,6 +78,9 @@ def normalize_server_url(url: str) -> str:
     host = parts.hostname or ""
     if not host:
         raise InvalidServerUrl("The server URL has no host name.")
+    problem = host_problem(host)
+    if problem:
+        raise InvalidServerUrl(f"The server URL is not valid: {problem}.")
     if parts.username or parts.password:
         raise InvalidServerUrl("The server URL must not contain a user name or password.")
     if parts.query or parts.fragment:

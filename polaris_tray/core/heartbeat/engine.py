@@ -7,7 +7,7 @@ from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.heartbeat.client import DEADLINE_S, HeartbeatClient
 from polaris_tray.core.heartbeat.metrics import SystemSampler
 from polaris_tray.core.heartbeat.payload import build_heartbeat
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 
 USER_AGENT = f"PolarisHeartbeat/{__version__}"
 OFFLINE_DEADLINE_S = 1.0
@@ -49,7 +49,13 @@ class HeartbeatEngine:
         return outcome
 
     def say_goodbye(self) -> Outcome:
-        """A last 'offline' beat on a clean stop, bounded to one second."""
+        """A last 'offline' beat on a clean stop, bounded to one second; none after close()."""
+        if self._client.closed:
+            return Outcome(
+                OutcomeKind.NETWORK_ERROR,
+                error="Cancelled: the agent is stopping.",
+                reason=NetworkReason.CANCELLED,
+            )
         client = HeartbeatClient(
             self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s)
         )
@@ -62,4 +68,5 @@ class HeartbeatEngine:
         self._client.abort()
 
     def close(self) -> None:
+        """Permanent and safe from any thread: cuts the request under way, and no request follows."""
         self._client.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from polaris_tray.core.storage.redact import clean
+
 
 class OutcomeKind(str, enum.Enum):
     ACCEPTED = "accepted"
@@ -36,6 +38,14 @@ class Outcome:
     retry_after: float | None = None
     last_seen: str | None = None
     commands: tuple = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # A safety net under every producer: whatever reaches a log, the history, the console or the UI
+        # is one line of bounded length. The producers redact the miner id; this cannot know it.
+        for name in ("error", "last_seen"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, clean(value))
 
     @property
     def ok(self) -> bool:
