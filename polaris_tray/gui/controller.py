@@ -2,44 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import sqlite3
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication
 
-from polaris_tray import APP_DISPLAY_NAME, __version__
+from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import diagnostics_text
-from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, headline
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
+from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
-from polaris_tray.gui.desktop import open_folder
+from polaris_tray.gui.lifecycle import LifecycleMixin
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.gui.windows import WindowsMixin
+from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
 
-TRAY_WAIT_LOGIN_S = 10.0  # at login the panel may come after us
-TRAY_WAIT_S = 3.0
-TRAY_POLL_MS = 250
-QUIT_BUDGET_MS = 1800
 
+class AppController(LifecycleMixin, WindowsMixin, QObject):
+    """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
+    and the tray shows their result at once: the worker thread may be inside a request."""
 
-class AppController(QObject):
     _start = Signal()
     _stop = Signal()
     _beat_now = Signal()
     _apply = Signal(object)
+    _apply_with_id = Signal(object, object)
     _shutdown = Signal()
 
     def __init__(self, app: QApplication, args, instance) -> None:
@@ -73,22 +72,30 @@ class AppController(QObject):
         self.status_window: StatusWindow | None = None
         self.settings_dialog = None
 
-        self.thread = QThread()
-        self.thread.setObjectName("heartbeat")
-        self.worker = HeartbeatWorker(self.config)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.boot)
+        self._stop_pending = False  # Stop shown; the worker has not confirmed it yet
+
+        self.worker_thread = QThread()  # not "thread": that would hide QObject.thread()
+        self.worker_thread.setObjectName("heartbeat")
+        miner = None
+        if self.demo:
+            from polaris_tray.demo.server import DEMO_MINER_ID
+
+            miner = MinerId(DEMO_MINER_ID, "demo")
+        self.worker = HeartbeatWorker(self.config, miner, look_up_id=not self.demo)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.boot)
         self._start.connect(self.worker.start)
         self._stop.connect(self.worker.stop)
         self._beat_now.connect(self.worker.beat_now)
         self._apply.connect(self.worker.apply)
+        self._apply_with_id.connect(self.worker.apply_with_id)
         self._shutdown.connect(self.worker.shutdown)
         self.worker.snapshot.connect(self.on_snapshot)
         self.worker.notice.connect(self.on_notice)
 
         self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
-        self.tray.start_requested.connect(self._start)
-        self.tray.stop_requested.connect(self._stop)
+        self.tray.start_requested.connect(self.request_start)
+        self.tray.stop_requested.connect(self.request_stop)
         self.tray.beat_now_requested.connect(self._beat_now)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
@@ -141,77 +148,59 @@ class AppController(QObject):
         if getattr(args, "interval", None):
             self.overrides["interval_s"] = float(args.interval)
 
-    def _worker_config(self, settings: Settings, miner_id: str | None = None) -> WorkerConfig:
+    def _worker_config(self, settings: Settings) -> WorkerConfig:
         if self.demo:
-            from polaris_tray.demo.server import DEMO_INTERVAL_S, DEMO_MINER_ID
+            from polaris_tray.demo.server import DEMO_INTERVAL_S
 
-            return WorkerConfig(
-                self.demo.url,
-                self.overrides["interval_s"] or DEMO_INTERVAL_S,
-                DEMO_MINER_ID,
-                "demo",
-                start_beating=True,
-                use_keyring=False,
-                history=self.history_location,
-            )
+            interval = self.overrides["interval_s"] or DEMO_INTERVAL_S
+            return WorkerConfig(self.demo.url, interval, start_beating=True, history=self.history_location)
         return WorkerConfig(
             server_url=self.overrides["server_url"] or settings.server_url,
             interval_s=self.overrides["interval_s"] or settings.interval_s,
-            miner_id=miner_id,
             start_beating=settings.start_heartbeat_on_launch,
             history=self.history_location,
         )
 
     def apply_settings(self, settings: Settings, miner_id: str | None = None) -> None:
-        """From the settings dialog: saved values replace this run's overrides and reach the worker now."""
+        """From the settings dialog (miner_id: one just stored, or None when the field was left empty):
+        saved values replace this run's overrides and reach the worker now, cutting a request under way."""
         self.settings = settings
         self.overrides = {"server_url": None, "interval_s": None}
         self.notifications.enabled = settings.notifications
         logging.getLogger().setLevel(settings.log_level)
-        self.config = self._worker_config(settings, miner_id)
-        self._apply.emit(self.config)
+        self._send_config(self._worker_config(settings), MinerId(miner_id, "keyring") if miner_id else None)
 
-    # --- start and the tray
-    def start(self) -> None:
-        self.thread.start()
-        try:
-            if not self.demo and self.autostart.repair_if_stale():
-                log.info("The start-at-login entry pointed at a program that moved; it now points here.")
-        except AutostartError as exc:
-            log.warning("%s", exc)
-        self._tray_deadline = time.monotonic() + (TRAY_WAIT_LOGIN_S if self.args.login else TRAY_WAIT_S)
-        self._check_tray()
+    def _send_config(self, config: WorkerConfig, miner: MinerId | None = None) -> None:
+        self.config = config
+        self.worker.interrupt()
+        if miner is not None:
+            self._apply_with_id.emit(config, miner)
+        else:
+            self._apply.emit(config)
 
-    def _check_tray(self) -> None:
-        if self._quitting:
-            return
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self._tray_ready = True
-            self.tray.show()
-            log.info("Tray icon shown")
-            self._after_start()
-            return
-        if time.monotonic() < self._tray_deadline:
-            QTimer.singleShot(TRAY_POLL_MS, self._check_tray)
-            return
-        log.warning("No system tray found; showing the status window instead")
-        window = self.open_status()
-        window.set_notice(
-            "No system tray was found (on GNOME, install the AppIndicator extension). Polaris Tray keeps "
-            "sending heartbeats; this window shows their state. Closing it keeps the agent running; use Quit "
-            "to stop it."
-        )
-        self._after_start()
+    # --- controls that act at once
+    def request_start(self) -> None:
+        self._stop_pending = False
+        self._start.emit()
 
-    def _after_start(self) -> None:
-        for warning in self.startup_warnings:
-            self.on_notice(warning)
-        self.startup_warnings.clear()
-        if self.snapshot is not None:
-            self._maybe_first_run(self.snapshot)
+    def request_stop(self) -> None:
+        """The request under way is cut and the tray says Stopped now, not when the worker gets to it."""
+        self.worker.interrupt()
+        self._stop.emit()
+        self._stop_pending = True
+        if self.snapshot is not None and self.snapshot.running:
+            stopped = dataclasses.replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
+            self._show(stopped)
 
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
+        if self._stop_pending:
+            if snap.running:
+                return  # from before the Stop was handled: the tray already says Stopped
+            self._stop_pending = False
+        self._show(snap)
+
+    def _show(self, snap: Snapshot) -> None:
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         self.tray.show_snapshot(snap)
@@ -222,7 +211,7 @@ class AppController(QObject):
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
-                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
+                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)
         self._maybe_first_run(snap)
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
@@ -255,87 +244,12 @@ class AppController(QObject):
             log.warning("Ignored the arguments of a second launch: %s", exc)
         else:
             if args.server_url or args.interval:
-                self.config = self._worker_config(self.settings)
-                self._apply.emit(self.config)
+                self._send_config(self._worker_config(self.settings))
+            else:
+                self._start_if_waiting()
         self.open_status()
 
-    # --- windows
-    def open_status(self) -> StatusWindow:
-        if self.status_window is None:
-            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
-            self.worker.outcome.connect(self.status_window.history_changed)
-            self.status_window.start_requested.connect(self._start)
-            self.status_window.stop_requested.connect(self._stop)
-            self.status_window.settings_requested.connect(self.open_settings)
-            self.status_window.quit_requested.connect(self.quit)
-            if self.snapshot is not None:
-                self.status_window.show_snapshot(self.snapshot)
-        self.status_window.show()
-        self.status_window.raise_()
-        self.status_window.activateWindow()
-        return self.status_window
-
-    def open_settings(self, first_run: bool = False) -> None:
-        if self.demo:
-            self.tray.notify(APP_DISPLAY_NAME, "Settings are not used in demo mode.")
-            return
-        from polaris_tray.gui.settings_dialog import SettingsDialog
-
-        if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
-            self.settings_dialog.applied.connect(self.apply_settings)
-        masked = self.snapshot.miner_id_masked if self.snapshot else None
-        self.settings_dialog.load(self.settings, first_run=first_run, miner_masked=masked)
-        self.settings_dialog.show()
-        self.settings_dialog.raise_()
-        self.settings_dialog.activateWindow()
-
-    def _autostart_enabled(self) -> bool:
-        try:
-            return self.autostart.is_enabled()
-        except (OSError, AutostartError):
-            return False
-
-    def set_autostart(self, enabled: bool) -> None:
-        try:
-            self.autostart.enable() if enabled else self.autostart.disable()
-        except AutostartError as exc:
-            QMessageBox.warning(None, APP_DISPLAY_NAME, str(exc))
-
-    def open_log_folder(self) -> None:
-        if not open_folder(paths.log_dir()):
-            QMessageBox.information(None, APP_DISPLAY_NAME, f"The log folder is {paths.log_dir()}")
-
-    def about(self) -> None:
-        QMessageBox.about(
-            None,
-            f"About {APP_DISPLAY_NAME}",
-            f"<b>{APP_DISPLAY_NAME} {__version__}</b><br>"
-            "Keeps this machine visible to the Polaris orchestrator.<br><br>"
-            f"State: {headline(self.snapshot) if self.snapshot else 'starting'}<br>Log: {self.log_file}",
-        )
-
-    # --- quitting
-    def quit(self) -> None:
-        """The icon goes at once; the worker stops; its thread is joined; the process ends within 2 s."""
-        if self._quitting:
-            return
-        self._quitting = True
-        log.info("Quitting")
-        self.tray.hide()
-        for window in (self.status_window, self.settings_dialog):
-            if window is not None:
-                window.close()  # stops their timers before the history reader closes below
-        self.worker.abort()
-        self._shutdown.emit()
-        if not self.thread.wait(QUIT_BUDGET_MS):
-            log.error("The heartbeat thread did not stop in time; exiting anyway")
-            logging.shutdown()
-            self.instance.release()
-            os._exit(0)
-        if self._history_reader is not None:
-            self._history_reader.close()
-        if self.demo:
-            self.demo.stop()
-            self._demo_dir.cleanup()
-        self.app.quit()
+    def _start_if_waiting(self) -> None:
+        """A second launch while the keyring keeps the id from us: look again at once."""
+        if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
+            self._start.emit()

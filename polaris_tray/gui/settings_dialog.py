@@ -35,7 +35,7 @@ from polaris_tray.core.config.settings import (
     validate,
 )
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+from polaris_tray.core.heartbeat.engine import Probe
 from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
 from polaris_tray.core.status.snapshot import outcome_words
 from polaris_tray.core.storage.logs import LEVELS, register_secret
@@ -198,6 +198,8 @@ class SettingsDialog(QDialog):
             else "Stored only in the OS keyring, never in a file."
         )
         self.intro.setVisible(first_run)
+        # First run with no id anywhere: OK without one would save and leave a grey app; say so instead.
+        self._needs_id = first_run and not (miner_masked and miner_masked != "(none)")
         if first_run:
             self.intro.setText(
                 "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
@@ -288,6 +290,12 @@ class SettingsDialog(QDialog):
         self._apply(close_after=True)
 
     def _apply(self, close_after: bool = False) -> None:
+        if getattr(self, "_needs_id", False) and not self.miner_edit.text().strip():
+            self.miner_note.setText("Enter your miner id: the heartbeat cannot start without it.")
+            self.miner_note.setStyleSheet(ERROR_STYLE)
+            self.miner_edit.setFocus()
+            self._fit()
+            return
         if not self._check():
             self.status.setText("Fix the values marked in red first: nothing was saved.")
             self.status.setStyleSheet(ERROR_STYLE)
@@ -327,6 +335,7 @@ class SettingsDialog(QDialog):
             self.status.setStyleSheet(ERROR_STYLE)
             return
         self.miner_edit.clear()
+        self._needs_id = False
         self.miner_note.setText(f"Stored in the OS keyring: {mask_secret(miner_id)}")
         self.miner_note.setStyleSheet("")
         self._finish(settings, miner_id, close_after)
@@ -348,8 +357,8 @@ class SettingsDialog(QDialog):
         if not busy:
             self._check()
 
-    def _run(self, fn, on_done) -> None:
-        call = BackgroundCall(fn, self)
+    def _run(self, fn, on_done, cancel=None) -> None:
+        call = BackgroundCall(fn, self, cancel)
         self._calls.add(call)
 
         def done(result, error) -> None:
@@ -369,20 +378,18 @@ class SettingsDialog(QDialog):
         typed = self.miner_edit.text().strip()
         secrets = self._secrets
 
+        probe = Probe(url)  # Quit cancels it, even against a server that hangs
+
         def attempt():
             miner_id = typed or resolve_miner_id(secrets).miner_id
             if not miner_id:
                 return None, "(none)"
-            engine = HeartbeatEngine(url, miner_id)
-            try:
-                return engine.attempt(), mask_secret(miner_id)
-            finally:
-                engine.close()
+            return probe.attempt(miner_id), mask_secret(miner_id)
 
         self.test_button.setEnabled(False)
         self.test_result.setText("Sending one heartbeat…")
         self.test_result.setStyleSheet("")
-        self._run(attempt, self._show_test_result)
+        self._run(attempt, self._show_test_result, cancel=probe.cancel)
 
     def _show_test_result(self, result, error) -> None:
         self.test_button.setEnabled(True)

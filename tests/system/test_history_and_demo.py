@@ -200,7 +200,7 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
 
     args = build_parser().parse_args(["--demo", "--interval", "0.2"])
     controller = AppController(QApplication.instance(), args, SingleInstance())
-    controller.thread.start()
+    controller.worker_thread.start()
     try:
         window = controller.open_status()
         qtbot.waitUntil(lambda: window.table.rowCount() >= 5, timeout=10000)

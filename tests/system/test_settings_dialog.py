@@ -136,7 +136,7 @@ def _controller(qtbot, url, interval="0.2"):
 
     args = build_parser().parse_args(["--server-url", url, "--interval", interval])
     controller = AppController(QApplication.instance(), args, SingleInstance())
-    controller.thread.start()
+    controller.worker_thread.start()
     return controller
 
 

@@ -4,51 +4,33 @@ import itertools
 import time
 
 import pytest
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.gui.icons import state_pixmap
 from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.gui.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Orchestrator, Reply
-
-MINER = "miner-abcdef123456"
+from tests.support.worker import MINER, TEST_MINER, make_worker, stop_worker
 
 
 class Requests(QObject):
     apply = Signal(object)
 
 
-class Relay(QObject):
-    """Lives on the GUI thread: the worker's signals arrive here queued, as they reach the controller."""
-
-    snapshot = Signal(object)
-
-
 @pytest.fixture
 def worker_thread(qtbot):
     made = []
 
-    def make(config):
-        thread = QThread()
-        worker = HeartbeatWorker(config)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.boot)
-        relay = Relay()
-        worker.snapshot.connect(relay.snapshot)
-        worker.relay = relay
+    def make(config, miner=TEST_MINER):
+        thread, worker, _relay = make_worker(config, miner)
         made.append((thread, worker))
         return thread, worker
 
     yield make
     for thread, worker in made:
-        worker.abort()
-        if thread.isRunning():
-            from PySide6.QtCore import QMetaObject, Qt
-
-            QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-            assert thread.wait(3000)
+        assert stop_worker(thread, worker)
 
 
 def state_is(state):
@@ -56,7 +38,7 @@ def state_is(state):
 
 
 def test_worker_goes_online_and_paces_beats(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
     assert orchestrator.wait_for(4, timeout=5)
@@ -67,7 +49,7 @@ def test_worker_goes_online_and_paces_beats(qtbot, orchestrator, worker_thread):
 
 def test_worker_reports_attention_then_recovers(qtbot, orchestrator, worker_thread):
     orchestrator.behaviour = Reply(404, {"detail": "Miner not found"})
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ATTENTION)):
         thread.start()
     orchestrator.behaviour = Reply(200)
@@ -77,7 +59,7 @@ def test_worker_reports_attention_then_recovers(qtbot, orchestrator, worker_thre
 def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orchestrator, worker_thread):
     second = Orchestrator()
     try:
-        thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+        thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)
         ):
@@ -99,7 +81,7 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=beat_to_second_done
         ) as blocker:
-            requests.apply.emit(WorkerConfig(second.url, 30.0, None))  # None: keep the id in use
+            requests.apply.emit(WorkerConfig(second.url, 30.0))  # the id in use stays
         assert second.wait_for(1)
         assert second.bodies()[0]["metrics"]["miner_id"] == MINER
         # the new interval governs the next beat: 30 s after the one just sent to the new server
@@ -109,7 +91,7 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
 
 
 def test_unconfigured_worker_is_grey_and_sends_nothing(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, None, use_keyring=False))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2), None)
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000) as blocker:
         thread.start()
     assert blocker.args[0].state is LinkState.UNCONFIGURED
@@ -119,7 +101,7 @@ def test_unconfigured_worker_is_grey_and_sends_nothing(qtbot, orchestrator, work
 
 def test_abort_frees_the_worker_thread_during_a_hanging_request(qtbot, orchestrator, worker_thread):
     orchestrator.behaviour = Hang()
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     thread.start()
     assert orchestrator.wait_for(1)
     started = time.monotonic()
@@ -199,7 +181,7 @@ def test_frozen_app_gives_launched_programs_the_hosts_library_path(monkeypatch):
 
 
 def test_stopping_tells_a_healthy_orchestrator_we_are_offline(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
     from PySide6.QtCore import QMetaObject, Qt

@@ -60,10 +60,11 @@ class _Cutter:
         self.aborted = False
 
     def reset(self) -> None:
+        """Before each request. An abort stays: abort() is final for this client (its owner builds a new
+        one), so an abort that lands just before post() reaches the socket still cuts it."""
         with self._lock:
             self._conn = None
             self.timed_out = False
-            self.aborted = False
 
     def attach(self, conn) -> None:
         with self._lock:
@@ -213,7 +214,7 @@ class HeartbeatClient:
             self._session = None
 
     def abort(self) -> None:
-        """Cut the request under way, if any: safe from any thread."""
+        """Cut the request under way, if any, and every later one: safe from any thread."""
         self._cutter.cut(timed_out=False)
 
     def post(self, payload: dict, secrets: Iterable[str] = ()) -> Outcome:

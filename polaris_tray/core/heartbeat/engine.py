@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from polaris_tray import __version__
 from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.heartbeat.client import DEADLINE_S, HeartbeatClient
 from polaris_tray.core.heartbeat.metrics import SystemSampler
 from polaris_tray.core.heartbeat.payload import build_heartbeat
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 
 USER_AGENT = f"PolarisHeartbeat/{__version__}"
 OFFLINE_DEADLINE_S = 1.0
@@ -63,3 +65,30 @@ class HeartbeatEngine:
 
     def close(self) -> None:
         self._client.close()
+
+
+class Probe:
+    """One attempt for Test connection that another thread can cancel (Quit), whenever it comes."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self._lock = threading.Lock()
+        self._engine: HeartbeatEngine | None = None
+        self._cancelled = False
+
+    def attempt(self, miner_id: str) -> Outcome:
+        with self._lock:
+            if self._cancelled:
+                return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.OTHER)
+            engine = self._engine = HeartbeatEngine(self.server_url, miner_id)
+        try:
+            return engine.attempt()
+        finally:
+            engine.close()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            engine = self._engine
+        if engine is not None:
+            engine.abort()

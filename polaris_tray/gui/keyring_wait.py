@@ -1,0 +1,103 @@
+"""The miner id, looked up off the worker's thread, and looked up again while the keyring cannot answer.
+
+A keyring that is locked, not up yet or slow at login is not "no id": the user unlocks it a moment later
+and expects the heartbeat to start by itself. So the lookup is retried with a short backoff (capped, so an
+unlock is noticed within a few seconds), at once on Start or Send now, and the first-run dialog is not shown
+meanwhile. The lookup runs on its own short thread so Stop and Quit never wait behind a keyring prompt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from polaris_tray.core.config.miner_id import Resolution, resolve_miner_id
+from polaris_tray.core.config.secret_store import SecretStore
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 3.0)  # then every 3 s: a keyring unlocked is seen within ~3 s
+
+
+class KeyringWait(QObject):
+    """Lives in the worker thread; found(id, origin), notice(text) and changed() are called there."""
+
+    _resolved = Signal(object)  # Resolution, from the lookup thread to this object's thread
+
+    def __init__(
+        self,
+        parent: QObject,
+        found: Callable[[str, str], None],
+        notice: Callable[[str], None],
+        changed: Callable[[], None],
+        resolve: Callable[[], Resolution] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._found = found
+        self._notice = notice
+        self._changed = changed
+        self._resolve = resolve or (lambda: resolve_miner_id(SecretStore()))
+        # The keyring's complaint while we wait for it; "" until the first lookup answers (not "no id" yet).
+        self.waiting: str | None = ""
+        self._failures = 0
+        self._busy = False
+        self._again = False
+        self._done = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.try_now)
+        self._resolved.connect(self._on_resolved)
+
+    def try_now(self) -> None:
+        if self._done:
+            return
+        self._timer.stop()
+        if self._busy:
+            self._again = True  # one more look as soon as the one under way answers
+            return
+        self._busy = True
+        threading.Thread(target=self._look, name="miner-id-lookup", daemon=True).start()
+
+    def cancel(self) -> None:
+        self._done = True
+        self._timer.stop()
+
+    def _look(self) -> None:
+        try:
+            resolution = self._resolve()
+        except Exception as exc:  # never leave the worker waiting for an answer that will not come
+            resolution = Resolution(None, "none", [], f"The keyring lookup failed: {exc}")
+        try:
+            self._resolved.emit(resolution)
+        except RuntimeError:  # the app is gone
+            pass
+
+    def _on_resolved(self, resolution: Resolution) -> None:
+        self._busy = False
+        if self._done:
+            return
+        for text in resolution.notices:
+            self._notice(text)
+        if resolution.miner_id:
+            self.waiting = None
+            self._done = True
+            self._found(resolution.miner_id, resolution.origin)
+            return
+        if not resolution.keyring_error:
+            self.waiting = None  # the keyring answered: there is no id (first run)
+            self._changed()
+            return
+        if self.waiting is None:
+            self._notice(f"{resolution.keyring_error} Polaris Tray starts the heartbeat once it can read it.")
+            log.info("Waiting for the keyring: %s", resolution.keyring_error)
+        self.waiting = resolution.keyring_error
+        delay = RETRY_DELAYS_S[min(self._failures, len(RETRY_DELAYS_S) - 1)]
+        self._failures += 1
+        if self._again:
+            self._again = False
+            delay = 0
+        self._timer.start(int(delay * 1000))
+        self._changed()
