@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from polaris_tray.core.heartbeat.client import DEADLINE_S
 from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
 from polaris_tray.core.status.outcome import Outcome
@@ -40,6 +41,7 @@ class WorkerConfig:
     interval_s: float
     start_beating: bool = True  # begin as soon as an id is known ("start when the app starts")
     history: str | None = None  # where attempts are recorded (a path or a sqlite URI); None: nowhere
+    deadline_s: float = DEADLINE_S  # one attempt's bound (tests shorten it)
 
 
 class HeartbeatWorker(QObject):
@@ -66,11 +68,15 @@ class HeartbeatWorker(QObject):
         self._clock = clock
         self._scale = time_scale
         self._tracker = StateTracker(configured=miner is not None)
+        def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
+            return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
+
         self._pm = Pacemaker(
-            HeartbeatEngine(config.server_url, miner.value if miner else None),
+            engine(config.server_url, miner.value if miner else None),
             config.interval_s,
             clock=clock,
             tracker=self._tracker,
+            engine_factory=engine,
         )
         self._wanted = config.start_beating  # the user's intent: Start/Stop change it, Apply does not
         self._beat_timer: QTimer | None = None

@@ -65,3 +65,17 @@ def stop_worker(thread: QThread, worker: HeartbeatWorker, budget_ms: int = 3000)
     worker.interrupt()
     QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
     return thread.wait(budget_ms)
+
+
+def start_controller(url: str, interval: str = "0.2", *extra: str):
+    """The whole tray app's controller in this process (no tray shown: the tests drive it directly)."""
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.cli import build_parser
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    args = build_parser().parse_args(["--server-url", url, "--interval", interval, *extra])
+    controller = AppController(QApplication.instance(), args, SingleInstance())
+    controller.worker_thread.start()
+    return controller

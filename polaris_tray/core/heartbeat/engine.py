@@ -32,6 +32,7 @@ class HeartbeatEngine:
         self._sampler = sampler or SystemSampler(server_host(server_url))
         self._client = HeartbeatClient(server_url, USER_AGENT, deadline_s=deadline_s)
         self.last_latency_ms = 0.0
+        self._aborted = False
 
     def attempt(self, status: str = "online", *, client: HeartbeatClient | None = None) -> Outcome:
         if not self.miner_id:
@@ -45,6 +46,8 @@ class HeartbeatEngine:
             resource_usage=resources,
             status=status,
         )
+        if self._aborted and client is None:
+            return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.OTHER)
         outcome = (client or self._client).post(body, secrets=(self.miner_id,))
         if outcome.status_code is not None:
             self.last_latency_ms = outcome.latency_ms
@@ -61,6 +64,9 @@ class HeartbeatEngine:
             client.close()
 
     def abort(self) -> None:
+        """Any thread, final: cut the request under way and refuse every later one (the Pacemaker then
+        builds a new engine), so an abort that lands while the body is being built still counts."""
+        self._aborted = True
         self._client.abort()
 
     def close(self) -> None:
