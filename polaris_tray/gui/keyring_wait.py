@@ -15,11 +15,16 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from polaris_tray.core.config.miner_id import Resolution, resolve_miner_id
-from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.config.secret_store import NO_KEYRING_HELP, SecretStore
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 3.0)  # then every 3 s: a keyring unlocked is seen within ~3 s
+# No Secret Service at all: maybe one that starts late at login, maybe none ever. After this many answers
+# the user is asked for the id (the first-run dialog says what works without a keyring); the lookups go
+# on, slower, in case one turns up holding the id.
+ABSENT_ANSWERS = 3
+ABSENT_DELAY_S = 10.0
 
 
 class KeyringWait(QObject):
@@ -43,6 +48,7 @@ class KeyringWait(QObject):
         # The keyring's complaint while we wait for it; "" until the first lookup answers (not "no id" yet).
         self.waiting: str | None = ""
         self._failures = 0
+        self._absent = 0
         self._busy = False
         self._again = False
         self._done = False
@@ -90,12 +96,18 @@ class KeyringWait(QObject):
             self.waiting = None  # the keyring answered: there is no id (first run)
             self._changed()
             return
-        if self.waiting is None:
-            self._notice(f"{resolution.keyring_error} Polaris Tray starts the heartbeat once it can read it.")
-            log.info("Waiting for the keyring: %s", resolution.keyring_error)
-        self.waiting = resolution.keyring_error
         delay = RETRY_DELAYS_S[min(self._failures, len(RETRY_DELAYS_S) - 1)]
         self._failures += 1
+        self._absent = self._absent + 1 if resolution.keyring_error == NO_KEYRING_HELP else 0
+        if self._absent >= ABSENT_ANSWERS:
+            self.waiting = None  # treated as "no id" from now on: the user may type one
+            delay = ABSENT_DELAY_S
+        else:
+            if not self.waiting:
+                text = resolution.keyring_error
+                self._notice(f"{text} Polaris Tray starts the heartbeat as soon as it can read the id.")
+                log.info("Waiting for the keyring: %s", text)
+            self.waiting = resolution.keyring_error
         if self._again:
             self._again = False
             delay = 0

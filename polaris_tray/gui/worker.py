@@ -68,6 +68,7 @@ class HeartbeatWorker(QObject):
         self._clock = clock
         self._scale = time_scale
         self._tracker = StateTracker(configured=miner is not None)
+
         def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
             return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
 
