@@ -94,11 +94,12 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._deadline: float | None = None
         self._thread: threading.Thread | None = None
+        self._ended = False
 
     def arm(self, seconds: float) -> None:
         with self._cond:
             self._deadline = self._clock() + seconds
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="heartbeat-deadline", daemon=True)
                 self._thread.start()
             self._cond.notify()
@@ -108,9 +109,21 @@ class _Watchdog:
             self._deadline = None
             self._cond.notify()
 
+    def end(self) -> None:
+        """With its client: the thread ends (a later arm() starts a new one)."""
+        with self._cond:
+            self._deadline = None
+            self._ended = True
+            self._cond.notify()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1.0)
+        with self._cond:
+            self._ended = False
+
     def _run(self) -> None:
         with self._cond:
-            while True:
+            while not self._ended:
                 if self._deadline is None:
                     self._cond.wait()
                     continue
@@ -212,6 +225,7 @@ class HeartbeatClient:
         if self._session is not None:
             self._session.close()
             self._session = None
+        self._watchdog.end()
 
     def abort(self) -> None:
         """Cut the request under way, if any, and every later one: safe from any thread."""

@@ -68,6 +68,7 @@ class HeartbeatEngine:
         builds a new engine), so an abort that lands while the body is being built still counts."""
         self._aborted = True
         self._client.abort()
+        self._client.close()
 
     def close(self) -> None:
         self._client.close()

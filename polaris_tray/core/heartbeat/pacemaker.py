@@ -84,7 +84,10 @@ class Pacemaker:
         self._running = False
         self._scheduled_at = self._manual_at = None
         self.tracker.stop()
-        self.engine.close()
+        with self._lock:
+            self._spoiled = True  # close() is final: the next attempt gets a fresh engine
+            engine = self.engine
+        engine.close()
 
     def set_interval(self, interval_s: float) -> float | None:
         self.schedule.interval_s = interval_s
@@ -170,6 +173,8 @@ class Pacemaker:
             after = self._hold_until = self.schedule.after_failure(now, outcome.retry_after)
         if self._running:
             self._scheduled_at = after
+        else:  # a Send now while stopped: one beat, then nothing stays open
+            self.stop()
         return outcome
 
     def finish(self, goodbye: bool = True) -> Outcome | None:
