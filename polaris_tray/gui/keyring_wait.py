@@ -19,7 +19,7 @@ from polaris_tray.core.config.secret_store import NO_KEYRING_HELP, SecretStore
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS_S = (0.5, 1.0, 2.0, 3.0)  # then every 3 s: a keyring unlocked is seen within ~3 s
+RETRY_DELAYS_S = (0.5, 1.0, 2.0)  # then every 2 s (a probe without a prompt): an unlock is seen within ~2 s
 # No Secret Service at all: maybe one that starts late at login, maybe none ever. After this many answers
 # the user is asked for the id (the first-run dialog says what works without a keyring); the lookups go
 # on, slower, in case one turns up holding the id.
@@ -44,7 +44,7 @@ class KeyringWait(QObject):
         self._found = found
         self._notice = notice
         self._changed = changed
-        self._resolve = resolve or (lambda: resolve_miner_id(SecretStore()))
+        self._resolve = resolve or self._look_up
         # The keyring's complaint while we wait for it; "" until the first lookup answers (not "no id" yet).
         self.waiting: str | None = ""
         self._failures = 0
@@ -52,20 +52,31 @@ class KeyringWait(QObject):
         self._busy = False
         self._again = False
         self._done = False
+        self._prompt = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.try_now)
+        self._timer.timeout.connect(lambda: self.try_now(prompt=False))
         self._resolved.connect(self._on_resolved)
 
-    def try_now(self) -> None:
+    def try_now(self, prompt: bool = False) -> None:
+        """prompt: the user asked (Start, a second launch), so a locked keyring may show its prompt again."""
         if self._done:
             return
+        self._prompt = self._prompt or prompt
         self._timer.stop()
         if self._busy:
             self._again = True  # one more look as soon as the one under way answers
             return
         self._busy = True
         threading.Thread(target=self._look, name="miner-id-lookup", daemon=True).start()
+
+    def _look_up(self) -> Resolution:
+        store = SecretStore()
+        prompt, self._prompt = self._prompt, False
+        if self.waiting and not prompt and self._absent == 0 and store.still_locked():
+            # Locked, as last time: the user has the prompt of the first lookup; ask without another.
+            return Resolution(None, "none", [], self.waiting)
+        return resolve_miner_id(store)
 
     def cancel(self) -> None:
         self._done = True

@@ -142,7 +142,7 @@ class HeartbeatWorker(QObject):
         self._wanted = True
         if self._miner is None:
             if self._keyring is not None:
-                self._keyring.try_now()  # Start is a good moment to look again
+                self._keyring.try_now(prompt=True)  # Start is a good moment to look again
             self._publish()
             return
         if not self._pm.running:
@@ -186,7 +186,7 @@ class HeartbeatWorker(QObject):
     def beat_now(self) -> None:
         if self._miner is None:
             if self._keyring is not None:
-                self._keyring.try_now()
+                self._keyring.try_now(prompt=True)
             return
         if self._pm.beat_now() is not None:
             self._arm()
