@@ -47,7 +47,7 @@ class HeartbeatEngine:
             status=status,
         )
         if self._aborted and client is None:
-            return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.OTHER)
+            return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
         outcome = (client or self._client).post(body, secrets=(self.miner_id,))
         if outcome.status_code is not None:
             self.last_latency_ms = outcome.latency_ms
@@ -86,7 +86,7 @@ class Probe:
     def attempt(self, miner_id: str) -> Outcome:
         with self._lock:
             if self._cancelled:
-                return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.OTHER)
+                return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
             engine = self._engine = HeartbeatEngine(self.server_url, miner_id)
         try:
             return engine.attempt()

@@ -54,6 +54,7 @@ class Pacemaker:
         self._lock = threading.Lock()
         self._interrupts = 0  # interrupt() calls not yet settled by a command
         self._in_flight = False
+        self._cut = False  # the last attempt was cut by interrupt(): resume() makes it again
         self._spoiled = False  # the engine was aborted: a fresh one is needed before the next attempt
 
     # --- what the runners read
@@ -107,9 +108,15 @@ class Pacemaker:
         return self.next_at
 
     def resume(self) -> None:
-        """The command that followed an interrupt() has run: beats may go again."""
+        """The command that followed an interrupt() has run: beats may go again, and an attempt that was
+        cut is made again at once (an interval change must not turn a cut beat into a skipped one)."""
         with self._lock:
             self._interrupts = max(0, self._interrupts - 1)
+            again = self._cut and not self._interrupts
+        if again:
+            self._cut = False
+            if self._running:
+                self._scheduled_at = self.clock()
 
     def beat_now(self) -> float | None:
         """Send now: at once, but never before the server's Retry-After or a backoff window, never more
@@ -162,6 +169,7 @@ class Pacemaker:
                 self._in_flight = False
         if self.halted:  # cut by interrupt(): our own doing, says nothing about the server
             self._goodbye_ok = False
+            self._cut = True
             return None
         now = self.clock()
         self.tracker.record(outcome, now)
