@@ -29,6 +29,10 @@ from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
 
+BEATING = frozenset(
+    {LinkState.CONNECTING, LinkState.ONLINE, LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION}
+)
+
 
 class AppController(LifecycleMixin, WindowsMixin, QObject):
     """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
@@ -195,7 +199,7 @@ class AppController(LifecycleMixin, WindowsMixin, QObject):
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
         if self._stop_pending:
-            if snap.running:
+            if snap.state in BEATING:
                 return  # from before the Stop was handled: the tray already says Stopped
             self._stop_pending = False
         self._show(snap)
