@@ -57,7 +57,8 @@ def round_hang(app) -> dict[str, float]:
         t = time.monotonic()
         c.request_stop()
         figures["stop: 'Stopped' shown (s)"] = time.monotonic() - t
-        figures["stop: worker confirmed (s)"] = pump_until(app, lambda: not c._stop_pending, 5) or float("nan")
+        confirmed = pump_until(app, lambda: not c._stop_pending, 5)
+        figures["stop: worker confirmed (s)"] = confirmed if confirmed is not None else float("nan")
         before = len(hanging.arrivals)
         pump_until(app, lambda: False, 1.0)
         figures["stop: requests in the next 1 s"] = len(hanging.arrivals) - before
@@ -138,7 +139,8 @@ def main() -> int:
     if not args.no_keyring:
         os.environ.pop("POLARIS_MINER_ID")
         rounds = max(1, args.rounds // 2)
-        rows["keyring unlocked -> first heartbeat (s)"] = [round_keyring(args.locked_s) for _ in range(rounds)]
+        name = "keyring unlocked -> first heartbeat (s)"
+        rows[name] = [round_keyring(args.locked_s) for _ in range(rounds)]
     width = max(len(k) for k in rows)
     print(f"{'figure':<{width}}  {'median':>8}  {'max':>8}  n")
     for name, values in rows.items():
