@@ -37,8 +37,9 @@ class BeatLoop(threading.Thread):
         self._state: LinkState | None = None
 
     def stop(self) -> None:
+        """Any thread: the request under way is cut and no new one starts."""
         self._stop_event.set()
-        self.pacemaker.engine.abort()
+        self.pacemaker.interrupt()
 
     def _note_state(self, outcome: Outcome | None) -> None:
         tracker, clock = self.pacemaker.tracker, self.pacemaker.clock
@@ -70,6 +71,8 @@ class BeatLoop(threading.Thread):
             self._note_state(None)
             while pm.next_at is not None and self._wait_until(pm.next_at):
                 outcome = pm.beat()
+                if outcome is None:  # not due yet, or cut by stop()
+                    continue
                 log.debug(
                     "Heartbeat %s (HTTP %s, %.0f ms); next in %.2f s",
                     outcome.kind.value,
@@ -80,14 +83,10 @@ class BeatLoop(threading.Thread):
                 self._note_state(outcome)
                 if self._on_outcome:
                     self._on_outcome(outcome)
-            if self._goodbye and pm.engine.miner_id:
-                goodbye = pm.engine.say_goodbye()
-                log.info("Stopped; offline notice %s", "sent" if goodbye.ok else "not delivered")
         except Exception:
             log.exception("The heartbeat loop failed")
         finally:
-            pm.stop()
-            pm.engine.close()
+            pm.finish(goodbye=self._goodbye)
 
 
 def run_until_signal(loop: BeatLoop) -> int:

@@ -1,20 +1,41 @@
-"""Run a blocking call (keyring, network) on Qt's thread pool and get its result back on the GUI thread."""
+"""Run a blocking call (keyring, network) on a thread of its own and get its result on the GUI thread.
+
+A thread per call, not Qt's pool: it ends with its call (no idle pool threads left behind), and Quit can
+cancel every call still running and wait for it, so none outlives the app or signals into a deleted object.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from typing import ClassVar
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 
 class BackgroundCall(QObject):
-    """done(result, error) arrives on the thread that owns this object (queued across threads)."""
+    """done(result, error) arrives on the thread that created this object (queued across threads).
+
+    Not parented to the caller's window: a window deleted at exit must not delete an object a running
+    thread is about to signal from. The set of live calls keeps each one alive until it has answered.
+    """
 
     done = Signal(object, object)
+    _live: ClassVar[set[BackgroundCall]] = set()
 
-    def __init__(self, fn: Callable[[], object], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        fn: Callable[[], object],
+        parent: QObject | None = None,
+        cancel: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
         self._fn = fn
+        self._cancel = cancel
+        self._cancelled = False
+        self._thread: threading.Thread | None = None
+        self.done.connect(self._forget)
 
     def start(self) -> BackgroundCall:
         def run() -> None:
@@ -22,7 +43,36 @@ class BackgroundCall(QObject):
                 result, error = self._fn(), None
             except Exception as exc:
                 result, error = None, exc
-            self.done.emit(result, error)
+            if self._cancelled:
+                return
+            try:
+                self.done.emit(result, error)
+            except RuntimeError:  # the app is already gone
+                pass
 
-        QThreadPool.globalInstance().start(run)
+        BackgroundCall._live.add(self)
+        self._thread = threading.Thread(target=run, name="background-call", daemon=True)
+        self._thread.start()
         return self
+
+    def cancel(self) -> None:
+        """Cut the call (through the cancel function it was given); its done() will not be delivered."""
+        self._cancelled = True
+        if self._cancel is not None:
+            self._cancel()
+
+    def _forget(self, *_args) -> None:
+        BackgroundCall._live.discard(self)
+
+    @classmethod
+    def cancel_all(cls, budget_s: float) -> bool:
+        """On Quit: cancel every call still running and wait for their threads; True when all ended."""
+        calls = list(cls._live)
+        for call in calls:
+            call.cancel()
+        deadline = time.monotonic() + budget_s
+        for call in calls:
+            if call._thread is not None:
+                call._thread.join(max(0.0, deadline - time.monotonic()))
+        cls._live.difference_update(c for c in calls if c._thread is None or not c._thread.is_alive())
+        return not any(c._thread is not None and c._thread.is_alive() for c in calls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -14,7 +15,6 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME
-from polaris_tray.console import EXIT_FAILED
 from polaris_tray.core.config.run_plan import (
     InvalidOverride,
     LaunchOptions,
@@ -23,34 +23,37 @@ from polaris_tray.core.config.run_plan import (
     plan_run,
 )
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
-from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
+from polaris_tray.gui.lifecycle import LifecycleMixin
 from polaris_tray.gui.status_window import StatusWindow
 from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.tray_presence import TrayPresence
 from polaris_tray.gui.wake_watch import WakeWatcher
 from polaris_tray.gui.windows import WindowActions
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
 
-TRAY_WAIT_LOGIN_S = 10.0  # at login the panel may come after us
-TRAY_WAIT_S = 3.0
-QUIT_BUDGET_MS = 1800
+BEATING = frozenset(
+    {LinkState.CONNECTING, LinkState.ONLINE, LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION}
+)
 
 
-class AppController(WindowActions, QObject):
+class AppController(LifecycleMixin, WindowActions, QObject):
+    """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
+    and the tray shows their result at once: the worker thread may be inside a request."""
+
     _start = Signal()
     _stop = Signal()
     _beat_now = Signal()
     _woke = Signal(float)
     _apply = Signal(object)
+    _apply_with_id = Signal(object, object)
     _shutdown = Signal()
 
     def __init__(self, app: QApplication, options: LaunchOptions, instance) -> None:
@@ -90,12 +93,14 @@ class AppController(WindowActions, QObject):
         self._started = self._fallback_window = False
         self.status_window: StatusWindow | None = None
         self.settings_dialog = None
+        self._stop_pending = False  # Stop shown; the worker has not confirmed it yet
 
-        self.thread = QThread()
-        self.thread.setObjectName("heartbeat")
-        self.worker = HeartbeatWorker(self.config)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.boot)
+        self.worker_thread = QThread()  # not "thread": that would hide QObject.thread()
+        self.worker_thread.setObjectName("heartbeat")
+        known = MinerId(self.plan.miner_id, self.plan.miner_origin) if self.plan.miner_id else None
+        self.worker = HeartbeatWorker(self.config, known, look_up_id=not self.plan.demo)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.boot)
         self._start.connect(self.worker.start)
         self._stop.connect(self.worker.stop)
         self._beat_now.connect(self.worker.beat_now)
@@ -104,13 +109,14 @@ class AppController(WindowActions, QObject):
         self.wake.resumed.connect(self._woke)
         self.wake.network_up.connect(lambda: self._woke.emit(0.0))
         self._apply.connect(self.worker.apply)
+        self._apply_with_id.connect(self.worker.apply_with_id)
         self._shutdown.connect(self.worker.shutdown)
         self.worker.snapshot.connect(self.on_snapshot)
         self.worker.notice.connect(self.on_notice)
 
         self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
-        self.tray.start_requested.connect(self._start)
-        self.tray.stop_requested.connect(self._stop)
+        self.tray.start_requested.connect(self.request_start)
+        self.tray.stop_requested.connect(self.request_stop)
         self.tray.beat_now_requested.connect(self._beat_now)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
@@ -161,15 +167,12 @@ class AppController(WindowActions, QObject):
         overrides = replace(self.options.overrides, **self.overrides)
         return plan_run(settings, overrides, self.demo.endpoint() if self.demo else None)
 
-    def _worker_config(self, plan: RunPlan, miner_id: str | None = None) -> WorkerConfig:
-        """The plan in the worker's terms; miner_id None: resolved (or kept) in the worker thread."""
+    def _worker_config(self, plan: RunPlan) -> WorkerConfig:
+        """The plan in the worker's terms; the miner id travels apart, as a MinerId, only when it changes."""
         return WorkerConfig(
             server_url=plan.server_url,
             interval_s=plan.interval_s,
-            miner_id=plan.miner_id or miner_id,
-            miner_origin=plan.miner_origin,
             start_beating=plan.start_beating,
-            use_keyring=not plan.demo,
             history=self.history_location,
         )
 
@@ -182,58 +185,39 @@ class AppController(WindowActions, QObject):
         self._replan(miner_id)
 
     def _replan(self, miner_id: str | None = None) -> None:
+        """miner_id: one just stored by the dialog, or None to keep the id in use. The request under way is
+        cut first, so the new server or id is used at once."""
         self.plan = self._plan(self.settings)
-        self.config = self._worker_config(self.plan, miner_id)
-        self._apply.emit(self.config)
+        self.config = self._worker_config(self.plan)
+        self.worker.interrupt()
+        if miner_id:
+            self._apply_with_id.emit(self.config, MinerId(miner_id, "keyring"))
+        else:
+            self._apply.emit(self.config)
 
-    # --- start and the tray
-    def start(self) -> None:
-        self.thread.start()
-        try:
-            if not self.demo and self.autostart.repair_if_stale():
-                log.info("The start-at-login entry pointed at a program that moved; it now points here.")
-        except AutostartError as exc:
-            log.warning("%s", exc)
-        self.presence = TrayPresence(
-            self.tray, TRAY_WAIT_LOGIN_S if self.options.login else TRAY_WAIT_S, self
-        )
-        self.presence.shown.connect(self._on_tray_shown)
-        self.presence.missing.connect(self._on_tray_missing)
-        self.presence.start()
-        self.wake.start()
+    # --- controls that act at once
+    def request_start(self) -> None:
+        self._stop_pending = False
+        self._start.emit()
 
-    def _on_tray_shown(self) -> None:
-        self._tray_ready = True
-        if self._fallback_window and self.status_window is not None:
-            self.status_window.hide()  # it stood in for the icon; one the user opened stays
-        self._after_start()
-
-    def _on_tray_missing(self) -> None:
-        self._tray_ready = False
-        if self._quitting:
-            return
-        user_opened = self.status_window is not None and self.status_window.isVisible()
-        window = self.open_status()
-        self._fallback_window = not user_opened
-        window.set_notice(
-            "No system tray was found (on GNOME, install the AppIndicator extension). Polaris Tray keeps "
-            "sending heartbeats; this window shows their state. Closing it keeps the agent running; use Quit "
-            "to stop it."
-        )
-        self._after_start()
-
-    def _after_start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        for warning in self.startup_warnings:
-            self.on_notice(warning)
-        self.startup_warnings.clear()
-        if self.snapshot is not None:
-            self._maybe_first_run(self.snapshot)
+    def request_stop(self) -> None:
+        """The request under way is cut and the tray says Stopped now, not when the worker gets to it."""
+        self.worker.interrupt()
+        self._stop.emit()
+        self._stop_pending = True
+        if self.snapshot is not None and self.snapshot.running:
+            stopped = dataclasses.replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
+            self._show(stopped)
 
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
+        if self._stop_pending:
+            if snap.state in BEATING:
+                return  # from before the Stop was handled: the tray already says Stopped
+            self._stop_pending = False
+        self._show(snap)
+
+    def _show(self, snap: Snapshot) -> None:
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         self.tray.show_snapshot(snap)
@@ -244,7 +228,7 @@ class AppController(WindowActions, QObject):
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
-                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
+                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)
             self._notify_deferred(arm_only=True)
         self._maybe_first_run(snap)
 
@@ -252,7 +236,11 @@ class AppController(WindowActions, QObject):
         """Deferred, not dropped: told when the minute is up (re-armed if a coarse timer fired early)."""
         message = None if arm_only else self.notifications.due(time.monotonic())
         if message and not self._quitting:
-            self.tray.notify(APP_DISPLAY_NAME, message, critical=self._state.colour.value == "red")
+            self.tray.notify(
+                APP_DISPLAY_NAME,
+                message,
+                critical=self._state is not None and self._state.colour is Colour.RED,
+            )
         due = self.notifications.next_due_at()
         if due is not None and not self._quitting:
             QTimer.singleShot(max(0, math.ceil((due - time.monotonic()) * 1000)) + 1, self._notify_deferred)
@@ -287,32 +275,11 @@ class AppController(WindowActions, QObject):
             if changed:
                 self.overrides.update(changed)
                 self._replan()
+            else:
+                self._start_if_waiting()
         self.open_status()
 
-    # --- quitting
-    def quit(self) -> None:
-        """The icon goes at once; the worker stops; its thread is joined; the process ends within 2 s."""
-        if self._quitting:
-            return
-        self._quitting = True
-        log.info("Quitting")
-        self.wake.stop()
-        if hasattr(self, "presence"):
-            self.presence.stop()
-        self.tray.hide()
-        for window in (self.status_window, self.settings_dialog):
-            if window is not None:
-                window.close()  # stops their timers before the history reader closes below
-        self.worker.abort()
-        self._shutdown.emit()
-        if not self.thread.wait(QUIT_BUDGET_MS):
-            log.error("The heartbeat thread did not stop in time; exiting anyway")
-            logging.shutdown()
-            self.instance.release()
-            os._exit(EXIT_FAILED)  # not a clean exit: a supervisor must see it
-        if self._history_reader is not None:
-            self._history_reader.close()
-        if self.demo:
-            self.demo.stop()
-            self._demo_dir.cleanup()
-        self.app.quit()
+    def _start_if_waiting(self) -> None:
+        """A second launch while the keyring keeps the id from us: look again at once."""
+        if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
+            self._start.emit()

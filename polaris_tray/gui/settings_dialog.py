@@ -263,8 +263,8 @@ class SettingsDialog(QDialog):
         if not busy:
             self._check()
 
-    def _run(self, fn, on_done) -> None:
-        call = BackgroundCall(fn, self)
+    def _run(self, fn, on_done, cancel=None) -> None:
+        call = BackgroundCall(fn, self, cancel)
         self._calls.add(call)
 
         def done(result, error) -> None:
@@ -276,10 +276,10 @@ class SettingsDialog(QDialog):
 
     # --- test connection
     def _test_connection(self) -> None:
-        url, typed = self.url_edit.text(), self.miner_edit.text()
+        test = self.form.connection_test(self.url_edit.text(), self.miner_edit.text())
         self.test_button.setEnabled(False)
         self._show_text(self.test_result, "Sending one heartbeat…")
-        self._run(lambda: self.form.test_connection(url, typed), self._show_test_result)
+        self._run(test.run, self._show_test_result, cancel=test.cancel)  # Quit cuts it, even a hang
 
     def _show_test_result(self, result, error) -> None:
         self.test_button.setEnabled(True)

@@ -27,8 +27,8 @@ class WindowActions:
         if self.status_window is None:
             self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
             self.worker.outcome.connect(self.status_window.history_changed)
-            self.status_window.start_requested.connect(self._start)
-            self.status_window.stop_requested.connect(self._stop)
+            self.status_window.start_requested.connect(self.request_start)
+            self.status_window.stop_requested.connect(self.request_stop)
             self.status_window.settings_requested.connect(self.open_settings)
             self.status_window.quit_requested.connect(self.quit)
             if self.snapshot is not None:

@@ -1,7 +1,9 @@
 """The heartbeat worker: a QObject living in its own QThread, paced by a precise single-shot QTimer.
 
 Everything that can block (the keyring, the network) happens here, never on the GUI thread. The GUI talks
-to it through queued signals; only abort() is called directly, to cut a hanging request at once.
+to it through queued signals, and before each command that must act at once (Stop, Apply, Quit) it calls
+interrupt() directly: the request under way is cut, so the queued command runs within milliseconds.
+The Pacemaker decides every beat; this only waits, relays and publishes.
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ import logging
 import math
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from polaris_tray.core.config.miner_id import resolve_miner_id
-from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.heartbeat.client import DEADLINE_S
 from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
 from polaris_tray.core.heartbeat.wake import account_sleep
@@ -24,19 +25,24 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.gui.keyring_wait import KeyringWait
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MinerId:
+    value: str
+    origin: str  # "environment", "keyring", "legacy", "settings", "demo", "test"
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
     server_url: str
     interval_s: float
-    miner_id: str | None = None  # None: resolved (keyring, legacy files) in the worker thread
-    miner_origin: str = "none"
-    start_beating: bool = True
-    use_keyring: bool = True
+    start_beating: bool = True  # begin as soon as an id is known ("start when the app starts")
     history: str | None = None  # where attempts are recorded (a path or a sqlite URI); None: nowhere
+    deadline_s: float = DEADLINE_S  # one attempt's bound (tests shorten it)
 
 
 class HeartbeatWorker(QObject):
@@ -44,36 +50,63 @@ class HeartbeatWorker(QObject):
     outcome = Signal(object)  # Outcome, for history
     notice = Signal(str)  # one-off messages for the user (an import, a keyring problem)
 
-    def __init__(self, config: WorkerConfig, clock=time.monotonic, time_scale: float = 1.0) -> None:
-        """clock: monotonic seconds; time_scale: real seconds per clock second (tests run a fast clock)."""
+    def __init__(
+        self,
+        config: WorkerConfig,
+        miner: MinerId | None = None,
+        *,
+        look_up_id: bool = True,
+        clock=time.monotonic,
+        time_scale: float = 1.0,
+    ) -> None:
+        """miner: an id known up front (environment, demo, tests); look_up_id: otherwise read the keyring
+        and the legacy files in the worker thread. clock: monotonic seconds; time_scale: real seconds per
+        clock second (tests run a fast clock)."""
         super().__init__()
         self._config = config
+        self._miner = miner
+        self._look_up = look_up_id and miner is None
         self._clock = clock
         self._scale = time_scale
-        self._pm: Pacemaker | None = None
-        self._tracker = StateTracker()
+        self._tracker = StateTracker(configured=miner is not None)
+
+        def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
+            return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
+
+        self._pm = Pacemaker(
+            engine(config.server_url, miner.value if miner else None),
+            config.interval_s,
+            clock=clock,
+            tracker=self._tracker,
+            engine_factory=engine,
+        )
+        self._wanted = config.start_beating  # the user's intent: Start/Stop change it, Apply does not
         self._beat_timer: QTimer | None = None
         self._change_timer: QTimer | None = None
+        self._keyring: KeyringWait | None = None
         self._history = None
 
     # --- lifecycle (all slots run in the worker thread)
     @Slot()
     def boot(self) -> None:
-        self._beat_timer = QTimer(self)
-        self._beat_timer.setSingleShot(True)
-        self._beat_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._beat_timer.timeout.connect(self._on_due)
-        self._change_timer = QTimer(self)
-        self._change_timer.setSingleShot(True)
-        self._change_timer.timeout.connect(self._publish)
+        self._beat_timer = self._timer(self._on_due, precise=True)
+        self._change_timer = self._timer(self._publish)
         self._open_history()
-        if self._config.miner_id is None and self._config.use_keyring:
-            self._resolve_miner_id()
-        self._tracker.configured = bool(self._config.miner_id)
-        if self._config.start_beating and self._config.miner_id:
+        if self._look_up:  # the first snapshot comes when the lookup answers: no "no id" flash meanwhile
+            self._keyring = KeyringWait(self, self._on_id_found, self.notice.emit, self._publish)
+            self._keyring.try_now()
+        elif self._wanted and self._miner is not None:
             self.start()
         else:
             self._publish()
+
+    def _timer(self, slot, precise: bool = False) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        if precise:
+            timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(slot)
+        return timer
 
     def _open_history(self) -> None:
         if not self._config.history:
@@ -92,118 +125,124 @@ class HeartbeatWorker(QObject):
             log.warning("History is off: %s", exc)
             self._history = None
 
-    def _resolve_miner_id(self) -> None:
-        resolution = resolve_miner_id(SecretStore())
-        for notice in resolution.notices:
-            self.notice.emit(notice)
-        if resolution.miner_id:
-            self._config = replace(self._config, miner_id=resolution.miner_id, miner_origin=resolution.origin)
-        elif resolution.keyring_error:
-            self.notice.emit(resolution.keyring_error)
+    def _on_id_found(self, value: str, origin: str) -> None:
+        self._use(MinerId(value, origin))
+        if self._wanted and not self._pm.running:
+            self.start()
+        self._publish()
+
+    def _use(self, miner: MinerId) -> None:
+        self._miner = miner
+        self._tracker.configured = True
+        if self._keyring is not None:
+            self._keyring.cancel()
+        self._pm.retarget(self._config.server_url, miner.value)
 
     @Slot()
     def start(self) -> None:
-        if not self._config.miner_id:
-            self._tracker.configured = False
+        self._wanted = True
+        if self._miner is None:
+            if self._keyring is not None:
+                self._keyring.try_now(prompt=True)  # Start is a good moment to look again
             self._publish()
             return
-        if self._pm is None:
-            engine = HeartbeatEngine(self._config.server_url, self._config.miner_id)
-            self._pm = Pacemaker(engine, self._config.interval_s, clock=self._clock, tracker=self._tracker)
-        self._pm.start()
+        if not self._pm.running:
+            self._pm.start()
         self._arm()
         self._publish()
 
     @Slot()
     def stop(self) -> None:
+        self._wanted = False
         if self._beat_timer:
             self._beat_timer.stop()
-        if self._pm is not None:
-            last = self._tracker.last_outcome
-            if last is not None and last.ok:
-                # Tell a healthy orchestrator at once (bounded to 1 s) rather than let it wait 45 s;
-                # a failing or hanging one is not asked, so Quit stays quick.
-                self._pm.engine.say_goodbye()
-            self._pm.stop()
-            self._pm.engine.close()
-            self._pm = None
-        self._tracker.stop()
+        self._pm.finish(goodbye=True)
+        self._pm.resume()  # pairs with the controller's interrupt()
+        self._arm()
         self._publish()
 
     @Slot()
     def shutdown(self) -> None:
-        self.stop()
+        """Quit: whatever was queued before this and ran after interrupt() sent nothing."""
+        self._pm.finish(goodbye=True)
+        self._pm.interrupt()  # never settled: nothing starts after Quit
         for timer in (self._beat_timer, self._change_timer):
             if timer:
                 timer.stop()
+        if self._keyring is not None:
+            self._keyring.cancel()
         if self._history is not None:
             self._history.close()
             self._history = None
         self.thread().quit()  # after this slot, so nothing queued before it is dropped
 
-    def abort(self) -> None:
-        """Thread-safe: cut the request under way, so queued slots (stop, shutdown) run at once."""
-        pm = self._pm
-        if pm is not None:
-            pm.engine.abort()
+    def interrupt(self) -> None:
+        """Any thread: cut the request under way; nothing new starts before the next command runs here."""
+        self._pm.interrupt()
+
+    abort = interrupt  # the name the controller used before
 
     # --- user intent
     @Slot()
     def beat_now(self) -> None:
-        if self._pm is None:
-            self.start()
+        if self._miner is None:
+            if self._keyring is not None:
+                self._keyring.try_now(prompt=True)
             return
-        self._pm.next_at = self._clock()
-        self._on_due()
+        if self._pm.beat_now() is not None:
+            self._arm()
+            self._publish()
 
     @Slot(float)
     def woke(self, slept: float) -> None:
         """A resume or the network back (gui/wake_watch.py): sleep counts, a running beat goes now."""
         account_sleep(self._tracker, slept)
-        if self._pm is not None:
+        if self._pm.running:
             self._publish()
             self.beat_now()
 
     @Slot(object)
     def apply(self, config: WorkerConfig) -> None:
-        """New settings reach the running worker without a restart; the next beat uses them."""
-        if config.miner_id is None:  # the dialog left the id alone: keep the one in use
-            config = replace(config, miner_id=self._config.miner_id, miner_origin=self._config.miner_origin)
+        """New settings reach the running worker without a restart; the id in use stays."""
+        self._apply(config, self._miner)
+
+    @Slot(object, object)
+    def apply_with_id(self, config: WorkerConfig, miner: MinerId) -> None:
+        """New settings and a newly entered id (the first-run dialog): beating starts if it is wanted."""
+        self._apply(config, miner)
+
+    def _apply(self, config: WorkerConfig, miner: MinerId | None) -> None:
         old, self._config = self._config, config
-        self._tracker.configured = bool(config.miner_id)
-        if self._pm is None:
-            self._publish()
-            return
-        if old.interval_s != config.interval_s or self._pm.next_at is None:
+        if old.interval_s != config.interval_s:
             self._pm.set_interval(config.interval_s)
-        if (old.server_url, old.miner_id) != (config.server_url, config.miner_id):
-            self._pm.engine.close()
-            self._pm.engine = HeartbeatEngine(config.server_url, config.miner_id)
-            self._pm.next_at = self._clock()  # a new server or id: find out at once
+        if miner is not None and miner != self._miner:
+            self._use(miner)
+        elif old.server_url != config.server_url:
+            self._pm.retarget(config.server_url, miner.value if miner else None)
+        if miner is not None and self._wanted and not self._pm.running:
+            self._pm.start()
+        self._pm.resume()  # pairs with the controller's interrupt()
         self._arm()
         self._publish()
 
     # --- the beat
     def _arm(self) -> None:
-        if self._pm is None or self._pm.next_at is None or self._beat_timer is None:
+        if self._beat_timer is None:
             return
-        self._beat_timer.start(self._real_ms(self._pm.next_at - self._clock()))
+        due = self._pm.next_at
+        if due is None:
+            self._beat_timer.stop()
+            return
+        self._beat_timer.start(self._real_ms(due - self._clock()))
 
     @Slot()
     def _on_due(self) -> None:
-        pm = self._pm
-        if pm is None or pm.next_at is None:
-            return
-        if self._clock() < pm.next_at:  # never early: the grid stays exact
-            self._arm()
-            return
         try:
-            result: Outcome = pm.beat()
-            if self._pm is not pm:  # stopped while the request ran
-                return
-            self._record(result)
-            self.outcome.emit(result)
-            self._publish()
+            result = self._pm.beat()  # None: not due yet (never early), or cut by interrupt()
+            if result is not None:
+                self._record(result)
+                self.outcome.emit(result)
+                self._publish()
         finally:
             self._arm()  # whatever happened above, the next beat is scheduled
 
@@ -215,16 +254,18 @@ class HeartbeatWorker(QObject):
         def wall(mono: float | None) -> float | None:
             return None if mono is None else now_wall + (mono - now_mono)
 
-        pm = self._pm
+        tracker.keyring_waiting = (
+            self._miner is None and self._keyring is not None and self._keyring.waiting is not None
+        )
         self.snapshot.emit(
             Snapshot(
                 state=tracker.state(now_mono),
                 server_url=self._config.server_url,
-                miner_id_masked=mask_secret(self._config.miner_id),
+                miner_id_masked=mask_secret(self._miner.value if self._miner else None),
                 last_success_wall=wall(tracker.last_success_at),
-                next_attempt_wall=wall(pm.next_at) if pm else None,
+                next_attempt_wall=wall(self._pm.next_at) if self._pm.running else None,
                 last_outcome=tracker.last_outcome,
-                miner_origin=self._config.miner_origin,
+                miner_origin=self._miner.origin if self._miner else "none",
             )
         )
         change_at = tracker.next_change_at(now_mono)

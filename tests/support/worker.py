@@ -1,33 +1,81 @@
-"""The heartbeat worker on its own QThread, wired as the controller wires it: one harness for every test."""
+"""The Qt heartbeat worker in its own thread, as the controller runs it, for in-process tests."""
+
+from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal
 
-from polaris_tray.gui.worker import HeartbeatWorker
+from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
+
+MINER = "miner-abcdef123456"
+TEST_MINER = MinerId(MINER, "test")
 
 
 class Relay(QObject):
     """Lives on the GUI thread: the worker's signals arrive here queued, as they reach the controller."""
 
     snapshot = Signal(object)
+    outcome = Signal(object)
 
 
-def make_worker(config, clock=time.monotonic, time_scale=1.0):
-    """(thread, worker), not started; worker.relay re-emits its snapshots on the GUI thread."""
+class Controls(QObject):
+    """Queued commands into the worker's thread, as the controller sends them."""
+
+    start = Signal()
+    stop = Signal()
+    beat_now = Signal()
+    apply = Signal(object)
+    apply_with_id = Signal(object, object)
+    shutdown = Signal()
+
+    def wire(self, worker: HeartbeatWorker) -> Controls:
+        self.start.connect(worker.start)
+        self.stop.connect(worker.stop)
+        self.beat_now.connect(worker.beat_now)
+        self.apply.connect(worker.apply)
+        self.apply_with_id.connect(worker.apply_with_id)
+        self.shutdown.connect(worker.shutdown)
+        return self
+
+
+def make_worker(
+    config: WorkerConfig,
+    miner: MinerId | None = TEST_MINER,
+    *,
+    clock=time.monotonic,
+    time_scale: float = 1.0,
+    look_up_id: bool = False,
+) -> tuple[QThread, HeartbeatWorker, Relay]:
+    """Not started: the caller starts the thread (inside a waitSignal, to see the first snapshot)."""
     thread = QThread()
-    worker = HeartbeatWorker(config, clock=clock, time_scale=time_scale)
+    worker = HeartbeatWorker(config, miner, look_up_id=look_up_id, clock=clock, time_scale=time_scale)
     relay = Relay()
     worker.snapshot.connect(relay.snapshot)
-    worker.relay = relay
+    worker.outcome.connect(relay.outcome)
     worker.moveToThread(thread)
     thread.started.connect(worker.boot)
-    return thread, worker
+    worker.relay = relay
+    return thread, worker, relay
 
 
-def stop_worker(thread, worker) -> None:
-    """As Quit does: cut the request under way, shut down in the worker's thread, join."""
-    worker.abort()
-    if thread.isRunning():
-        QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-        assert thread.wait(3000)
+def stop_worker(thread: QThread, worker: HeartbeatWorker, budget_ms: int = 3000) -> bool:
+    if not thread.isRunning():
+        return True
+    worker.interrupt()
+    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+    return thread.wait(budget_ms)
+
+
+def start_controller(url: str, interval: str = "0.2", *extra: str):
+    """The whole tray app's controller in this process (no tray shown: the tests drive it directly)."""
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.cli.args import build_parser, launch_options
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    args = build_parser().parse_args(["--server-url", url, "--interval", interval, *extra])
+    controller = AppController(QApplication.instance(), launch_options(args), SingleInstance())
+    controller.worker_thread.start()
+    return controller

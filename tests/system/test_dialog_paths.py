@@ -132,7 +132,7 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
     SettingsStore().save(Settings(server_url=saved.url, interval_s=10))
     options = LaunchOptions(check_overrides(orchestrator.url, "0.3"))
     controller = AppController(QApplication.instance(), options, SingleInstance())
-    controller.thread.start()
+    controller.worker_thread.start()
     try:
         qtbot.waitUntil(
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.ONLINE,

@@ -13,7 +13,8 @@ from polaris_tray.gui.worker import WorkerConfig
 from tests.support.app import app_env, run_app, start_app
 from tests.support.loopback import refused_url
 from tests.support.orchestrator import Orchestrator, Reply
-from tests.support.worker import make_worker, stop_worker
+from tests.support.worker import make_worker
+from tests.support.worker import stop_worker as stop_harness
 
 MINER = "miner-abcdef123456"
 
@@ -36,14 +37,17 @@ OUTCOMES = [
 
 
 def run_worker(qtbot, config, clock=time.monotonic, time_scale=1.0):
-    thread, worker = make_worker(config, clock=clock, time_scale=time_scale)
-    return thread, worker, worker.relay
+    return make_worker(config, clock=clock, time_scale=time_scale)
+
+
+def stop_worker(thread, worker):
+    assert stop_harness(thread, worker)
 
 
 @pytest.mark.parametrize(("name", "reply", "state"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
 def test_tray_mode_state_for_each_outcome(qtbot, orchestrator, name, reply, state):
     orchestrator.behaviour = reply
-    thread, worker, relay = run_worker(qtbot, WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(orchestrator.url, 0.2))
     try:
         with qtbot.waitSignal(
             relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
@@ -65,7 +69,7 @@ def test_tray_mode_state_for_each_outcome(qtbot, orchestrator, name, reply, stat
     ids=["network_error_amber", "config_error_red"],
 )
 def test_tray_mode_network_error_is_amber_and_config_error_red(qtbot, url, kind, state, colour):
-    thread, worker, relay = run_worker(qtbot, WorkerConfig(url, 0.2, MINER, "test"))
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(url, 0.2))
     try:
         with qtbot.waitSignal(
             relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
@@ -254,9 +258,7 @@ def test_two_minute_outage_amber_then_red_then_green_at_the_next_attempt(qtbot):
     server = Orchestrator()
     port = server.port
     url = server.url
-    thread, worker, relay = run_worker(
-        qtbot, WorkerConfig(url, 30.0, MINER, "test"), clock=fast_clock, time_scale=1 / speed
-    )
+    thread, worker, relay = run_worker(qtbot, WorkerConfig(url, 30.0), clock=fast_clock, time_scale=1 / speed)
     states = []
     relay.snapshot.connect(lambda s: states.append((fast_clock(), s.state)))
     try:

@@ -138,13 +138,14 @@ def test_history_never_holds_the_miner_id(home, orchestrator):
 def test_diagnostics_mask_the_miner_id(qtbot, orchestrator, tmp_path):
     """The real path: a worker beats with a real id against a server that echoes it back in its error;
     the snapshot and the recorded history it produces feed diagnostics, which must not hold the id."""
-    from polaris_tray.gui.worker import WorkerConfig
+    from polaris_tray.gui.worker import MinerId, WorkerConfig
     from tests.support.worker import make_worker, stop_worker
 
     miner = "f3a9c2d4e5b6a7980123"
     orchestrator.behaviour = Reply(404, {"detail": f"Miner {miner} not found"})
     history = tmp_path / "history.sqlite3"
-    thread, worker = make_worker(WorkerConfig(orchestrator.url, 30.0, miner, "keyring", history=str(history)))
+    config = WorkerConfig(orchestrator.url, 30.0, history=str(history))
+    thread, worker, _relay = make_worker(config, MinerId(miner, "keyring"))
     try:
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=lambda s: s.last_outcome is not None
@@ -220,7 +221,7 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
 
     options = LaunchOptions(Overrides(interval_s=0.2), demo=True)
     controller = AppController(QApplication.instance(), options, SingleInstance())
-    controller.thread.start()
+    controller.worker_thread.start()
     try:
         window = controller.open_status()
         qtbot.waitUntil(lambda: window.table.rowCount() >= 5, timeout=10000)

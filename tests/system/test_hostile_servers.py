@@ -5,7 +5,6 @@ headless sent nothing for 73 s, a reply cut mid-headers came back as accepted, a
 log with its newlines, escapes and the miner id half unmasked.
 """
 
-import functools
 import json
 import signal
 import ssl
@@ -130,10 +129,9 @@ def test_headless_keeps_sending_when_every_reply_after_the_second_drips(home, sh
 def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape):
     """A clock 25x faster than real time. The engine's deadline is scaled with it (10 clock seconds), so
     the whole story of 45 clock seconds passes in about 2 real seconds, with real sockets and threads."""
-    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
-    from polaris_tray.gui import worker as worker_module
     from polaris_tray.gui.worker import WorkerConfig
-    from tests.support.qt_worker import run_worker, stop_worker
+    from tests.support.worker import make_worker as run_worker
+    from tests.support.worker import stop_worker
 
     speed = 25.0
     base = time.monotonic()
@@ -141,13 +139,10 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
     def fast_clock():
         return base + (time.monotonic() - base) * speed
 
-    monkeypatch.setattr(
-        worker_module, "HeartbeatEngine", functools.partial(HeartbeatEngine, deadline_s=10 / speed)
-    )
     server = HostileServer(every=0.02)
     server.script = lambda n: OK if n < 2 else shape
     thread, worker, relay = run_worker(
-        WorkerConfig(server.url, 1.0, MINER, "test"), clock=fast_clock, time_scale=1 / speed
+        WorkerConfig(server.url, 1.0, deadline_s=10 / speed), clock=fast_clock, time_scale=1 / speed
     )
     states = []
     relay.snapshot.connect(lambda s: states.append((fast_clock(), s.state, s.last_outcome)))
@@ -155,7 +150,7 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
         thread.start()
         qtbot.waitUntil(lambda: any(s is LinkState.OFFLINE for _t, s, _o in states), timeout=15000)
     finally:
-        stop_worker(thread, worker)
+        assert stop_worker(thread, worker)
         server.stop()
     sequence = [s for _t, s, _o in states]
     first_amber, first_red = sequence.index(LinkState.RETRYING), sequence.index(LinkState.OFFLINE)
@@ -174,16 +169,17 @@ def test_worker_quits_at_once_during_each_slow_shape(qtbot, shape):
     """Real clock, real 10 s deadline: abort + shutdown while the reply drips ends the thread at once
     (before the fix, a dripping `Connection: close` or HTTP/1.0 reply held it until the server gave up)."""
     from polaris_tray.gui.worker import WorkerConfig
-    from tests.support.qt_worker import run_worker, stop_worker
+    from tests.support.worker import make_worker as run_worker
+    from tests.support.worker import stop_worker
 
     server = HostileServer(shape, every=0.5)
-    thread, worker, _relay = run_worker(WorkerConfig(server.url, 30.0, MINER, "test"))
+    thread, worker, _relay = run_worker(WorkerConfig(server.url, 30.0))
     try:
         thread.start()
         assert server.wait_for(1)
         time.sleep(0.3)  # the reply has begun dripping: the cut must reach the socket being read
         stopping = time.monotonic()
-        stop_worker(thread, worker, wait_ms=2000)
+        assert stop_worker(thread, worker, budget_ms=2000)
         print(f"{shape}: worker thread ended {time.monotonic() - stopping:.2f} s after abort + shutdown")
     finally:
         server.stop()

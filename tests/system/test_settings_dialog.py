@@ -136,7 +136,7 @@ def _controller(qtbot, url, interval="0.2"):
 
     options = LaunchOptions(check_overrides(url, interval))
     controller = AppController(QApplication.instance(), options, SingleInstance())
-    controller.thread.start()
+    controller.worker_thread.start()
     return controller
 
 

@@ -12,9 +12,7 @@ from polaris_tray.gui.icons import state_pixmap
 from polaris_tray.gui.tray import TrayIcon
 from polaris_tray.gui.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Orchestrator, Reply
-from tests.support.worker import make_worker, stop_worker
-
-MINER = "miner-abcdef123456"
+from tests.support.worker import MINER, TEST_MINER, make_worker, stop_worker
 
 
 class Requests(QObject):
@@ -25,13 +23,14 @@ class Requests(QObject):
 def worker_thread(qtbot):
     made = []
 
-    def make(config):
-        made.append(make_worker(config))
-        return made[-1]
+    def make(config, miner=TEST_MINER):
+        thread, worker, _relay = make_worker(config, miner)
+        made.append((thread, worker))
+        return thread, worker
 
     yield make
     for thread, worker in made:
-        stop_worker(thread, worker)
+        assert stop_worker(thread, worker)
 
 
 def state_is(state):
@@ -39,7 +38,7 @@ def state_is(state):
 
 
 def test_worker_goes_online_and_paces_beats(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
     assert orchestrator.wait_for(4, timeout=5)
@@ -50,7 +49,7 @@ def test_worker_goes_online_and_paces_beats(qtbot, orchestrator, worker_thread):
 
 def test_worker_reports_attention_then_recovers(qtbot, orchestrator, worker_thread):
     orchestrator.behaviour = Reply(404, {"detail": "Miner not found"})
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ATTENTION)):
         thread.start()
     orchestrator.behaviour = Reply(200)
@@ -60,7 +59,7 @@ def test_worker_reports_attention_then_recovers(qtbot, orchestrator, worker_thre
 def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orchestrator, worker_thread):
     second = Orchestrator()
     try:
-        thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+        thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)
         ):
@@ -82,7 +81,7 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=beat_to_second_done
         ) as blocker:
-            requests.apply.emit(WorkerConfig(second.url, 30.0, None))  # None: keep the id in use
+            requests.apply.emit(WorkerConfig(second.url, 30.0))  # the id in use stays
         assert second.wait_for(1)
         assert second.bodies()[0]["metrics"]["miner_id"] == MINER
         # the new interval governs the next beat: 30 s after the one just sent to the new server
@@ -92,7 +91,7 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
 
 
 def test_unconfigured_worker_is_grey_and_sends_nothing(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, None, use_keyring=False))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2), None)
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000) as blocker:
         thread.start()
     assert blocker.args[0].state is LinkState.UNCONFIGURED
@@ -102,7 +101,7 @@ def test_unconfigured_worker_is_grey_and_sends_nothing(qtbot, orchestrator, work
 
 def test_abort_frees_the_worker_thread_during_a_hanging_request(qtbot, orchestrator, worker_thread):
     orchestrator.behaviour = Hang()
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     thread.start()
     assert orchestrator.wait_for(1)
     started = time.monotonic()
@@ -182,7 +181,7 @@ def test_frozen_app_gives_launched_programs_the_hosts_library_path(monkeypatch):
 
 
 def test_stopping_tells_a_healthy_orchestrator_we_are_offline(qtbot, orchestrator, worker_thread):
-    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5, MINER, "test"))
+    thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
     from PySide6.QtCore import QMetaObject, Qt

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.gui.wake_watch import WakeWatcher
-from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 MINER = "miner-abcdef123456"
 
@@ -34,7 +34,7 @@ class SleepyClocks:
 @pytest.fixture
 def worker(qtbot, orchestrator):
     thread = QThread()
-    worker = HeartbeatWorker(WorkerConfig(orchestrator.url, 30.0, MINER, "test"))
+    worker = HeartbeatWorker(WorkerConfig(orchestrator.url, 30.0), MinerId(MINER, "test"))
     worker.moveToThread(thread)
     thread.started.connect(worker.boot)
     relay = Relay()

@@ -67,6 +67,32 @@ class SecretStore:
     def get(self) -> str | None:
         return self._call("get", lambda kr: kr.get_password(SERVICE, ACCOUNT))
 
+    def still_locked(self) -> bool:
+        """True while the Secret Service collection is known to be locked, asked without a prompt: a
+        lookup retried while the user has not unlocked yet must not open one unlock prompt after another.
+        False when unlocked or when it cannot be told (other backends): then a real lookup is due."""
+
+        def probe(kr) -> bool:
+            if type(kr).__module__ != "keyring.backends.SecretService":
+                return False
+            import secretstorage
+
+            bus = secretstorage.dbus_init()
+            try:
+                path = getattr(kr, "preferred_collection", None)
+                if path:
+                    collection = secretstorage.Collection(bus, path)
+                else:
+                    collection = secretstorage.get_default_collection(bus)
+                return bool(collection.is_locked())
+            finally:
+                bus.close()
+
+        try:
+            return self._call("probe", probe)
+        except SecretStoreError:
+            return False
+
     def set(self, miner_id: str) -> None:
         self._call("set", lambda kr: kr.set_password(SERVICE, ACCOUNT, miner_id))
 

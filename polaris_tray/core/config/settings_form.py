@@ -10,10 +10,10 @@ import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 
+from polaris_tray.core.config.connection_test import ConnectionTest, TestResult
 from polaris_tray.core.config.miner_id import (
     InvalidMinerId,
     read_legacy_miner_id,
-    resolve_miner_id,
     validate_miner_id,
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
@@ -37,9 +37,7 @@ from polaris_tray.core.config.settings_words import (
     no_keyring_help,
 )
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
-from polaris_tray.core.status.snapshot import outcome_words
 from polaris_tray.core.storage.logs import register_secret
 from polaris_tray.core.storage.redact import mask_secret
 
@@ -90,13 +88,6 @@ class SaveResult:
     problems: Problems = Problems()
     message: str = ""
     error: bool = False
-
-
-@dataclass(frozen=True)
-class TestResult:
-    text: str
-    ok: bool
-    kind: str  # the outcome kind, or "no_miner_id" / "error"
 
 
 class SettingsForm:
@@ -283,18 +274,10 @@ class SettingsForm:
         self.miner_in_effect = True
 
     # --- Test connection
+    def connection_test(self, url_text: str, typed: str) -> ConnectionTest:
+        """Test connection, to run off the GUI thread; Quit cancels it."""
+        return ConnectionTest(url_text, typed, self.secrets)
+
     def test_connection(self, url_text: str, typed: str) -> TestResult:
         """Blocking: one real heartbeat with the typed id, else the one the agent would use."""
-        try:
-            url = normalize_server_url(url_text)
-        except InvalidServerUrl as exc:
-            return TestResult(str(exc), False, "error")
-        miner_id = typed.strip() or resolve_miner_id(self.secrets).miner_id
-        if not miner_id:
-            return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
-        engine = HeartbeatEngine(url, miner_id)
-        try:
-            outcome = engine.attempt()
-        finally:
-            engine.close()
-        return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value)
+        return self.connection_test(url_text, typed).run()

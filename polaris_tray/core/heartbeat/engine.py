@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from polaris_tray import __version__
 from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.heartbeat.client import DEADLINE_S, HeartbeatClient
@@ -30,6 +32,7 @@ class HeartbeatEngine:
         self._sampler = sampler or SystemSampler(server_host(server_url))
         self._client = HeartbeatClient(server_url, USER_AGENT, deadline_s=deadline_s)
         self.last_latency_ms = 0.0
+        self._aborted = False
 
     def attempt(self, status: str = "online", *, client: HeartbeatClient | None = None) -> Outcome:
         if not self.miner_id:
@@ -43,6 +46,8 @@ class HeartbeatEngine:
             resource_usage=resources,
             status=status,
         )
+        if self._aborted and client is None:
+            return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
         outcome = (client or self._client).post(body, secrets=(self.miner_id,))
         if outcome.status_code is not None:
             self.last_latency_ms = outcome.latency_ms
@@ -65,8 +70,39 @@ class HeartbeatEngine:
             client.close()
 
     def abort(self) -> None:
+        """Any thread, final: cut the request under way and refuse every later one (the Pacemaker then
+        builds a new engine), so an abort that lands while the body is being built still counts."""
+        self._aborted = True
         self._client.abort()
+        self._client.close()
 
     def close(self) -> None:
         """Permanent and safe from any thread: cuts the request under way, and no request follows."""
         self._client.close()
+
+
+class Probe:
+    """One attempt for Test connection that another thread can cancel (Quit), whenever it comes."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self._lock = threading.Lock()
+        self._engine: HeartbeatEngine | None = None
+        self._cancelled = False
+
+    def attempt(self, miner_id: str) -> Outcome:
+        with self._lock:
+            if self._cancelled:
+                return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
+            engine = self._engine = HeartbeatEngine(self.server_url, miner_id)
+        try:
+            return engine.attempt()
+        finally:
+            engine.close()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            engine = self._engine
+        if engine is not None:
+            engine.abort()

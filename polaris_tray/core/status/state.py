@@ -20,6 +20,7 @@ class Colour(str, enum.Enum):
 class LinkState(str, enum.Enum):
     STOPPED = "stopped"
     UNCONFIGURED = "unconfigured"
+    KEYRING_WAIT = "keyring_wait"  # the id may be in a keyring that is locked or not up yet
     CONNECTING = "connecting"
     ONLINE = "online"
     RETRYING = "retrying"
@@ -38,6 +39,7 @@ class LinkState(str, enum.Enum):
 _COLOURS = {
     LinkState.STOPPED: Colour.GREY,
     LinkState.UNCONFIGURED: Colour.GREY,
+    LinkState.KEYRING_WAIT: Colour.GREY,
     LinkState.CONNECTING: Colour.GREY,
     LinkState.ONLINE: Colour.GREEN,
     LinkState.RETRYING: Colour.AMBER,
@@ -47,6 +49,7 @@ _COLOURS = {
 _WORDS = {
     LinkState.STOPPED: "Stopped",
     LinkState.UNCONFIGURED: "Not configured: no miner id",
+    LinkState.KEYRING_WAIT: "Keyring locked — waiting",
     LinkState.CONNECTING: "Connecting…",
     LinkState.ONLINE: "Online",
     LinkState.RETRYING: "Retrying (still counted online)",
@@ -61,6 +64,7 @@ class StateTracker:
 
     running: bool = False
     configured: bool = True
+    keyring_waiting: bool = False  # no id yet because the keyring cannot answer (locked, absent, slow)
     last_outcome: Outcome | None = None
     last_success_at: float | None = None
     failing_since: float | None = None
@@ -93,7 +97,7 @@ class StateTracker:
 
     def state(self, now: float) -> LinkState:
         if not self.configured:
-            return LinkState.UNCONFIGURED
+            return LinkState.KEYRING_WAIT if self.keyring_waiting else LinkState.UNCONFIGURED
         if not self.running:
             return LinkState.STOPPED
         outcome = self.last_outcome

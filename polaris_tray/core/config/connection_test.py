@@ -1,0 +1,49 @@
+"""Test connection: one real heartbeat from the settings dialog, which Quit can cancel whenever it comes.
+
+Apart from the form model so each stays one job; the dialog runs it on a background call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from polaris_tray.core.config.miner_id import resolve_miner_id
+from polaris_tray.core.config.secret_store import SecretStore
+from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.heartbeat.engine import Probe
+from polaris_tray.core.status.snapshot import outcome_words
+from polaris_tray.core.storage.redact import mask_secret
+
+
+@dataclass(frozen=True)
+class TestResult:
+    text: str
+    ok: bool
+    kind: str  # the outcome kind, or "no_miner_id" / "error"
+
+
+class ConnectionTest:
+    """run() blocks (any thread); cancel() from another thread cuts it, before or during the request."""
+
+    def __init__(self, url_text: str, typed: str, secrets: SecretStore) -> None:
+        self._typed = typed.strip()
+        self._secrets = secrets
+        try:  # pure: checked here, so a cancel can reach the probe before run() starts
+            self._probe: Probe | None = Probe(normalize_server_url(url_text))
+            self._url_problem = ""
+        except InvalidServerUrl as exc:
+            self._probe, self._url_problem = None, str(exc)
+
+    def run(self) -> TestResult:
+        """One real heartbeat with the typed id, else the one the agent would use."""
+        if self._probe is None:
+            return TestResult(self._url_problem, False, "error")
+        miner_id = self._typed or resolve_miner_id(self._secrets).miner_id
+        if not miner_id:
+            return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
+        outcome = self._probe.attempt(miner_id)
+        return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value)
+
+    def cancel(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()

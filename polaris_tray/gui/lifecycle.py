@@ -1,0 +1,99 @@
+"""Start (worker thread, the tray whenever a host appears, or its fallback window) and Quit (everything
+ends within 2 s, nothing is sent after it)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from polaris_tray.console import EXIT_FAILED
+from polaris_tray.core.platform.autostart.base import AutostartError
+from polaris_tray.gui.background import BackgroundCall
+from polaris_tray.gui.tray_presence import TrayPresence
+
+log = logging.getLogger(__name__)
+
+TRAY_WAIT_LOGIN_S = 10.0  # at login the panel may come after us
+TRAY_WAIT_S = 3.0
+QUIT_BUDGET_MS = 1800
+CALLS_BUDGET_S = 0.5  # background calls (Test connection) are cut first, so this is plenty
+NO_TRAY_NOTICE = (
+    "No system tray was found (on GNOME, install the AppIndicator extension). Polaris Tray keeps sending "
+    "heartbeats; this window shows their state. Closing it keeps the agent running; use Quit to stop it."
+)
+
+
+class LifecycleMixin:
+    """Mixed into AppController."""
+
+    def start(self) -> None:
+        self.worker_thread.start()
+        try:
+            if not self.demo and self.autostart.repair_if_stale():
+                log.info("The start-at-login entry pointed at a program that moved; it now points here.")
+        except AutostartError as exc:
+            log.warning("%s", exc)
+        wait_s = TRAY_WAIT_LOGIN_S if self.options.login else TRAY_WAIT_S
+        self.presence = TrayPresence(self.tray, wait_s, self)
+        self.presence.shown.connect(self._on_tray_shown)
+        self.presence.missing.connect(self._on_tray_missing)
+        self.presence.start()
+        self.wake.start()
+
+    def _on_tray_shown(self) -> None:
+        self._tray_ready = True
+        if self._fallback_window and self.status_window is not None:
+            self.status_window.hide()  # it stood in for the icon; one the user opened stays
+        self._after_start()
+
+    def _on_tray_missing(self) -> None:
+        self._tray_ready = False
+        if self._quitting:
+            return
+        user_opened = self.status_window is not None and self.status_window.isVisible()
+        window = self.open_status()
+        self._fallback_window = not user_opened
+        window.set_notice(NO_TRAY_NOTICE)
+        self._after_start()
+
+    def _after_start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for warning in self.startup_warnings:
+            self.on_notice(warning)
+        self.startup_warnings.clear()
+        if self.snapshot is not None:
+            self._maybe_first_run(self.snapshot)
+
+    def quit(self) -> None:
+        """The icon goes at once; every request is cut; the worker's thread is joined; the process ends
+        within 2 s. Nothing queued before Quit (a Send now) sends anything after it."""
+        if self._quitting:
+            return
+        self._quitting = True
+        began = time.monotonic()
+        log.info("Quitting")
+        self.worker.interrupt()  # first: no request starts from here on
+        self.wake.stop()
+        if hasattr(self, "presence"):
+            self.presence.stop()
+        self.tray.hide()
+        for window in (self.status_window, self.settings_dialog):
+            if window is not None:
+                window.close()  # stops their timers before the history reader closes below
+        calls_done = BackgroundCall.cancel_all(CALLS_BUDGET_S)
+        self._shutdown.emit()
+        left_ms = max(100, QUIT_BUDGET_MS - int((time.monotonic() - began) * 1000))
+        if not self.worker_thread.wait(left_ms) or not calls_done:
+            log.error("The heartbeat thread did not stop in time; exiting anyway")
+            logging.shutdown()
+            self.instance.release()
+            os._exit(EXIT_FAILED)  # not a clean exit: a supervisor must see it
+        if self._history_reader is not None:
+            self._history_reader.close()
+        if self.demo:
+            self.demo.stop()
+            self._demo_dir.cleanup()
+        self.app.quit()

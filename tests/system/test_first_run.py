@@ -1,0 +1,133 @@
+"""First run to green (issue 12): no id anywhere -> welcome dialog -> type the id -> Enter -> saved and
+beating at once; Enter with the id empty keeps the dialog open and says why. pytest-qt in-process, and end
+to end on Xvfb + trayer driven by the keyboard with xdotool, the icon's colour read off the screen."""
+
+import os
+import subprocess
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from polaris_tray.core.config.settings import Settings, SettingsStore
+from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.gui.settings_dialog import SettingsDialog
+from tests.support.app import ARTIFACTS, start_app
+from tests.support.gui import gui_env, stop, wait_colour
+from tests.support.screen import tray_colour
+from tests.support.worker import start_controller
+
+MINER = "f3a9c1d2-7b44-4e0e-9d7e-5a1b2c3d4e5f"
+
+
+@pytest.fixture
+def real_keyring(keyring_env, monkeypatch):
+    """This process's keyring is the test's real gnome-keyring (keyring caches its backend per process)."""
+    import keyring
+    from keyring.backends.SecretService import Keyring
+
+    for key, value in keyring_env.items():
+        monkeypatch.setenv(key, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Keyring())
+    yield keyring_env
+    keyring.set_keyring(previous)
+
+
+def _saved_server(url: str) -> None:
+    """The loopback server saved as the user's: the dialog saves what it shows, and it must never be
+    the real orchestrator's default address."""
+    SettingsStore().save(Settings(server_url=url, interval_s=10.0))
+
+
+@pytest.mark.keyring
+def test_enter_with_an_id_in_the_welcome_dialog_saves_it_and_starts_beating(
+    qtbot, home, orchestrator, real_keyring
+):
+    _saved_server(orchestrator.url)
+    controller = start_controller(orchestrator.url, "10")
+    try:
+        qtbot.waitUntil(
+            lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.UNCONFIGURED,
+            timeout=10000,
+        )
+        controller.open_settings(first_run=True)
+        dialog = controller.settings_dialog
+        qtbot.keyClicks(dialog.miner_edit, MINER)
+        qtbot.keyClick(dialog.miner_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: len(orchestrator.arrivals) >= 1, timeout=10000)  # the event loop runs
+        assert orchestrator.bodies()[0]["metrics"]["miner_id"] == MINER
+        qtbot.waitUntil(lambda: controller.snapshot.state is LinkState.ONLINE, timeout=10000)
+        assert not dialog.isVisible()
+    finally:
+        controller.quit()
+
+
+def test_enter_with_an_empty_id_keeps_the_welcome_dialog_open_and_says_why(qtbot, home):
+    store = SettingsStore()
+    dialog = SettingsDialog(store, XdgAutostart())
+    qtbot.addWidget(dialog)
+    dialog.load(Settings(), first_run=True, miner_masked=None)
+    dialog.show()
+    applied = []
+    dialog.applied.connect(lambda *a: applied.append(a))
+    qtbot.keyClick(dialog.miner_edit, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    assert "Enter your miner id" in dialog.miner_note.text()
+    assert applied == []
+    assert not store.path.exists()  # nothing saved either
+
+
+def _xdotool(display, *args: str) -> str:
+    return subprocess.run(
+        ["xdotool", *args],
+        env={**os.environ, "DISPLAY": display.display},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    ).stdout
+
+
+def _wait_window(display, title: str, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _xdotool(display, "search", "--onlyvisible", "--name", title).split()
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no window titled {title!r}")
+
+
+@pytest.mark.gui
+@pytest.mark.keyring
+def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_display, keyring_env):
+    _saved_server(orchestrator.url)
+    env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
+    proc = start_app([], env)
+    try:
+        window = _wait_window(x_display, "Polaris Tray — Settings")
+        assert tray_colour(x_display.display) == "grey"
+        _xdotool(x_display, "windowfocus", "--sync", window)
+        _xdotool(x_display, "key", "--delay", "50", "Tab")  # from the server URL into the id field
+        _xdotool(x_display, "type", "--delay", "20", MINER)
+        typed = time.monotonic()
+        _xdotool(x_display, "key", "Return")
+        assert orchestrator.wait_for(1, timeout=10), stop(proc)
+        wait_colour(x_display, "green", 10)
+        print(f"green {time.monotonic() - typed:.2f} s after Enter")
+        assert orchestrator.bodies()[0]["metrics"]["miner_id"] == MINER
+        subprocess.run(
+            [
+                "import",
+                "-display",
+                x_display.display,
+                "-window",
+                "root",
+                str(ARTIFACTS / "first-run-green.png"),
+            ],
+            timeout=20,
+        )
+    finally:
+        _, err = stop(proc)
+    assert MINER not in err

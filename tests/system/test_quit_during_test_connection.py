@@ -1,0 +1,66 @@
+"""Quit during a Test connection against a hanging server (issue 17): the process ends within 2 s, with
+no 'Signal source has been deleted' and no request after Quitting. The real app on Xvfb, by keyboard."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.app import ROOT, start_app
+from tests.support.gui import gui_env, stop
+from tests.support.orchestrator import Hang, Orchestrator
+
+pytestmark = pytest.mark.gui
+
+MINER = "miner-quit-during-test-0001"
+
+
+def _xdotool(display, *args: str) -> str:
+    env = {**os.environ, "DISPLAY": display.display}
+    return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20).stdout
+
+
+def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display):
+    hanging = Orchestrator(behaviour=Hang())
+    try:
+        from polaris_tray.core.config.settings import Settings, SettingsStore
+
+        SettingsStore().save(Settings(server_url=hanging.url))  # the dialog shows (and tests) this server
+        env = gui_env(home, x_display, miner_id=None)  # no id and no keyring: the welcome dialog opens
+        proc = start_app([], env)
+        try:
+            deadline = time.monotonic() + 20
+            window = ""
+            while not window and time.monotonic() < deadline:
+                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "Polaris Tray — Settings")
+                time.sleep(0.1)
+            assert window, "no welcome dialog"
+            _xdotool(x_display, "windowfocus", "--sync", window.split()[0])
+            _xdotool(x_display, "key", "Tab")
+            _xdotool(x_display, "type", "--delay", "20", MINER)
+            _xdotool(x_display, "key", "alt+t")  # Test connection
+            assert hanging.wait_for(1, timeout=10)  # the test request now hangs
+            started = time.monotonic()
+            quitter = subprocess.run(
+                [sys.executable, "-m", "polaris_tray", "--quit"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert quitter.returncode == 0, quitter.stderr
+            proc.wait(5)
+            took = time.monotonic() - started
+        finally:
+            _, err = stop(proc)
+        print(f"ended {took:.2f} s after --quit")
+        assert took < 2.0 + 1.0  # the bound is 2 s; --quit's own start-up is in this figure
+        assert "Signal source has been deleted" not in err and "Traceback" not in err, err
+        assert len(hanging.arrivals) == 1
+        quit_at = err.find("Quitting")
+        assert quit_at >= 0
+    finally:
+        hanging.stop()

@@ -1,0 +1,172 @@
+"""The Pacemaker owns the beat (issue 14): Send now, retarget, interrupt and the one goodbye rule, on a
+fake clock with engines that record what they were asked to do."""
+
+import random
+import threading
+
+from polaris_tray.core.heartbeat.pacemaker import MANUAL_FLOOR_S, Pacemaker
+from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.status.state import LinkState
+
+OK = Outcome(OutcomeKind.ACCEPTED, 200)
+BUSY = Outcome(OutcomeKind.RATE_LIMITED, 429, retry_after=120.0, error="slow down")
+DOWN = Outcome(OutcomeKind.SERVER_ERROR, 500, error="down")
+
+
+class Engine:
+    """Answers from a script; records attempts, goodbyes, aborts and closes."""
+
+    def __init__(self, server_url="http://127.0.0.1:1/api/v1", miner_id="m", clock=None, script=None):
+        self.server_url, self.miner_id = server_url, miner_id
+        self.clock = clock
+        self.script = script if script is not None else []
+        self.attempts, self.goodbyes = [], 0
+        self.aborted = self.closed = False
+        self.during_attempt = None  # called inside attempt(), to act while "the request is under way"
+
+    def attempt(self):
+        self.attempts.append(self.clock())
+        if self.during_attempt:
+            self.during_attempt()
+        if self.aborted:
+            return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
+        return self.script.pop(0) if self.script else OK
+
+    def say_goodbye(self):
+        self.goodbyes += 1
+        return OK
+
+    def abort(self):
+        self.aborted = True
+
+    def close(self):
+        self.closed = True
+
+
+def make(interval=30.0, script=None):
+    now = [1000.0]
+    clock = lambda: now[0]  # noqa: E731
+    engine = Engine(clock=clock, script=script)
+    pm = Pacemaker(
+        engine,
+        interval,
+        clock=clock,
+        rng=random.Random(1),
+        engine_factory=lambda url, miner: Engine(url, miner, clock),
+    )
+    return pm, now
+
+
+def from_another_thread(fn):
+    t = threading.Thread(target=fn)
+    t.start()
+    t.join()
+
+
+def run_due(pm, now):
+    """What a runner does: wait until next_at, then beat."""
+    now[0] = max(now[0], pm.next_at)
+    return pm.beat()
+
+
+def test_send_now_is_at_once_when_healthy_then_floored_and_merged():
+    pm, now = make(30.0)
+    pm.start()
+    run_due(pm, now)
+    now[0] += 1.0
+    assert pm.beat_now() == now[0]  # a healthy interval may be shortened
+    run_due(pm, now)
+    first_manual = now[0]
+    for _ in range(10):  # ten clicks merge into one, no sooner than the floor
+        assert pm.beat_now() == first_manual + MANUAL_FLOOR_S
+    run_due(pm, now)
+    assert len(pm.engine.attempts) == 3
+    assert pm.beat() is None  # nothing more is due
+
+
+def test_send_now_never_jumps_retry_after_or_backoff():
+    pm, now = make(5.0, script=[BUSY])
+    pm.start()
+    run_due(pm, now)
+    planned = pm.next_at
+    assert planned - now[0] >= 120.0
+    assert pm.beat_now() == planned  # the server's request to wait stands
+    pm2, now2 = make(5.0, script=[DOWN])
+    pm2.start()
+    run_due(pm2, now2)
+    assert pm2.beat_now() == pm2.next_at >= now2[0] + 2.5  # inside the backoff window
+
+
+def test_send_now_while_stopped_sends_one_beat_and_stays_stopped():
+    pm, now = make(0.2)
+    assert pm.next_at is None
+    pm.beat_now()
+    outcome = run_due(pm, now)
+    assert outcome.ok and not pm.running and pm.next_at is None
+    assert pm.tracker.state(now[0]) is LinkState.STOPPED
+
+
+def test_goodbye_only_after_an_accepted_attempt():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)
+    engine = pm.engine
+    assert pm.finish(goodbye=True).ok and engine.goodbyes == 1
+    pm, now = make(script=[DOWN])
+    pm.start()
+    run_due(pm, now)
+    assert pm.finish(goodbye=True) is None and pm.engine.goodbyes == 0
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)
+    assert pm.finish(goodbye=False) is None and pm.engine.goodbyes == 0
+
+
+def test_interrupt_cuts_the_attempt_records_nothing_and_holds_until_resumed():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)  # online
+    now[0] = pm.next_at
+    cut_engine = pm.engine
+    cut_engine.during_attempt = lambda: from_another_thread(pm.interrupt)
+    assert pm.beat() is None  # cut: not an outcome
+    assert cut_engine.aborted
+    assert pm.tracker.last_outcome.ok  # the cut attempt is not counted as a failure
+    assert pm.next_at is None  # halted: nothing starts
+    assert pm.finish(goodbye=True) is None  # a cut attempt proves nothing: no goodbye
+    assert cut_engine.goodbyes == 0
+
+
+def test_resume_after_an_interrupt_beats_again_at_once_with_a_fresh_engine():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)
+    now[0] = pm.next_at
+    pm.engine.during_attempt = lambda: from_another_thread(pm.interrupt)
+    assert pm.beat() is None
+    first = pm.engine
+    pm.resume()
+    assert pm.next_at == now[0]
+    assert run_due(pm, now).ok
+    assert pm.engine is not first and first.closed
+
+
+def test_retarget_uses_a_new_engine_and_beats_at_once():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)
+    old = pm.engine
+    pm.retarget("http://127.0.0.1:2/api/v1", "other")
+    assert pm.next_at == now[0]
+    run_due(pm, now)
+    assert old.closed and (pm.engine.server_url, pm.engine.miner_id) == ("http://127.0.0.1:2/api/v1", "other")
+
+
+def test_an_interrupt_with_nothing_under_way_keeps_the_engine_and_the_goodbye():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)
+    engine = pm.engine
+    pm.interrupt()  # Stop while idle
+    assert not engine.aborted
+    assert pm.finish(goodbye=True).ok and engine.goodbyes == 1
