@@ -106,7 +106,7 @@ def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_displa
     env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
     proc = start_app([], env)
     try:
-        window = _wait_window(x_display, "Polaris Tray — Settings")
+        window = _wait_window(x_display, "Settings")  # "Settings — Polaris Tray": Qt appends the name
         assert tray_colour(x_display.display) == "grey"
         _xdotool(x_display, "windowfocus", "--sync", window)
         _xdotool(x_display, "key", "--delay", "50", "Tab")  # from the server URL into the id field

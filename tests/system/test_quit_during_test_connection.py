@@ -12,7 +12,7 @@ from tests.support.app import ROOT, start_app
 from tests.support.gui import gui_env, stop
 from tests.support.orchestrator import Hang, Orchestrator
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.keyring]
 
 MINER = "miner-quit-during-test-0001"
 
@@ -22,19 +22,20 @@ def _xdotool(display, *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20).stdout
 
 
-def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display):
+def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display, keyring_env):
     hanging = Orchestrator(behaviour=Hang())
     try:
         from polaris_tray.core.config.settings import Settings, SettingsStore
 
         SettingsStore().save(Settings(server_url=hanging.url))  # the dialog shows (and tests) this server
-        env = gui_env(home, x_display, miner_id=None)  # no id and no keyring: the welcome dialog opens
+        # a real keyring with no id in it: the welcome dialog opens, and its id field takes what is typed
+        env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
         proc = start_app([], env)
         try:
             deadline = time.monotonic() + 20
             window = ""
             while not window and time.monotonic() < deadline:
-                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "Polaris Tray — Settings")
+                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "Settings")
                 time.sleep(0.1)
             assert window, "no welcome dialog"
             _xdotool(x_display, "windowfocus", "--sync", window.split()[0])

@@ -61,14 +61,14 @@ def test_100_start_stop_toggles_leave_threads_and_fds_at_baseline(qtbot, orchest
     assert at_most(after, baseline), (baseline, after)
 
 
-def test_20_test_connections_leave_threads_and_fds_at_baseline(qtbot, home, orchestrator):
+def test_20_test_connections_leave_threads_and_fds_at_baseline(qtbot, home, orchestrator, monkeypatch):
     from polaris_tray.gui.settings_dialog import SettingsDialog
 
     SettingsStore().save(Settings(server_url=orchestrator.url))
     dialog = SettingsDialog(SettingsStore(), XdgAutostart())
     qtbot.addWidget(dialog)
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)  # the id the agent would use (no keyring here)
     dialog.load(Settings(server_url=orchestrator.url))
-    dialog.miner_edit.setText(MINER)
 
     def test_once():
         dialog.test_result.setProperty("outcome", None)

@@ -74,6 +74,7 @@ def test_a_new_server_applied_during_a_hang_gets_the_next_request_at_once(
     try:
         controller = controller_factory(orchestrator.url, "30")
         assert orchestrator.wait_for(1, timeout=10)
+        controller.overrides["server_url"] = None  # as the dialog does when the user changes the server
         controller.apply_settings(Settings(server_url=second.url, interval_s=30.0))
         assert second.wait_for(1, timeout=5)  # not after the hang's 10 s deadline
         qtbot.waitUntil(
