@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, help="seconds between heartbeats for this run")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
     parser.add_argument("--login", action="store_true", help=argparse.SUPPRESS)  # launched by autostart
+    from polaris_tray.service.hooks import add_service_arguments
+
+    add_service_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -107,9 +110,11 @@ def _resolve_run_config(args, *, once: bool) -> RunConfig | int:
         server_url = normalize_server_url(args.server_url) if args.server_url else settings.server_url
     except InvalidServerUrl as exc:
         return _config_error(str(exc), once)
-    resolution = resolve_miner_id(SecretStore())
+    resolution = resolve_miner_id(SecretStore(), file_path=getattr(args, "miner_id_file", None))
     for notice in resolution.notices:
         err(f"{notice}")
+    if resolution.error:
+        return _config_error(resolution.error, once)
     if not resolution.miner_id:
         reason = f" The OS keyring: {resolution.keyring_error}" if resolution.keyring_error else ""
         return _config_error(f"No miner id is configured.{reason} {HOW_TO_SET}", once)
@@ -181,11 +186,18 @@ def cmd_headless(args) -> int:
         config.miner_origin,
         f", log {log_file}" if log_file else "",
     )
+    from polaris_tray.service.hooks import start_service_hooks
+
+    service = start_service_hooks(args)
+    if isinstance(service, str):
+        err(service)
+        return EXIT_CONFIG
     engine = HeartbeatEngine(config.server_url, config.miner_id)
-    loop = BeatLoop(Pacemaker(engine, config.interval_s))
+    loop = BeatLoop(Pacemaker(engine, config.interval_s), service=service)
     try:
         return run_until_signal(loop)
     finally:
+        service.close()
         if demo:
             demo.stop()
 

@@ -43,7 +43,8 @@ class AmdReader:
             if busy is None:
                 continue
             entry: dict = {"index": index, "name": name}
-            total, used = read_number(device / "mem_info_vram_total"), read_number(device / "mem_info_vram_used")
+            total = read_number(device / "mem_info_vram_total")
+            used = read_number(device / "mem_info_vram_used")
             if total is not None and used is not None:
                 entry["memory_total_mib"] = round(total / MIB)
                 entry["memory_used_mib"] = round(used / MIB)

@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from polaris_tray.core.storage.journal import JOURNAL_FORMAT, stderr_is_journal, with_priority
 from polaris_tray.core.storage.paths import ensure_private_dir, open_private_append
 from polaris_tray.core.storage.redact import redact
 
@@ -26,22 +27,34 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), tuple(_secrets))
 
 
+class JournalFormatter(RedactingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return with_priority(super().format(record), record.levelno)
+
+
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self):
         return open_private_append(Path(self.baseFilename))
 
 
 def setup_logging(level: str = "INFO", directory: Path | None = None, console: bool = True) -> Path | None:
-    """Returns the log file's path (None when only the console logs)."""
+    """Returns the log file's path (None when only the console logs).
+
+    Under systemd's journal the console lines carry priorities and no time, and no file is kept: the
+    journal keeps the log.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level if level in LEVELS else "INFO")
     formatter = RedactingFormatter(_FORMAT)
+    journal = console and stderr_is_journal()
+    if journal:
+        directory = None
     if console:
         stream = logging.StreamHandler()
-        stream.setFormatter(formatter)
+        stream.setFormatter(JournalFormatter(JOURNAL_FORMAT) if journal else formatter)
         root.addHandler(stream)
     path = None
     if directory is not None:
