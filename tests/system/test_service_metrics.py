@@ -46,8 +46,10 @@ def test_scrape_after_3_successes_and_2_failures(home, orchestrator):
     port = _free_port()
     started = time.time()
     proc = start_app(
-        ["--headless", "--server-url", orchestrator.url, "--interval", "0.2"]
-        + ["--metrics-listen", f"127.0.0.1:{port}"],
+        [
+            *("--headless", "--server-url", orchestrator.url, "--interval", "0.2"),
+            *("--metrics-listen", f"127.0.0.1:{port}"),
+        ],
         app_env(home),
     )
     try:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
-from tests.support.app import app_env, start_app
+from tests.support.app import ROOT, app_env, start_app
 from tests.support.notify_socket import NotifySocket
 from tests.support.orchestrator import Hang, Reply
 
+INTERVAL = ("--interval", "0.3")
 WATCHDOG_USEC = 2_000_000  # systemd would restart the agent after 2 s without WATCHDOG=1
 
 
@@ -96,14 +99,8 @@ def test_journal_stream_gets_priorities_and_no_file(home, tmp_path, orchestrator
     with open(err_path, "w") as err_file:
         st = os.fstat(err_file.fileno())
         env = app_env(home, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
-        import subprocess
-        import sys
-
-        from tests.support.app import ROOT
-
         proc = subprocess.Popen(
-            [sys.executable, "-m", "polaris_tray", "--headless", "--server-url", orchestrator.url]
-            + ["--interval", "0.3"],
+            [sys.executable, "-m", "polaris_tray", "--headless", "--server-url", orchestrator.url, *INTERVAL],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
