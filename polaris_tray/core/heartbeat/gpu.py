@@ -31,7 +31,8 @@ class OnceLogger:
 
 
 class GpuSampler:
-    """Opens the GPU readers once, on the first sample, and asks them on every beat after that."""
+    """Opens the GPU readers once, when built (before the schedule starts: the ~20 ms of loading NVML
+    must not delay a beat), and asks them on every beat after that."""
 
     def __init__(
         self,
@@ -39,8 +40,8 @@ class GpuSampler:
         openers: tuple[Callable[[OnceLogger], object | None], ...] | None = None,
     ) -> None:
         self._openers = openers
-        self._readers: list | None = None
         self._once = OnceLogger()
+        self._readers: list = self._open()
 
     def _open(self) -> list:
         if self._openers is None:
@@ -61,8 +62,6 @@ class GpuSampler:
 
     def sample(self) -> list[dict]:
         """One entry per GPU; [] when none can be read right now."""
-        if self._readers is None:
-            self._readers = self._open()
         gpus: list[dict] = []
         for reader in self._readers:
             try:
@@ -76,7 +75,7 @@ class GpuSampler:
         return gpus
 
     def close(self) -> None:
-        for reader in self._readers or ():
+        for reader in self._readers:
             close = getattr(reader, "close", None)
             if close:
                 close()
