@@ -164,9 +164,9 @@ def _start_demo():
 
 
 def cmd_headless(args) -> int:
-    from polaris_tray.core.storage import paths
     from polaris_tray.core.heartbeat.engine import HeartbeatEngine
     from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+    from polaris_tray.core.storage import paths
     from polaris_tray.core.storage.logs import setup_logging
     from polaris_tray.core.storage.redact import mask_secret
     from polaris_tray.headless import BeatLoop, run_until_signal
