@@ -175,7 +175,10 @@ def cmd_headless(args) -> int:
     config = _demo_config(args, demo.url) if demo else _resolve_run_config(args, once=False)
     if isinstance(config, int):
         return config
-    log_file = setup_logging(config.log_level, None if demo else paths.log_dir())
+    from polaris_tray.core.storage.journal import stderr_is_journal
+
+    # Under systemd the journal keeps the log: no rotating file of our own.
+    log_file = setup_logging(config.log_level, None if demo or stderr_is_journal() else paths.log_dir())
     log.info(
         "%s %s headless: server %s, every %g s, miner id %s (from %s)%s",
         APP_DISPLAY_NAME,

@@ -40,8 +40,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 def setup_logging(level: str = "INFO", directory: Path | None = None, console: bool = True) -> Path | None:
     """Returns the log file's path (None when only the console logs).
 
-    Under systemd's journal the console lines carry priorities and no time, and no file is kept: the
-    journal keeps the log.
+    When stderr is systemd's journal, console lines carry priorities and no time of our own (the journal
+    stamps them). Whether a file is still kept is the caller's choice: headless keeps none there.
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -50,8 +50,6 @@ def setup_logging(level: str = "INFO", directory: Path | None = None, console: b
     root.setLevel(level if level in LEVELS else "INFO")
     formatter = RedactingFormatter(_FORMAT)
     journal = console and stderr_is_journal()
-    if journal:
-        directory = None
     if console:
         stream = logging.StreamHandler()
         stream.setFormatter(JournalFormatter(JOURNAL_FORMAT) if journal else formatter)
