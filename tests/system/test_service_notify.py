@@ -127,3 +127,39 @@ def test_journal_stream_of_another_file_keeps_the_plain_format(home, tmp_path, o
         err = _stop(proc)
         sock.close()
     assert "<6>" not in err and " INFO [polaris_tray" in err
+
+
+def test_a_supervisor_acting_like_systemd_restarts_the_wedged_agent(home, tmp_path, orchestrator):
+    """systemd's rule, played by the test: no WATCHDOG=1 within WATCHDOG_USEC of the last one means
+    SIGABRT and a restart. A healthy agent never trips it; a wedged request does."""
+    sock, proc = _agent(home, tmp_path, orchestrator)
+    window = WATCHDOG_USEC / 1e6
+    try:
+        assert sock.wait_for(lambda m: m.get("READY") == "1") is not None
+        last = sock.wait_for(lambda m: m.get("WATCHDOG") == "1")[0]
+        for _ in range(3):  # healthy: every ping comes within the window
+            nxt = sock.wait_for(lambda m: m.get("WATCHDOG") == "1", timeout=window, after=last)
+            assert nxt is not None, "a healthy agent missed its watchdog window"
+            last = nxt[0]
+        orchestrator.behaviour = Hang()
+        tripped = False
+        for _ in range(20):
+            nxt = sock.wait_for(lambda m: m.get("WATCHDOG") == "1", timeout=window, after=last)
+            if nxt is None:
+                tripped = True
+                break
+            last = nxt[0]
+        assert tripped, "the watchdog never tripped while the request hung"
+        proc.send_signal(signal.SIGABRT)  # systemd's WatchdogSignal=
+        proc.communicate(timeout=10)
+        assert proc.returncode == -signal.SIGABRT
+        orchestrator.behaviour = Reply()
+        restarted_at = sock.messages[-1][0]
+        environ = app_env(home, NOTIFY_SOCKET=sock.path, WATCHDOG_USEC=str(WATCHDOG_USEC))
+        proc = start_app(["--headless", "--server-url", orchestrator.url, *INTERVAL], environ)
+        ready = sock.wait_for(lambda m: m.get("READY") == "1", after=restarted_at)
+        assert ready is not None and ready[1]["STATUS"] == "Online"
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+        sock.close()
