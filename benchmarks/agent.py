@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import psutil
@@ -39,7 +40,8 @@ def service_extras(mode: str) -> tuple[list[str], dict]:
         raise SystemExit("headless-service needs gcc for the stand-in NVML library")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(work / "notify"))
-    _kept.append(notify)  # bound for the agent's lifetime; datagrams are simply left unread
+    _kept.append(notify)  # read like systemd reads it, for the agent's lifetime
+    threading.Thread(target=_drain, args=(notify,), daemon=True).start()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -53,6 +55,14 @@ def service_extras(mode: str) -> tuple[list[str], dict]:
 
 
 _kept: list = []
+
+
+def _drain(sock) -> None:
+    while True:
+        try:
+            sock.recv(4096)
+        except OSError:
+            return
 
 
 def launch(

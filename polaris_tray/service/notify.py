@@ -38,6 +38,8 @@ class SystemdNotifier:
                 self.watchdog_usec = 0
         if self._address is not None:
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # Never wait for the reader: a manager that stops reading must not stall the beat loop.
+            self._socket.setblocking(False)
 
     @property
     def enabled(self) -> bool:

@@ -168,3 +168,14 @@ def test_headless_without_the_flag_never_imports_prometheus_client():
     env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "None False", out.stderr
+
+
+def test_a_manager_that_stops_reading_never_stalls_the_sender(tmp_path, caplog):
+    """Found by the benchmark: a blocking sendto waited forever once the unread queue was full."""
+    path = tmp_path / "unread.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        notifier = SystemdNotifier({"NOTIFY_SOCKET": str(path)})
+        results = [notifier.notify("WATCHDOG=1") for _ in range(5000)]  # blocks here without the fix
+    assert results[0] and not results[-1]
+    assert len([r for r in caplog.records if "Cannot notify" in r.getMessage()]) == 1
