@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
+from polaris_tray.core.storage.journal import stderr_is_journal
+from polaris_tray.service.hooks import add_service_arguments, server_only_options, start_service_hooks
 
 log = logging.getLogger("polaris_tray")
 
@@ -55,8 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, help="seconds between heartbeats for this run")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
     parser.add_argument("--login", action="store_true", help=argparse.SUPPRESS)  # launched by autostart
-    from polaris_tray.service.hooks import add_service_arguments
-
     add_service_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -175,8 +175,6 @@ def cmd_headless(args) -> int:
     config = _demo_config(args, demo.url) if demo else _resolve_run_config(args, once=False)
     if isinstance(config, int):
         return config
-    from polaris_tray.core.storage.journal import stderr_is_journal
-
     # Under systemd the journal keeps the log: no rotating file of our own.
     log_file = setup_logging(config.log_level, None if demo or stderr_is_journal() else paths.log_dir())
     log.info(
@@ -189,8 +187,6 @@ def cmd_headless(args) -> int:
         config.miner_origin,
         f", log {log_file}" if log_file else "",
     )
-    from polaris_tray.service.hooks import start_service_hooks
-
     service = start_service_hooks(args)
     if isinstance(service, str):
         err(service)
@@ -278,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_forget_miner_id(args)
     if args.autostart:
         return cmd_autostart(args)
+    if problem := server_only_options(args):
+        err(problem)
+        return EXIT_CONFIG
     if args.server_url:  # checked before Qt starts, with the same message as the other modes
         from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 

@@ -76,6 +76,18 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def server_only_options(args) -> str | None:
+    """The tray does not take these: say so rather than ignore them."""
+    used = [
+        f
+        for f, v in (("--miner-id-file", args.miner_id_file), ("--metrics-listen", args.metrics_listen))
+        if v
+    ]
+    if used:
+        return f"{' and '.join(used)} work with --headless (and --miner-id-file with --once), not the tray."
+    return None
+
+
 def start_service_hooks(args) -> ServiceHooks | str:
     """The hooks for a headless run, or an error message (a bad --metrics-listen, a port in use)."""
     metrics = None

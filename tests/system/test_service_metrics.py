@@ -126,3 +126,10 @@ def test_a_bare_port_listens_on_127_0_0_1(home, orchestrator):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("option", [["--metrics-listen", "9464"], ["--miner-id-file", "/etc/polaris-tray/x"]])
+def test_the_tray_refuses_server_options_before_qt_starts(home, option):
+    result = run_app(option, app_env(home))
+    assert result.returncode == 2
+    assert "work with --headless" in result.stderr
