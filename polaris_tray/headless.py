@@ -59,13 +59,14 @@ class BeatLoop(threading.Thread):
         pm = self.pacemaker
         while not self._stop_event.is_set():
             now = pm.clock()
+            if self._service:
+                self._service.alive()  # the loop came round: progress, whatever comes next
             if now >= deadline:
                 return True
             change_at = pm.tracker.next_change_at(now)
             wake = min(deadline, change_at) if change_at and change_at > now else deadline
-            if self._service:
-                self._service.alive()
-                wake = min(wake, now + (self._service.tick_s or wake - now))
+            if self._service and self._service.tick_s:
+                wake = min(wake, now + self._service.tick_s)
             if self._stop_event.wait(wake - now):
                 return False
             self._note_state(None)
