@@ -72,7 +72,7 @@ def launch(
     display: str | None,
     frozen: bool = False,
     tag: str = "bench",
-    mode: str = "",
+    extras: tuple[list[str], dict] = ([], {}),
 ):
     """The agent against server_url: headless when display is None, else the tray on that X display."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "POLARIS_"))}
@@ -82,7 +82,7 @@ def launch(
         PYTHONPATH=str(ROOT),
         POLARIS_TRAY_INSTANCE=f"polaris-{tag}-{os.getpid()}",
     )
-    extra_args, extra_env = service_extras(mode)
+    extra_args, extra_env = extras
     env.update(extra_env)
     args = [*command(frozen), "--server-url", server_url, "--interval", str(interval), *extra_args]
     if display is None:

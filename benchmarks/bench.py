@@ -51,9 +51,14 @@ def run_mode(mode: str, interval: float, beats: int, display: str | None) -> dic
     """mode: headless, tray, frozen (headless) or frozen-tray."""
     server = Orchestrator()
     gui = mode.endswith("tray")
+    extras = agent.service_extras(mode)  # before the clock starts: it may compile the stand-in NVML
     started = time.monotonic()
     proc, ps = agent.launch(
-        server.url, interval, display=display if gui else None, frozen=mode.startswith("frozen"), mode=mode
+        server.url,
+        interval,
+        display=display if gui else None,
+        frozen=mode.startswith("frozen"),
+        extras=extras,
     )
     try:
         if not server.wait_for(1, timeout=30):
@@ -82,7 +87,7 @@ def cpu_per_beat(mode: str, display: str | None, beats: int = 300, interval: flo
         interval,
         display=display if mode.endswith("tray") else None,
         frozen=mode.startswith("frozen"),
-        mode=mode,
+        extras=agent.service_extras(mode),
     )
     try:
         server.wait_for(10, timeout=60)
