@@ -93,3 +93,37 @@ def test_nvml_failing_mid_run_drops_the_fields_and_logs_once(home, orchestrator,
     assert with_gpu[0] and not any(with_gpu[1:]), with_gpu
     assert err.count("GPU is lost") == 1, err
     assert len(bodies) >= 5, "the beat went on regardless"
+
+
+_MDWE_EXEC = """
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, REFUSE_EXEC_GAIN
+    sys.exit(77)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+def test_nvml_works_with_memory_deny_write_execute(home, orchestrator, nvml_dir):
+    """The unit sets MemoryDenyWriteExecute=yes; ctypes (nvidia-ml-py) must live with it. Played by the
+    kernel's own PR_SET_MDWE (Linux >= 6.3), inherited by the agent across exec."""
+    import subprocess
+    import sys
+
+    from tests.support.app import ROOT
+
+    env = app_env(home, LD_LIBRARY_PATH=str(nvml_dir), FAKE_NVML_GPUS=GPUS)
+    args = ["-m", "polaris_tray", "--headless", "--server-url", orchestrator.url, "--interval", "0.2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _MDWE_EXEC, *args], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        if not orchestrator.wait_for(2, timeout=20):
+            proc.wait(5)
+            if proc.returncode == 77:
+                pytest.skip("this kernel has no PR_SET_MDWE (Linux < 6.3)")
+            pytest.fail(proc.stderr.read())
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)
+    assert all(b["metrics"]["metrics"].get("gpu_usage") == 60.0 for b in orchestrator.bodies()[:2]), err
