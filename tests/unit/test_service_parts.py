@@ -179,3 +179,23 @@ def test_a_manager_that_stops_reading_never_stalls_the_sender(tmp_path, caplog):
         results = [notifier.notify("WATCHDOG=1") for _ in range(5000)]  # blocks here without the fix
     assert results[0] and not results[-1]
     assert len([r for r in caplog.records if "Cannot notify" in r.getMessage()]) == 1
+
+
+def test_metrics_served_on_ipv6_loopback():
+    import urllib.request
+
+    from polaris_tray.service.metrics_http import AgentMetrics
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    metrics = AgentMetrics()
+    try:
+        host, port = metrics.serve(parse_listen("[::1]:9464")[0], 0)
+    except OSError as exc:
+        pytest.skip(f"no ::1 here: {exc}")
+    try:
+        metrics.record(Outcome(OutcomeKind.ACCEPTED, status_code=200, latency_ms=5.0))
+        text = urllib.request.urlopen(f"http://[{host}]:{port}/metrics", timeout=5).read().decode()
+    finally:
+        metrics.close()
+    assert 'polaris_heartbeat_attempts_total{outcome="accepted"} 1.0' in text
