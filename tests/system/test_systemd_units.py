@@ -64,6 +64,7 @@ def test_system_unit_has_what_a_supervised_service_needs():
     for line in (
         "Type=notify",
         "Restart=on-failure",
+        "RestartPreventExitStatus=2",  # the CLI's EXIT_CONFIG: restarting cannot fix a configuration
         "WatchdogSec=30s",
         "DynamicUser=yes",
         "LoadCredential=polaris-miner-id:",
@@ -75,6 +76,9 @@ def test_system_unit_has_what_a_supervised_service_needs():
         "SystemCallFilter=@system-service",
     ):
         assert line in text, line
+    from polaris_tray.cli import EXIT_CONFIG
+
+    assert EXIT_CONFIG == 2
     # The watchdog must outlast one attempt (cut at 10 s) plus the idle ping spacing (a quarter period).
     from polaris_tray.core.heartbeat.client import DEADLINE_S
 
