@@ -127,3 +127,27 @@ def test_nvml_works_with_memory_deny_write_execute(home, orchestrator, nvml_dir)
             proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=10)
     assert all(b["metrics"]["metrics"].get("gpu_usage") == 60.0 for b in orchestrator.bodies()[:2]), err
+
+
+def test_nvml_opened_once_however_many_engines(tmp_path, nvml_dir):
+    """The tray rebuilds its engine on a settings change: NVML still starts once per process."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.app import ROOT
+
+    calls = tmp_path / "calls"
+    code = (
+        "from polaris_tray.core.heartbeat.engine import HeartbeatEngine\n"
+        "usages = []\n"
+        "for _ in range(3):\n"
+        "    engine = HeartbeatEngine('http://127.0.0.1:9/api/v1', 'm')\n"
+        "    usages.append(engine._sampler.sample(0.0)[0]['gpu_usage'])\n"
+        "    engine.close()\n"
+        "print(usages)\n"
+    )
+    env = dict(os.environ, LD_LIBRARY_PATH=str(nvml_dir), FAKE_NVML_GPUS=GPUS, FAKE_NVML_CALLS=str(calls))
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "[60.0, 60.0, 60.0]", out.stderr
+    assert calls.read_text() == "init\n"

@@ -74,13 +74,6 @@ class GpuSampler:
                 return []
         return gpus
 
-    def close(self) -> None:
-        for reader in self._readers:
-            close = getattr(reader, "close", None)
-            if close:
-                close()
-        self._readers = []
-
 
 def add_gpu_fields(metrics: dict, resources: dict, gpus: list[dict]) -> None:
     """gpu_usage is the mean utilisation; temperature becomes the hottest of CPU and GPU cores."""

@@ -56,14 +56,18 @@ class NvmlReader:
             gpus.append(entry)
         return gpus
 
-    def close(self) -> None:
-        try:
-            self._nvml.nvmlShutdown()
-        except self._nvml.NVMLError:
-            pass
+
+_opened: list = []  # the one result of opening NVML in this process: a reader or None
 
 
 def open_nvml(once: OnceLogger) -> NvmlReader | None:
+    """Opened once per process, however many engines come and go (the tray rebuilds its engine)."""
+    if not _opened:
+        _opened.append(_open_nvml(once))
+    return _opened[0]
+
+
+def _open_nvml(once: OnceLogger) -> NvmlReader | None:
     """None where there is no nvidia-ml-py, no driver library or no GPU: that is no error."""
     try:
         import pynvml as nvml
