@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench.py                      # headless and tray
     .venv/bin/python benchmarks/bench.py --modes frozen       # the PyInstaller build (build it first)
     .venv/bin/python benchmarks/bench.py --rss-beats 1000     # GUI RSS after 10 and after N heartbeats
+    .venv/bin/python benchmarks/bench.py --modes headless,headless-service   # + metrics, notify, GPUs
 
 Everything runs against a loopback orchestrator; the tray mode starts its own Xvfb and trayer.
 """
@@ -50,9 +51,14 @@ def run_mode(mode: str, interval: float, beats: int, display: str | None) -> dic
     """mode: headless, tray, frozen (headless) or frozen-tray."""
     server = Orchestrator()
     gui = mode.endswith("tray")
+    extras = agent.service_extras(mode)  # before the clock starts: it may compile the stand-in NVML
     started = time.monotonic()
     proc, ps = agent.launch(
-        server.url, interval, display=display if gui else None, frozen=mode.startswith("frozen")
+        server.url,
+        interval,
+        display=display if gui else None,
+        frozen=mode.startswith("frozen"),
+        extras=extras,
     )
     try:
         if not server.wait_for(1, timeout=30):
@@ -81,6 +87,7 @@ def cpu_per_beat(mode: str, display: str | None, beats: int = 300, interval: flo
         interval,
         display=display if mode.endswith("tray") else None,
         frozen=mode.startswith("frozen"),
+        extras=agent.service_extras(mode),
     )
     try:
         server.wait_for(10, timeout=60)

@@ -13,6 +13,8 @@ PACKAGES=(
   xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream
   faketime  # clock steps in the history/uptime tests (issue 11)
   weston  # a headless Wayland compositor: the tray tests run the app on Wayland too
+  # Server mode: systemd-analyze checks the units; gcc builds the stand-in NVML library.
+  systemd gcc libc6-dev
 )
 
 missing=()
@@ -33,3 +35,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test,build]"
+
+# promtool checks the shipped alert rules. Only the tool is taken from Debian's prometheus package:
+# installing the package would also start a Prometheus server.
+if [ ! -x .venv/bin/promtool ] && command -v apt-get >/dev/null; then
+  tmp="$(mktemp -d)"
+  get() { (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1); }
+  if { get || { [ "$(id -u)" -eq 0 ] && apt-get update -q >/dev/null && get; }; } && dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"; then
+    cp "$tmp/x/usr/bin/promtool" .venv/bin/promtool
+  else
+    echo "promtool unavailable: the alert rules will be checked by the tests' own parser only"
+  fi
+  rm -rf "$tmp"
+fi

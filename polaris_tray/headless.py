@@ -28,6 +28,7 @@ class BeatLoop(threading.Thread):
         *,
         on_outcome: Callable[[Outcome], None] | None = None,
         goodbye: bool = True,
+        service=None,  # polaris_tray.service.hooks.ServiceHooks: systemd and Prometheus
     ) -> None:
         super().__init__(name="heartbeat", daemon=True)
         self.pacemaker = pacemaker
@@ -35,9 +36,12 @@ class BeatLoop(threading.Thread):
         self._on_outcome = on_outcome
         self._goodbye = goodbye
         self._state: LinkState | None = None
+        self._service = service
 
     def stop(self) -> None:
         """Any thread: the request under way is cut and no new one starts."""
+        if self._service:
+            self._service.stopping()
         self._stop_event.set()
         self.pacemaker.interrupt()
 
@@ -49,16 +53,22 @@ class BeatLoop(threading.Thread):
         previous, self._state = self._state, state
         detail = f": {outcome.error}" if outcome is not None and outcome.error else ""
         log.info("State %s -> %s%s", previous.value if previous else "start", state.value, detail)
+        if self._service:
+            self._service.state_changed(state, outcome)
 
     def _wait_until(self, deadline: float) -> bool:
         """False when asked to stop. Re-checks the clock, so a beat never goes before its deadline."""
         pm = self.pacemaker
         while not self._stop_event.is_set():
             now = pm.clock()
+            if self._service:
+                self._service.alive()  # the loop came round: progress, whatever comes next
             if now >= deadline:
                 return True
             change_at = pm.tracker.next_change_at(now)
             wake = min(deadline, change_at) if change_at and change_at > now else deadline
+            if self._service and self._service.tick_s:
+                wake = min(wake, now + self._service.tick_s)
             if self._stop_event.wait(wake - now):
                 return False
             self._note_state(None)
@@ -81,6 +91,8 @@ class BeatLoop(threading.Thread):
                     (pm.next_at or 0) - pm.clock(),
                 )
                 self._note_state(outcome)
+                if self._service:
+                    self._service.outcome(outcome)
                 if self._on_outcome:
                     self._on_outcome(outcome)
         except Exception:

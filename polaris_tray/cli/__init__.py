@@ -9,6 +9,7 @@ from __future__ import annotations
 from polaris_tray.cli.args import build_parser, launch_options
 from polaris_tray.console import EXIT_CONFIG, err
 from polaris_tray.core.config.run_plan import InvalidOverride
+from polaris_tray.service.hooks import server_only_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         from polaris_tray.cli.autostart import cmd_autostart
 
         return cmd_autostart(args)
+    if problem := server_only_options(args):
+        err(problem)
+        return EXIT_CONFIG
     try:  # checked before Qt starts, with the same message as the other modes
         options = launch_options(args)
     except InvalidOverride as exc:

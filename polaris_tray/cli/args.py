@@ -13,6 +13,7 @@ from polaris_tray.core.config.run_plan import (
     check_interval,
     check_overrides,
 )
+from polaris_tray.service.hooks import add_service_arguments
 
 
 def _interval(text: str) -> float:
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--login", action="store_true", help=argparse.SUPPRESS)  # launched by autostart
+    add_service_arguments(parser)
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}", help="print the version and exit"
     )

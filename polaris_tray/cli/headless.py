@@ -6,6 +6,9 @@ import logging
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.cli.plan import console_plan, start_demo
+from polaris_tray.console import EXIT_CONFIG, err
+from polaris_tray.core.storage.journal import stderr_is_journal
+from polaris_tray.service.hooks import start_service_hooks
 
 log = logging.getLogger("polaris_tray")
 
@@ -24,7 +27,8 @@ def cmd_headless(args) -> int:
         if demo:
             demo.stop()
         return config
-    log_file = setup_logging(config.log_level, None if demo else paths.log_dir())
+    # Under systemd the journal keeps the log: no rotating file of our own.
+    log_file = setup_logging(config.log_level, None if demo or stderr_is_journal() else paths.log_dir())
     log.info(
         "%s %s headless: server %s, every %g s, miner id %s (from %s)%s",
         APP_DISPLAY_NAME,
@@ -40,11 +44,18 @@ def cmd_headless(args) -> int:
     lock = None if demo else take_agent_lock(config.miner_id)
     if isinstance(lock, int):
         return lock
+    service = start_service_hooks(args)
+    if isinstance(service, str):
+        if lock:
+            lock.release()
+        err(service)
+        return EXIT_CONFIG
     engine = HeartbeatEngine(config.server_url, config.miner_id)
-    loop = BeatLoop(Pacemaker(engine, config.interval_s))
+    loop = BeatLoop(Pacemaker(engine, config.interval_s), service=service)
     try:
         return run_until_signal(loop)
     finally:
+        service.close()
         if lock:
             lock.release()
         if demo:

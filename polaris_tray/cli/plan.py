@@ -32,9 +32,11 @@ def console_plan(args: argparse.Namespace, *, once: bool, demo=None) -> RunPlan 
         overrides = overrides_of(args)
     except InvalidOverride as exc:
         return config_error(str(exc), once)
-    plan = resolve_miner(plan_run(loaded.settings, overrides))
+    plan = resolve_miner(plan_run(loaded.settings, overrides), file_path=getattr(args, "miner_id_file", None))
     for notice in plan.notices:
         err(f"{notice}")
+    if plan.miner_error:
+        return config_error(plan.miner_error, once)
     if not plan.miner_id:
         return config_error(plan.missing_miner_message, once)
     return plan

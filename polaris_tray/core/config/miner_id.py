@@ -1,4 +1,14 @@
-"""Where the miner id comes from: environment, keyring, then the Polaris CLI's legacy files (read only)."""
+"""Where the miner id comes from, first found wins:
+
+1. a systemd credential, $CREDENTIALS_DIRECTORY/polaris-miner-id (LoadCredential=, SetCredentialEncrypted=);
+2. the file given with --miner-id-file;
+3. the POLARIS_MINER_ID environment variable;
+4. the OS keyring;
+5. the Polaris CLI's legacy files (read only, imported into the keyring).
+
+A credential or file that is present but unsafe or invalid stops the run: falling through to another
+source would hide the mistake.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +20,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polaris_tray.core.config.secret_file import UnsafeSecretFile, read_secret_file
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.storage.logs import register_secret
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "POLARIS_MINER_ID"
+CREDENTIAL_NAME = "polaris-miner-id"
 MAX_LENGTH = 128
 
 HOW_TO_SET = (
     "Provide the miner id in one of these ways: run `polaris-tray --set-miner-id` and type it (it is "
     "stored in the OS keyring); or set POLARIS_MINER_ID for this run; or keep the Polaris CLI's "
-    "~/.polaris/user_info.json, from which it is imported."
+    "~/.polaris/user_info.json, from which it is imported. On a server: --miner-id-file PATH (mode 600) "
+    "or the systemd credential polaris-miner-id."
 )
 
 
@@ -65,17 +78,43 @@ def read_legacy_miner_id(path: Path) -> str | None:
 @dataclass
 class Resolution:
     miner_id: str | None
-    origin: str  # "environment", "keyring", "legacy", "none"
+    origin: str  # "credential", "file", "environment", "keyring", "legacy", "none"
     notices: list[str] = field(default_factory=list)
     keyring_error: str | None = None
+    error: str | None = None  # a source was there but refused: the run must stop with this message
+
+
+def _from_file(path: Path, origin: str, what: str) -> Resolution:
+    try:
+        value = validate_miner_id(read_secret_file(path))
+    except (UnsafeSecretFile, InvalidMinerId) as exc:
+        return Resolution(None, "none", error=f"The miner id {what} was refused: {exc}")
+    register_secret(value)
+    return Resolution(value, origin)
+
+
+def _from_service_files(environ: Mapping[str, str], file_path: Path | None) -> Resolution | None:
+    credentials = environ.get("CREDENTIALS_DIRECTORY", "")
+    if credentials:
+        path = Path(credentials) / CREDENTIAL_NAME
+        if os.path.lexists(path):
+            return _from_file(path, "credential", f"credential {CREDENTIAL_NAME}")
+    if file_path is not None:
+        return _from_file(Path(file_path), "file", "file")
+    return None
 
 
 def resolve_miner_id(
     store: SecretStore | None,
     environ: Mapping[str, str] | None = None,
     home: Path | None = None,
+    *,
+    file_path: Path | None = None,
 ) -> Resolution:
     environ = os.environ if environ is None else environ
+    served = _from_service_files(environ, file_path)
+    if served is not None:
+        return served
     home = Path.home() if home is None else home
     from_env = environ.get(ENV_VAR, "")
     if from_env.strip():

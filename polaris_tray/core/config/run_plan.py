@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from polaris_tray.core.config.limits import (
     DEFAULT_LOG_LEVEL,
@@ -65,6 +66,7 @@ class RunPlan:
     miner_origin: str = "none"  # "demo", "environment", "keyring", "legacy", "none"
     notices: tuple[str, ...] = field(default=(), compare=False)  # for the user, once
     keyring_error: str | None = None
+    miner_error: str | None = None  # a source was there but refused (a readable credential file): stop
 
     @property
     def missing_miner_message(self) -> str:
@@ -127,17 +129,21 @@ def plan_run(settings: Settings, overrides: Overrides, demo: DemoEndpoint | None
     )
 
 
-def resolve_miner(plan: RunPlan, secrets: SecretStore | None = None) -> RunPlan:
-    """The plan with its miner id: environment, keyring, then legacy files. Blocks on the keyring."""
+def resolve_miner(
+    plan: RunPlan, secrets: SecretStore | None = None, *, file_path: Path | None = None
+) -> RunPlan:
+    """The plan with its miner id: systemd credential, --miner-id-file, environment, keyring, then legacy
+    files. Blocks on the keyring."""
     if plan.demo or plan.miner_id:
         return plan
-    found = resolve_miner_id(secrets if secrets is not None else SecretStore())
+    found = resolve_miner_id(secrets if secrets is not None else SecretStore(), file_path=file_path)
     return replace(
         plan,
         miner_id=found.miner_id,
         miner_origin=found.origin if found.miner_id else "none",
         notices=tuple(found.notices),
         keyring_error=found.keyring_error,
+        miner_error=found.error,
     )
 
 

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 
 import psutil
 
+from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields
+
 log = logging.getLogger(__name__)
 
 _SKIPPED_INTERFACES = ("lo", "docker", "veth", "br-", "virbr")
@@ -141,8 +143,14 @@ class SystemSampler:
     TEMPERATURE_TTL_S = 30.0
     ROUTE_TTL_S = 300.0
 
-    def __init__(self, server_host: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        server_host: str,
+        clock: Callable[[], float] = time.monotonic,
+        gpus: GpuSampler | None = None,
+    ) -> None:
         self.server_host = server_host
+        self.gpus = gpus or GpuSampler()
         self._clock = clock
         self._cpu = CpuMeter()
         self._temperature = _Cached()
@@ -204,6 +212,7 @@ class SystemSampler:
                 resources["load_average"] = [round(v, 2) for v in os.getloadavg()]
             except OSError:
                 pass
+        add_gpu_fields(metrics, resources, self.gpus.sample())
         return metrics, system_info, resources
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from polaris_tray.core.storage.journal import JOURNAL_FORMAT, stderr_is_journal, with_priority
 from polaris_tray.core.storage.paths import ensure_private_dir, open_private_append
 from polaris_tray.core.storage.redact import redact
 
@@ -28,6 +29,11 @@ def register_secret(value: str | None) -> None:
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), tuple(_secrets))
+
+
+class JournalFormatter(RedactingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return with_priority(super().format(record), record.levelno)
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -105,16 +111,21 @@ def log_description(path: Path | None) -> str:
 
 
 def setup_logging(level: str = "INFO", directory: Path | None = None, console: bool = True) -> Path | None:
-    """Returns the log file's path (None when only the console logs)."""
+    """Returns the log file's path (None when only the console logs).
+
+    When stderr is systemd's journal, console lines carry priorities and no time of our own (the journal
+    stamps them). Whether a file is still kept is the caller's choice: headless keeps none there.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level if level in LEVELS else "INFO")
     formatter = RedactingFormatter(_FORMAT)
+    journal = console and stderr_is_journal()
     if console:
         stream = logging.StreamHandler()
-        stream.setFormatter(formatter)
+        stream.setFormatter(JournalFormatter(JOURNAL_FORMAT) if journal else formatter)
         root.addHandler(stream)
     path = None
     if directory is not None:

@@ -1,0 +1,91 @@
+"""AMD GPUs through the amdgpu driver's sysfs files: no library, a few small reads per beat."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from polaris_tray.core.heartbeat.gpu import OnceLogger, read_number
+
+DRM_ROOT = Path("/sys/class/drm")
+MIB = 1024 * 1024
+_CARD = re.compile(r"card\d+")
+
+
+def _hwmon(device: Path) -> Path | None:
+    found = sorted((device / "hwmon").glob("hwmon*"))
+    return found[0] if found else None
+
+
+def _core_temperature(hwmon: Path) -> float | None:
+    """The 'edge' sensor where labelled (the die as a whole), else temp1; sysfs gives millidegrees."""
+    chosen = hwmon / "temp1_input"
+    for label in sorted(hwmon.glob("temp*_label")):
+        try:
+            if label.read_text(encoding="ascii").strip() == "edge":
+                chosen = label.with_name(label.name.replace("_label", "_input"))
+                break
+        except (OSError, UnicodeDecodeError):
+            continue
+    value = read_number(chosen)
+    return round(value / 1000, 1) if value is not None else None
+
+
+class AmdReader:
+    def __init__(self, devices: list[tuple[int, Path, str]]) -> None:
+        self._devices = devices
+
+    def sample(self) -> list[dict]:
+        gpus = []
+        for index, device, name in self._devices:
+            busy = read_number(device / "gpu_busy_percent")
+            if busy is None:
+                continue
+            entry: dict = {"index": index, "name": name}
+            total = read_number(device / "mem_info_vram_total")
+            used = read_number(device / "mem_info_vram_used")
+            if total is not None and used is not None:
+                entry["memory_total_mib"] = round(total / MIB)
+                entry["memory_used_mib"] = round(used / MIB)
+            entry["utilization_percent"] = float(busy)
+            hwmon = _hwmon(device)
+            if hwmon is not None:
+                temp = _core_temperature(hwmon)
+                if temp is not None:
+                    entry["temperature_c"] = temp
+                power = read_number(hwmon / "power1_average")
+                if power is None:
+                    power = read_number(hwmon / "power1_input")
+                if power is not None:
+                    entry["power_w"] = round(power / 1_000_000, 1)
+            gpus.append(entry)
+        return gpus
+
+
+def _name(device: Path) -> str:
+    for candidate in ("product_name", "product_number"):
+        try:
+            text = (device / candidate).read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            continue
+        if text:
+            return text[:64]
+    return "AMD GPU"
+
+
+def open_amd(once: OnceLogger, root: Path = DRM_ROOT) -> AmdReader | None:
+    """Every DRM card that reports gpu_busy_percent (amdgpu does); None where there is none."""
+    try:
+        cards = sorted((p for p in root.iterdir() if _CARD.fullmatch(p.name)), key=lambda p: int(p.name[4:]))
+    except OSError:
+        return None
+    devices = []
+    for card in cards:
+        device = card / "device"
+        if read_number(device / "gpu_busy_percent") is not None:
+            devices.append((len(devices), device, _name(device)))
+    if not devices:
+        return None
+    logging.getLogger(__name__).info("amdgpu: %d AMD GPU(s)", len(devices))
+    return AmdReader(devices)

@@ -1,0 +1,100 @@
+"""NVIDIA GPUs through NVML (nvidia-ml-py): loaded and initialised once, a few C calls per beat."""
+
+from __future__ import annotations
+
+import logging
+
+from polaris_tray.core.heartbeat.gpu import GpuReadError, OnceLogger
+
+log = logging.getLogger(__name__)
+MIB = 1024 * 1024
+
+
+class NvmlReader:
+    def __init__(self, nvml, handles: list[tuple[int, object, str]], once: OnceLogger) -> None:
+        self._nvml = nvml
+        self._handles = handles
+        self._once = once
+
+    def _optional(self, what: str, read, convert):
+        """Temperature and power: some boards cannot say; that field alone is left out."""
+        try:
+            return convert(read())
+        except self._nvml.NVMLError as exc:
+            if not isinstance(exc, self._nvml.NVMLError_NotSupported):
+                self._once(logging.WARNING, f"NVML {what} unreadable: {exc}")
+            return None
+
+    def sample(self) -> list[dict]:
+        nvml = self._nvml
+        gpus = []
+        for index, handle, name in self._handles:
+            try:
+                util = nvml.nvmlDeviceGetUtilizationRates(handle)
+                memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+            except nvml.NVMLError as exc:
+                raise GpuReadError(f"NVML error on GPU {index}: {exc}") from None
+            entry = {
+                "index": index,
+                "name": name,
+                "memory_total_mib": round(memory.total / MIB),
+                "memory_used_mib": round(memory.used / MIB),
+                "utilization_percent": float(util.gpu),
+            }
+            temp = self._optional(
+                "temperature",
+                lambda h=handle: nvml.nvmlDeviceGetTemperature(h, nvml.NVML_TEMPERATURE_GPU),
+                float,
+            )
+            if temp is not None:
+                entry["temperature_c"] = temp
+            power = self._optional(
+                "power", lambda h=handle: nvml.nvmlDeviceGetPowerUsage(h), lambda mw: round(mw / 1000, 1)
+            )
+            if power is not None:
+                entry["power_w"] = power
+            gpus.append(entry)
+        return gpus
+
+
+_opened: list = []  # the one result of opening NVML in this process: a reader or None
+
+
+def open_nvml(once: OnceLogger) -> NvmlReader | None:
+    """Opened once per process, however many engines come and go (the tray rebuilds its engine)."""
+    if not _opened:
+        _opened.append(_open_nvml(once))
+    return _opened[0]
+
+
+def _open_nvml(once: OnceLogger) -> NvmlReader | None:
+    """None where there is no nvidia-ml-py, no driver library or no GPU: that is no error."""
+    try:
+        import pynvml as nvml
+    except ImportError:
+        return None
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError_LibraryNotFound:
+        log.debug("No NVML library: no NVIDIA GPU readings")
+        return None
+    except nvml.NVMLError as exc:
+        once(logging.WARNING, f"NVML did not start: {exc}; no NVIDIA GPU readings")
+        return None
+    try:
+        handles = []
+        for index in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            name = nvml.nvmlDeviceGetName(handle)
+            handles.append((index, handle, name.decode() if isinstance(name, bytes) else str(name)))
+    except nvml.NVMLError as exc:
+        once(logging.WARNING, f"NVML could not list the GPUs: {exc}; no NVIDIA GPU readings")
+        handles = []
+    if not handles:
+        try:
+            nvml.nvmlShutdown()
+        except nvml.NVMLError:
+            pass
+        return None
+    log.info("NVML: %d NVIDIA GPU(s): %s", len(handles), ", ".join(h[2] for h in handles))
+    return NvmlReader(nvml, handles, once)

@@ -1,0 +1,111 @@
+"""The few calls the beat loop makes to the outside world, fanned out to systemd and Prometheus.
+
+Every method is cheap and never raises: a monitoring problem must not cost a heartbeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.service.notify import SystemdNotifier
+from polaris_tray.service.supervision import ServiceNotify
+
+log = logging.getLogger(__name__)
+
+
+def state_line(state: LinkState, outcome: Outcome | None) -> str:
+    """The line `systemctl status` shows: the tray's words, with the error while failing."""
+    if outcome is not None and not outcome.ok and outcome.error and state is not LinkState.ONLINE:
+        return f"{state.words}: {outcome.error}"
+    return state.words
+
+
+class ServiceHooks:
+    def __init__(self, notify: ServiceNotify | None = None, metrics=None) -> None:
+        self.notify = notify
+        self.metrics = metrics
+
+    @property
+    def tick_s(self) -> float | None:
+        """The longest the loop may sleep: it must come round to ping the watchdog."""
+        return self.notify.ping_every_s if self.notify else None
+
+    def state_changed(self, state: LinkState, outcome: Outcome | None) -> None:
+        if self.notify:
+            self.notify.status(state_line(state, outcome))
+        if self.metrics:
+            self.metrics.set_state(state)
+
+    def outcome(self, outcome: Outcome) -> None:
+        if self.metrics:
+            self.metrics.record(outcome)
+        if self.notify:
+            self.notify.first_outcome()
+
+    def alive(self) -> None:
+        if self.notify:
+            self.notify.alive()
+
+    def stopping(self) -> None:
+        if self.notify:
+            self.notify.stopping()
+
+    def close(self) -> None:
+        if self.metrics:
+            self.metrics.close()
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--miner-id-file",
+        metavar="PATH",
+        help="read the miner id from this file (mode 600, owned by you); see 'Running on a server'",
+    )
+    parser.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics there (headless; loopback only unless --metrics-allow-remote)",
+    )
+    parser.add_argument(
+        "--metrics-allow-remote",
+        action="store_true",
+        help="let --metrics-listen use an address that is not loopback",
+    )
+
+
+def server_only_options(args) -> str | None:
+    """The tray does not take these: say so rather than ignore them."""
+    used = [
+        f
+        for f, v in (("--miner-id-file", args.miner_id_file), ("--metrics-listen", args.metrics_listen))
+        if v
+    ]
+    if used:
+        return f"{' and '.join(used)} work with --headless (and --miner-id-file with --once), not the tray."
+    return None
+
+
+def start_service_hooks(args) -> ServiceHooks | str:
+    """The hooks for a headless run, or an error message (a bad --metrics-listen, a port in use)."""
+    metrics = None
+    if getattr(args, "metrics_listen", None):
+        from polaris_tray.service.metrics_http import AgentMetrics, ListenError, parse_listen
+
+        try:
+            host, port = parse_listen(args.metrics_listen, allow_remote=args.metrics_allow_remote)
+        except ListenError as exc:
+            return str(exc)
+        try:
+            metrics = AgentMetrics()
+            host, port = metrics.serve(host, port)
+        except ImportError:
+            return "--metrics-listen needs the prometheus-client package: pip install prometheus-client"
+        except OSError as exc:
+            return f"Cannot serve metrics on {args.metrics_listen}: {exc.strerror or exc}"
+        shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        log.info("Prometheus metrics on http://%s/metrics", shown)
+    notifier = SystemdNotifier()
+    return ServiceHooks(ServiceNotify(notifier) if notifier.enabled else None, metrics)

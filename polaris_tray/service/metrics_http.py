@@ -1,0 +1,119 @@
+"""The agent's counters for Prometheus, served by prometheus-client on its own thread.
+
+Off unless --metrics-listen is given; prometheus-client is imported only then. The beat path only bumps
+counters (a lock and an add); a scrape is answered by the server thread from those values.
+No label carries the miner id: it is a secret, and the scrape target already names the machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import platform
+import time
+from collections.abc import Callable
+
+from polaris_tray import __version__
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.status.state import LinkState
+
+LATENCY_BUCKETS_S = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ListenError(ValueError):
+    pass
+
+
+def parse_listen(text: str, *, allow_remote: bool = False) -> tuple[str, int]:
+    """HOST:PORT, [V6]:PORT or PORT alone (127.0.0.1). A host that is not loopback needs allow_remote."""
+    text = text.strip()
+    if text.isdigit():
+        host, port_text = "127.0.0.1", text
+    elif text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port_text = text.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ListenError(f"--metrics-listen wants HOST:PORT (e.g. 127.0.0.1:9464), not {text!r}")
+    if host == "localhost":
+        host = "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ListenError(f"--metrics-listen wants an IP address, not the name {host!r}") from None
+    if not address.is_loopback and not allow_remote:
+        raise ListenError(
+            f"{host} is not a loopback address: the metrics would be open to the network. "
+            "Add --metrics-allow-remote to mean it (and firewall the port), or use 127.0.0.1."
+        )
+    return host, int(port_text)
+
+
+class AgentMetrics:
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram, Info
+        from prometheus_client.process_collector import ProcessCollector
+
+        self._wall = wall
+        self.registry = CollectorRegistry()
+        r = self.registry
+        ProcessCollector(registry=r)
+        self.attempts = Counter(
+            "polaris_heartbeat_attempts", "Heartbeat attempts by outcome.", ["outcome"], registry=r
+        )
+        for kind in OutcomeKind:
+            self.attempts.labels(kind.value)  # every outcome shows from the start, at 0
+        self.last_success = Gauge(
+            "polaris_heartbeat_last_success_timestamp_seconds",
+            "Unix time of the last heartbeat the orchestrator accepted (0: none yet).",
+            registry=r,
+        )
+        self.consecutive_failures = Gauge(
+            "polaris_heartbeat_consecutive_failures",
+            "Failed attempts since the last accepted one.",
+            registry=r,
+        )
+        self.state = Enum(
+            "polaris_agent_state",
+            "What the orchestrator most likely thinks of this agent.",
+            states=[s.value for s in LinkState],
+            registry=r,
+        )
+        self.state.state(LinkState.CONNECTING.value)
+        self.latency = Histogram(
+            "polaris_heartbeat_latency_seconds",
+            "Time from request to the orchestrator's answer (attempts that got an answer).",
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        Info("polaris_agent_build", "The agent's build.", registry=r).info(
+            {"version": __version__, "python": platform.python_version()}
+        )
+        self._server = None
+
+    def record(self, outcome: Outcome) -> None:
+        self.attempts.labels(outcome.kind.value).inc()
+        if outcome.ok:
+            self.last_success.set(self._wall())
+            self.consecutive_failures.set(0)
+        else:
+            self.consecutive_failures.inc()
+        if outcome.status_code is not None:
+            self.latency.observe(outcome.latency_ms / 1000)
+
+    def set_state(self, state: LinkState) -> None:
+        self.state.state(state.value)
+
+    def serve(self, host: str, port: int) -> tuple[str, int]:
+        """Starts the HTTP thread; returns the address it listens on (port 0 picks a free one)."""
+        from prometheus_client import start_http_server
+
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self._server = server
+        return host, server.server_address[1]
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,113 @@
+"""GPU readings without NVIDIA: amdgpu's sysfs files under a fake root, and the sampler's error rules."""
+
+from __future__ import annotations
+
+import logging
+
+from polaris_tray.core.heartbeat.gpu import GpuReadError, GpuSampler, OnceLogger, add_gpu_fields
+from polaris_tray.core.heartbeat.gpu_amd import open_amd
+
+
+def _card(root, n, busy="42", *, total=8 * 2**30, used=2**30, temps=None, power="95000000", name=None):
+    device = root / f"card{n}" / "device"
+    hwmon = device / "hwmon" / "hwmon3"
+    hwmon.mkdir(parents=True)
+    if busy is not None:
+        (device / "gpu_busy_percent").write_text(f"{busy}\n")
+    (device / "mem_info_vram_total").write_text(str(total))
+    (device / "mem_info_vram_used").write_text(str(used))
+    if name:
+        (device / "product_name").write_text(name + "\n")
+    for i, (label, milli) in enumerate(temps or [("edge", 61000), ("junction", 70000)], start=1):
+        (hwmon / f"temp{i}_label").write_text(label + "\n")
+        (hwmon / f"temp{i}_input").write_text(str(milli))
+    if power is not None:
+        (hwmon / "power1_average").write_text(power)
+    return device
+
+
+def test_amd_cards_read_from_sysfs(tmp_path):
+    _card(tmp_path, 0, name="Radeon RX 7900 XTX")
+    _card(tmp_path, 1, busy="80", temps=[("junction", 90000), ("edge", 75500)], power=None)
+    (tmp_path / "card0-DP-1").mkdir()  # a connector, not a card
+    _card(tmp_path, 2, busy=None)  # an Intel iGPU: no gpu_busy_percent
+    reader = open_amd(OnceLogger(), root=tmp_path)
+    gpus = reader.sample()
+    assert gpus == [
+        {
+            "index": 0,
+            "name": "Radeon RX 7900 XTX",
+            "memory_total_mib": 8192,
+            "memory_used_mib": 1024,
+            "utilization_percent": 42.0,
+            "temperature_c": 61.0,
+            "power_w": 95.0,
+        },
+        {
+            "index": 1,
+            "name": "AMD GPU",
+            "memory_total_mib": 8192,
+            "memory_used_mib": 1024,
+            "utilization_percent": 80.0,
+            "temperature_c": 75.5,
+        },
+    ]
+
+
+def test_no_drm_root_or_no_amd_card(tmp_path):
+    assert open_amd(OnceLogger(), root=tmp_path / "absent") is None
+    _card(tmp_path, 0, busy=None)
+    assert open_amd(OnceLogger(), root=tmp_path) is None
+
+
+def test_a_card_that_goes_away_is_left_out(tmp_path):
+    device = _card(tmp_path, 0)
+    reader = open_amd(OnceLogger(), root=tmp_path)
+    (device / "gpu_busy_percent").unlink()
+    assert reader.sample() == []
+
+
+def test_gpu_fields_mean_and_hottest():
+    metrics, resources = {"temperature": 70.0}, {}
+    gpus = [{"utilization_percent": 20.0, "temperature_c": 65.0}, {"utilization_percent": 50.0}]
+    add_gpu_fields(metrics, resources, gpus)
+    assert metrics == {"temperature": 70.0, "gpu_usage": 35.0}
+    assert resources["gpus"] is gpus
+    metrics = {"temperature": None}
+    add_gpu_fields(metrics, {}, [{"utilization_percent": 1.0, "temperature_c": 81.0}])
+    assert metrics["temperature"] == 81.0
+    metrics, resources = {"temperature": None}, {}
+    add_gpu_fields(metrics, resources, [])
+    assert metrics == {"temperature": None} and resources == {}
+
+
+class _Flaky:
+    def __init__(self, errors):
+        self.errors = list(errors)
+
+    def sample(self):
+        if self.errors:
+            raise self.errors.pop(0)
+        return [{"index": 0, "utilization_percent": 5.0}]
+
+
+def test_sampler_opens_once_and_logs_each_error_once(caplog):
+    opened = []
+    flaky = _Flaky([GpuReadError("lost"), GpuReadError("lost"), RuntimeError("odd")])
+
+    def opener(_once):
+        opened.append(1)
+        return flaky
+
+    def broken(_once):
+        raise OSError("driver exploded")
+
+    sampler = GpuSampler(openers=(broken, opener))
+    with caplog.at_level(logging.WARNING):
+        results = [sampler.sample() for _ in range(5)]
+    assert opened == [1]
+    assert results[:3] == [[], [], []] and results[3] == [{"index": 0, "utilization_percent": 5.0}]
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("lost" in m for m in messages) == 1
+    assert sum("odd" in m for m in messages) == 1
+    assert sum("driver exploded" in m for m in messages) == 1
