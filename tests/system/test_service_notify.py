@@ -4,6 +4,7 @@ makes progress, STOPPING on shutdown; and journal-style logs when stderr is the 
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -71,10 +72,11 @@ def test_a_wedged_request_stops_the_watchdog_pings(home, tmp_path, orchestrator)
         cut = sock.wait_for(lambda m: m.get("STATUS", "").startswith("Retrying"), after=hung_at)
         assert cut is not None, "the cut request was not reported as a failure"
         pings = [at for at, m in sock.messages if m.get("WATCHDOG") == "1"]
-        before = [at for at in pings if at <= hung_at]
-        after = [at for at in pings if at > hung_at]
-        assert before and after
-        gap = after[0] - before[-1]
+        # The ping sent just before the hanging request may be stamped just after its arrival (two
+        # threads, a loaded machine): what counts is a silence longer than WATCHDOG_USEC around it.
+        gaps = [(a, b) for a, b in itertools.pairwise(pings) if a <= hung_at + 0.5 and b > hung_at]
+        assert gaps, pings
+        gap = max(b - a for a, b in gaps)
         assert gap > WATCHDOG_USEC / 1e6, f"pings went on during the wedged request (gap {gap:.1f} s)"
         assert sock.wait_for(lambda m: m.get("STATUS") == "Online", timeout=15) is not None
     finally:

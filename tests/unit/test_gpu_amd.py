@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from polaris_tray.core.heartbeat.gpu import GpuReadError, GpuSampler, OnceLogger, add_gpu_fields
+from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields
 from polaris_tray.core.heartbeat.gpu_amd import open_amd
+from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
 
 
 def _card(root, n, busy="42", *, total=8 * 2**30, used=2**30, temps=None, power="95000000", name=None):

@@ -9,25 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
+
+from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
 
 log = logging.getLogger(__name__)
-
-
-class GpuReadError(Exception):
-    """A reading the whole GPU report depends on failed (utilisation or memory)."""
-
-
-class OnceLogger:
-    """Logs each distinct message once: a driver error repeats every beat, the log must not."""
-
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
-
-    def __call__(self, level: int, message: str) -> None:
-        if message not in self._seen:
-            self._seen.add(message)
-            log.log(level, "%s", message)
 
 
 class GpuSampler:
@@ -88,11 +73,3 @@ def add_gpu_fields(metrics: dict, resources: dict, gpus: list[dict]) -> None:
         temps.append(metrics["temperature"])
     if temps:
         metrics["temperature"] = round(float(max(temps)), 1)
-
-
-def read_number(path: Path) -> int | None:
-    """One integer from a sysfs file; None where the file is absent or says something else."""
-    try:
-        return int(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None

@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from polaris_tray.core.heartbeat.gpu import OnceLogger, read_number
+from polaris_tray.core.heartbeat.gpu_common import OnceLogger, read_number
 
 DRM_ROOT = Path("/sys/class/drm")
 MIB = 1024 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from polaris_tray.core.heartbeat.gpu import GpuReadError, OnceLogger
+from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
