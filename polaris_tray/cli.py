@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         except InvalidServerUrl as exc:
             err(str(exc))
             return EXIT_CONFIG
+    from polaris_tray.core.platform.session_bus import settle_session_bus
+
+    settle_session_bus()  # before Qt connects: no autolaunched D-Bus daemon outlives the app
     from polaris_tray.gui.app import run_gui
 
     return run_gui(args)

@@ -72,12 +72,29 @@ class SecretService:
             key, _, value = line.partition("=")
             if key in ("GNOME_KEYRING_CONTROL",):
                 self.env[key] = value
-        pid = subprocess.run(
-            ["pgrep", "-n", "-f", "gnome-keyring-daemon"], capture_output=True, text=True
-        ).stdout
-        if pid.strip():
-            self._pids.append(int(pid.strip()))
+        # The daemon forks away from us: its PID comes from our own bus, which also says it is ready.
+        self._pids.append(self._owner_pid("org.freedesktop.secrets"))
         return self
+
+    def _owner_pid(self, name: str, timeout: float = 15) -> int:
+        """The PID of the process owning `name` on this private bus (not a machine-wide name search)."""
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        with open_dbus_connection(self.env["DBUS_SESSION_BUS_ADDRESS"]) as conn:
+            pids: list[int] = []
+
+            def owned() -> bool:
+                try:
+                    reply = conn.send_and_get_reply(message_bus.GetConnectionUnixProcessID(name))
+                    pids[:] = unwrap_msg(reply)
+                except DBusErrorResponse:  # not owned yet
+                    return False
+                return True
+
+            _wait(owned, timeout, f"{name} on the private bus")
+        return pids[0]
 
     def stop(self) -> None:
         for pid in self._pids:

@@ -1,0 +1,1 @@
+"""What the app asks of, or puts into, the desktop it runs on: the session bus, the applications menu."""
