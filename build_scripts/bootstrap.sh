@@ -19,11 +19,12 @@ APP_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
 )
 # The tests and the build: a real X server and tray host, a real Secret Service on a private bus, the
-# tools the tests read the screen and validate files with, and what PyInstaller needs (objdump; the
-# interpreter's shared library is added below, its name depends on the Python version).
+# tools the tests read the screen and validate files with, the icon theme installed icons resolve in,
+# and what PyInstaller needs (objdump; the interpreter's shared library is added below, its name
+# depends on the Python version).
 TEST_PACKAGES=(
   gnome-keyring dbus-x11 libsecret-tools
-  xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream
+  xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream hicolor-icon-theme
   binutils
 )
 

@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start at login: turn on, off, or show the status",
     )
     mode.add_argument("--quit", action="store_true", help="make the running tray app quit")
+    mode.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add Polaris Tray to your applications menu (a .desktop entry and icons in ~/.local/share)",
+    )
+    mode.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added")
     parser.add_argument("--demo", action="store_true", help="use a built-in demo orchestrator on 127.0.0.1")
     parser.add_argument("--server-url", help="orchestrator URL for this run (overrides the settings)")
     parser.add_argument("--interval", type=_interval, help="seconds between heartbeats for this run")
@@ -262,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_forget_miner_id(args)
     if args.autostart:
         return cmd_autostart(args)
+    if args.install_desktop or args.uninstall_desktop:
+        from polaris_tray.core.platform.desktop_install import main as desktop_install
+
+        return desktop_install(args.install_desktop)
     if args.server_url:  # checked before Qt starts, with the same message as the other modes
         from polaris_tray.core.urls import InvalidServerUrl, normalize_server_url
 
