@@ -199,7 +199,9 @@ wait_online() {  # milliseconds from launch until the log says online; fails aft
 
 start_display() {  # an X server on this machine; the roots reach it through the shared socket folder
   local n=400
-  while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+  while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || grep -q "@/tmp/.X11-unix/X$n$" /proc/net/unix; do
+    n=$((n + 1))
+  done
   Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 &
   XVFB_PID=$!
   while [ ! -e "/tmp/.X11-unix/X$n" ]; do sleep 0.1; done

@@ -105,6 +105,18 @@ class SecretService:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def _display_free(number: int) -> bool:
+    """No socket or lock file, and no abstract socket (an X server in another mount namespace, such as a
+    chroot, shows only there) for this display number."""
+    if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+        return False
+    try:
+        sockets = Path("/proc/net/unix").read_text()
+    except OSError:
+        return True
+    return f"@/tmp/.X11-unix/X{number}\n" not in sockets
+
+
 class XDisplay:
     """Xvfb on a free display number, optionally with trayer as the system tray host."""
 
@@ -115,11 +127,17 @@ class XDisplay:
         self._procs: list[subprocess.Popen] = []
 
     def start(self) -> XDisplay:
-        number = next(
-            n
-            for n in range(90, 200)
-            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
-        )
+        try:
+            self._start_xvfb()
+            if self.with_tray:
+                self.start_tray()
+        except BaseException:
+            self.stop()  # nothing of a half-started display is left running
+            raise
+        return self
+
+    def _start_xvfb(self) -> None:
+        number = next(n for n in range(90, 200) if _display_free(n))
         self.display = f":{number}"
         xvfb = subprocess.Popen(
             [_need("Xvfb"), self.display, "-screen", "0", self.size, "-nolisten", "tcp"],
@@ -128,9 +146,6 @@ class XDisplay:
         )
         self._procs.append(xvfb)
         _wait(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15, "Xvfb")
-        if self.with_tray:
-            self.start_tray()
-        return self
 
     def start_tray(self) -> None:
         tray = subprocess.Popen(
