@@ -8,19 +8,20 @@
 # Each phase reports the Debian packages (and the virtualenv) its command installed.
 #
 #   sudo build_scripts/fresh-check.sh [--only app|test] [--app-user NAME|root] [--test-user NAME|root]
-#                                     [--rev GIT_REV] [--rebuild]
+#                                     [--rev GIT_REV] [--rebuild] [--keep]
 #
 # Needs root, debootstrap and Xvfb on this machine, and takes many minutes. The machine's own package
 # registry setup is carried in (apt's sources and settings, pip's settings and the local folders and CA
-# certificates they name, the PIP_* variables, resolv.conf); no host is named here. Roots and logs stay
-# in $FRESH_WORK (default /var/tmp/polaris-fresh-check); the minbase root is cached there (--rebuild).
+# certificates they name, the PIP_* variables, resolv.conf); no host is named here. Logs stay in
+# $FRESH_WORK (default /var/tmp/polaris-fresh-check), with the minbase root cached (--rebuild makes it
+# again); each phase's root is deleted after it passed (--keep keeps them, about 3 GB).
 set -euo pipefail
 PROJECT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="${FRESH_WORK:-/var/tmp/polaris-fresh-check}"
 SUITE=bookworm
 APP_CMD="./build_scripts/run-app.sh --demo"
 TEST_CMD="./build_scripts/run-tests.sh"
-ONLY="" APP_USER=polaris TEST_USER=root REV="" REBUILD=""
+ONLY="" APP_USER=polaris TEST_USER=root REV="" REBUILD="" KEEP=""
 while (($#)); do
   case "$1" in
     --only) ONLY="$2"; shift 2 ;;
@@ -28,6 +29,7 @@ while (($#)); do
     --test-user) TEST_USER="$2"; shift 2 ;;
     --rev) REV="$2"; shift 2 ;;
     --rebuild) REBUILD=1; shift ;;
+    --keep) KEEP=1; shift ;;
     *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
@@ -38,6 +40,11 @@ done
 command -v debootstrap >/dev/null || apt-get install -y -q --no-install-recommends debootstrap
 mkdir -p "$WORK"
 say() { echo "fresh-check: $*" | tee -a "$WORK/summary.txt"; }
+remove_root() {  # never while anything is mounted in it: rm would reach into this machine's folders
+  if grep -q " $1[/ ]" /proc/mounts; then echo "fresh-check: something is still mounted in $1" >&2; exit 1; fi
+  rm -rf "$1"
+}
+
 
 # --- the minbase root, built once ------------------------------------------------------------------
 mirror() {  # the machine's own Debian mirror for $SUITE, from its apt sources (deb822 or one-line)
@@ -55,10 +62,10 @@ mirror() {  # the machine's own Debian mirror for $SUITE, from its apt sources (
 }
 PRISTINE="$WORK/$SUITE-minbase.tar"
 if [ -n "$REBUILD" ] || [ ! -s "$PRISTINE" ]; then
-  rm -rf "$WORK/build-root"
+  remove_root "$WORK/build-root"
   debootstrap --variant=minbase --include=python3,ca-certificates "$SUITE" "$WORK/build-root" "$(mirror)"
   tar --numeric-owner -C "$WORK/build-root" -cf "$PRISTINE.part" . && mv "$PRISTINE.part" "$PRISTINE"
-  rm -rf "$WORK/build-root"
+  remove_root "$WORK/build-root"
 fi
 
 # --- carrying in this machine's registry setup ------------------------------------------------------
@@ -147,11 +154,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+done_with_root() { [ -n "$KEEP" ] || remove_root "$ROOT"; }  # a root that passed
+
 # --- one fresh root per phase ----------------------------------------------------------------------
 new_root() {  # ROOT: a fresh copy of the minbase root, carried in, mounted, the project copied in
   local user="$1" home
   ROOT="$WORK/root-$2" WHERE=""
-  rm -rf "$ROOT" && mkdir -p "$ROOT"
+  remove_root "$ROOT" && mkdir -p "$ROOT"
   tar --numeric-owner -C "$ROOT" -xpf "$PRISTINE"
   carry_in "$ROOT"
   mount_all "$ROOT"
@@ -242,6 +251,7 @@ app_phase() {
   [ ! -s "$WORK/app-warnings.txt" ] || { say "app phase: FAILED, the install warns (app-warnings.txt)"; exit 1; }
   say "app phase: no pytest or PyInstaller in the app's .venv; no setuptools warning"
   cleanup
+  done_with_root
 }
 
 DEB=""
@@ -255,8 +265,9 @@ test_phase() {
   say "test phase: exit $rc after $(($(date +%s) - start)) s: $(grep -E '^=+ .*(passed|failed|error).* =+$' "$WORK/test.log" | tail -1)"
   say "test phase: packages before $before, after $(packages); .venv $(venv_size) MB"
   DEB="$(find "$ROOT$WHERE/dist" -maxdepth 1 -name 'polaris-tray_*.deb' 2>/dev/null | head -1)"
-  cp "$WORK/test.log" "$WORK/test-$(date +%s).log"
+  [ -z "$DEB" ] || { cp "$DEB" "$WORK/" && DEB="$WORK/$(basename "$DEB")"; }
   cleanup
+  ((rc)) || done_with_root
   return "$rc"
 }
 
@@ -277,6 +288,7 @@ deb_phase() {  # the .deb the test phase built, installed with apt into a third 
     >>"$WORK/deb.log" 2>&1 || { say "deb phase: FAILED, purge left files"; exit 1; }
   say "deb phase: purged, nothing left in /opt or /usr/bin"
   cleanup
+  done_with_root
 }
 
 : >"$WORK/summary.txt"
