@@ -45,7 +45,6 @@ remove_root() {  # never while anything is mounted in it: rm would reach into th
   rm -rf "$1"
 }
 
-
 # --- the minbase root, built once ------------------------------------------------------------------
 mirror() {  # the machine's own Debian mirror for $SUITE, from its apt sources (deb822 or one-line)
   local uri
@@ -192,7 +191,10 @@ run_in() {  # run_in USER SHELL-COMMAND [ENV...]: in the root's project folder, 
     bash -c "cd ${WHERE:-$home} 2>/dev/null; $cmd"
 }
 
-packages() { run_in root "dpkg-query -W -f='\${db:Status-Abbrev} \${Installed-Size}\n' | awk '/^ii/ { n++; kb += \$2 } END { printf \"%d packages, %.0f MB\", n, kb / 1024 }'"; }
+packages() {  # count and installed size of the root's Debian packages
+  run_in root "dpkg-query -W -f='\${db:Status-Abbrev} \${Installed-Size}\n'" |
+    awk '/^ii/ { n++; kb += $2 } END { printf "%d packages, %.0f MB", n, kb / 1024 }'
+}
 venv_size() { run_in root "du -sm .venv | cut -f1"; }
 
 now_ms() { echo "$(($(date +%s%N) / 1000000))"; }
@@ -227,7 +229,10 @@ tray_run() {  # tray_run PHASE USER START-CMD QUIT-CMD LOG: until online, then q
   run_in "$user" "$4" DISPLAY="$DISPLAY_NAME" >>"$log" 2>&1
   wait "$pid" || { say "$phase: FAILED, the app exited with $? ($5)"; exit 1; }
   left="$(in_root_pids "$ROOT")"
-  [ -z "$left" ] || { say "$phase: FAILED, still running after --quit: $(ps -o pid=,args= -p "${left//$'\n'/,}")"; exit 1; }
+  if [ -n "$left" ]; then
+    say "$phase: FAILED, still running after --quit: $(ps -o pid=,args= -p "${left//$'\n'/,}")"
+    exit 1
+  fi
 }
 
 app_phase() {
@@ -257,12 +262,13 @@ app_phase() {
 DEB=""
 test_phase() {
   new_root "$TEST_USER" test
-  local before rc=0 start
+  local before rc=0 start result
   before="$(packages)"
   say "test phase: a fresh root ($before), as $WHO"
   start="$(date +%s)"
   run_in "$WHO" "$TEST_CMD" >"$WORK/test.log" 2>&1 || rc=$?
-  say "test phase: exit $rc after $(($(date +%s) - start)) s: $(grep -E '^=+ .*(passed|failed|error).* =+$' "$WORK/test.log" | tail -1)"
+  result="$(grep -E '^=+ .*(passed|failed|error).* =+$' "$WORK/test.log" | tail -1)"
+  say "test phase: exit $rc after $(($(date +%s) - start)) s: $result"
   say "test phase: packages before $before, after $(packages); .venv $(venv_size) MB"
   DEB="$(find "$ROOT$WHERE/dist" -maxdepth 1 -name 'polaris-tray_*.deb' 2>/dev/null | head -1)"
   [ -z "$DEB" ] || { cp "$DEB" "$WORK/" && DEB="$WORK/$(basename "$DEB")"; }
