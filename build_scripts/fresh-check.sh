@@ -40,6 +40,12 @@ done
 command -v debootstrap >/dev/null || apt-get install -y -q --no-install-recommends debootstrap
 mkdir -p "$WORK"
 say() { echo "fresh-check: $*" | tee -a "$WORK/summary.txt"; }
+in_chroot() {  # nothing of this shell's environment (HOME, TMPDIR, ...) leaks into the root
+  local root="$1"
+  shift
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 "$@"
+}
 remove_root() {  # never while anything is mounted in it: rm would reach into this machine's folders
   if grep -q " $1[/ ]" /proc/mounts; then echo "fresh-check: something is still mounted in $1" >&2; exit 1; fi
   rm -rf "$1"
@@ -98,7 +104,7 @@ carry_in() {
   done
   if [ -d /usr/local/share/ca-certificates ]; then
     cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
-    chroot "$root" update-ca-certificates >/dev/null
+    in_chroot "$root" update-ca-certificates >/dev/null
   fi
   BINDS=()
   # pip's settings as this machine resolves them (all its files merged), as one file every user reads
@@ -166,7 +172,7 @@ new_root() {  # ROOT: a fresh copy of the minbase root, carried in, mounted, the
   home=/root
   if [ "$user" != root ]; then  # a stock image's non-root user who may use sudo
     run_in root "apt-get update -q >/dev/null && apt-get install -y -q sudo >/dev/null"
-    chroot "$ROOT" useradd -m -s /bin/bash "$user"
+    in_chroot "$ROOT" useradd -m -s /bin/bash "$user"
     echo "$user ALL=(ALL:ALL) NOPASSWD: ALL" >"$ROOT/etc/sudoers.d/$user"
     chmod 0440 "$ROOT/etc/sudoers.d/$user"
     home="/home/$user"
@@ -178,7 +184,7 @@ new_root() {  # ROOT: a fresh copy of the minbase root, carried in, mounted, the
     git -C "$PROJECT" ls-files -z --cached --others --exclude-standard |
       (cd "$PROJECT" && tar --null -T - -cf -) | tar -x -C "$ROOT$home/polaris-tray"
   fi
-  [ "$user" = root ] || chroot "$ROOT" chown -R "$user:" "$home/polaris-tray"
+  [ "$user" = root ] || in_chroot "$ROOT" chown -R "$user:" "$home/polaris-tray"
   WHO="$user" WHERE="$home/polaris-tray"
 }
 
@@ -186,7 +192,7 @@ run_in() {  # run_in USER SHELL-COMMAND [ENV...]: in the root's project folder, 
   local user="$1" cmd="$2" home=/root
   shift 2
   [ "$user" = root ] || home="/home/$user"
-  chroot "$ROOT" runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
+  in_chroot "$ROOT" runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${PIP_VARS[@]}" "$@" \
     bash -c "cd ${WHERE:-$home} 2>/dev/null; $cmd"
 }
