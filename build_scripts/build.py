@@ -3,7 +3,7 @@
     python build_scripts/build.py             # needs the `build` extra: pip install -e ".[build]"
     python build_scripts/build.py --onefile   # the one-file variant, to compare (not what we ship)
 
-The last line printed is the path of the executable.
+On Debian and Ubuntu it also packs a .deb (make_deb.py). The last line printed is the path of the executable.
 """
 
 from __future__ import annotations
@@ -97,6 +97,11 @@ def main() -> int:
     report(APP_DIR)
     archive = pack(DIST / "Polaris Tray.app" if sys.platform == "darwin" else APP_DIR)
     print(f"distributable: {archive.name} {_mb(archive.stat().st_size)}")
+    if sys.platform.startswith("linux") and shutil.which("dpkg-deb"):  # Debian and Ubuntu
+        from make_deb import build_deb
+
+        deb = build_deb(APP_DIR, DIST)
+        print(f"debian package: {deb.name} {_mb(deb.stat().st_size)}")
     exe = APP_DIR / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
     print(exe)
     return 0

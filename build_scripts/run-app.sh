@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything, then starts Polaris Tray with the arguments given (e.g. --demo, --headless).
+# Installs what the app needs (only when something changed), then starts Polaris Tray with the
+# arguments given (e.g. --demo, --headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./build_scripts/bootstrap.sh
+./build_scripts/bootstrap.sh app
 exec .venv/bin/polaris-tray "$@"

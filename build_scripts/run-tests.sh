@@ -3,7 +3,7 @@
 # The tests start their own services (Xvfb + trayer, a D-Bus session with gnome-keyring) as fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./build_scripts/bootstrap.sh
+./build_scripts/bootstrap.sh test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 export POLARIS_TEST_ARTIFACTS="${POLARIS_TEST_ARTIFACTS:-$PWD/test-artifacts}"

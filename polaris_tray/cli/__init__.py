@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from polaris_tray.cli.autostart import cmd_autostart
 
         return cmd_autostart(args)
+    if args.install_desktop or args.uninstall_desktop:
+        from polaris_tray.core.platform.desktop_install import main as desktop_install
+
+        return desktop_install(args.install_desktop)
     if problem := server_only_options(args):
         err(problem)
         return EXIT_CONFIG
@@ -46,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         from polaris_tray.cli.quit import cmd_quit
 
         return cmd_quit(args)
+    from polaris_tray.core.platform.session_bus import settle_session_bus
+
+    settle_session_bus()  # before Qt connects: no autolaunched D-Bus daemon outlives the app
     from polaris_tray.gui.app import run_gui
 
     return run_gui(options)

@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make the running tray app quit (needs no display; exit 3 when none runs)",
     )
+    mode.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add Polaris Tray to your applications menu (a .desktop entry and icons in ~/.local/share)",
+    )
+    mode.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added")
     parser.add_argument("--demo", action="store_true", help="use a built-in demo orchestrator on 127.0.0.1")
     parser.add_argument(
         "--server-url",

@@ -72,12 +72,29 @@ class SecretService:
             key, _, value = line.partition("=")
             if key in ("GNOME_KEYRING_CONTROL",):
                 self.env[key] = value
-        pid = subprocess.run(
-            ["pgrep", "-n", "-f", "gnome-keyring-daemon"], capture_output=True, text=True
-        ).stdout
-        if pid.strip():
-            self._pids.append(int(pid.strip()))
+        # The daemon forks away from us: its PID comes from our own bus, which also says it is ready.
+        self._pids.append(self._owner_pid("org.freedesktop.secrets"))
         return self
+
+    def _owner_pid(self, name: str, timeout: float = 15) -> int:
+        """The PID of the process owning `name` on this private bus (not a machine-wide name search)."""
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        with open_dbus_connection(self.env["DBUS_SESSION_BUS_ADDRESS"]) as conn:
+            pids: list[int] = []
+
+            def owned() -> bool:
+                try:
+                    reply = conn.send_and_get_reply(message_bus.GetConnectionUnixProcessID(name))
+                    pids[:] = unwrap_msg(reply)
+                except DBusErrorResponse:  # not owned yet
+                    return False
+                return True
+
+            _wait(owned, timeout, f"{name} on the private bus")
+        return pids[0]
 
     def stop(self) -> None:
         for pid in self._pids:
@@ -86,6 +103,18 @@ class SecretService:
             except ProcessLookupError:
                 pass
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _display_free(number: int) -> bool:
+    """No socket or lock file, and no abstract socket (an X server in another mount namespace, such as a
+    chroot, shows only there) for this display number."""
+    if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+        return False
+    try:
+        sockets = Path("/proc/net/unix").read_text()
+    except OSError:
+        return True
+    return f"@/tmp/.X11-unix/X{number}\n" not in sockets
 
 
 class XDisplay:
@@ -98,11 +127,17 @@ class XDisplay:
         self._procs: list[subprocess.Popen] = []
 
     def start(self) -> XDisplay:
-        number = next(
-            n
-            for n in range(90, 200)
-            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
-        )
+        try:
+            self._start_xvfb()
+            if self.with_tray:
+                self.start_tray()
+        except BaseException:
+            self.stop()  # nothing of a half-started display is left running
+            raise
+        return self
+
+    def _start_xvfb(self) -> None:
+        number = next(n for n in range(90, 200) if _display_free(n))
         self.display = f":{number}"
         xvfb = subprocess.Popen(
             [_need("Xvfb"), self.display, "-screen", "0", self.size, "-nolisten", "tcp"],
@@ -111,9 +146,6 @@ class XDisplay:
         )
         self._procs.append(xvfb)
         _wait(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15, "Xvfb")
-        if self.with_tray:
-            self.start_tray()
-        return self
 
     def start_tray(self) -> None:
         tray = subprocess.Popen(
