@@ -99,6 +99,7 @@ class DemoOrchestrator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET/AF_INET6 server's host is text
         return f"http://{host}:{port}/api/v1"
 
     @property
