@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, known_miners):
+    def __init__(self, address, known_miners) -> None:
         super().__init__(address, _Handler)
         self.lock = threading.Lock()
         self.received: deque = deque(maxlen=KEPT)
