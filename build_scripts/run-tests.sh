@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ./build_scripts/bootstrap.sh test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy polaris_tray  # settings in pyproject.toml [tool.mypy]; any error fails the run
 export POLARIS_TEST_ARTIFACTS="${POLARIS_TEST_ARTIFACTS:-$PWD/test-artifacts}"
 mkdir -p "$POLARIS_TEST_ARTIFACTS"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

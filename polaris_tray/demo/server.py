@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, known_miners):
+    def __init__(self, address, known_miners) -> None:
         super().__init__(address, _Handler)
         self.lock = threading.Lock()
         self.received: deque = deque(maxlen=KEPT)
@@ -99,6 +99,7 @@ class DemoOrchestrator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET/AF_INET6 server's host is text
         return f"http://{host}:{port}/api/v1"
 
     @property

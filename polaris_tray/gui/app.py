@@ -17,6 +17,7 @@ from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
 DESKTOP_ID = "io.polaris.tray"
+_signal_wakeup: list[object] = []  # the wake-up sockets and their notifier, kept alive while the app runs
 
 
 def app_icon():
@@ -45,7 +46,7 @@ def _install_signal_wakeup(app: QApplication, on_signal) -> None:
         on_signal()
 
     notifier.activated.connect(drain)
-    app._polaris_signal_socket = (reader, writer, notifier)  # kept alive with the app
+    _signal_wakeup[:] = [reader, writer, notifier]
 
 
 def _hand_off(message: dict, instance) -> str | None:
@@ -60,6 +61,7 @@ def _hand_off(message: dict, instance) -> str | None:
 
 def _application() -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)  # the tray needs widgets: never a bare QCoreApplication
     # Qt's StatusNotifierItem takes its Id and Title from the application name: panels list it by that.
     app.setApplicationName(APP_DISPLAY_NAME)
     app.setApplicationDisplayName(APP_DISPLAY_NAME)  # Qt appends it to window titles: they omit it

@@ -6,11 +6,30 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import TYPE_CHECKING
 
 from polaris_tray.console import EXIT_FAILED
 from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.gui.background import BackgroundCall
 from polaris_tray.gui.tray_presence import TrayPresence
+
+if TYPE_CHECKING:
+    from tempfile import TemporaryDirectory
+
+    from PySide6.QtCore import QThread, SignalInstance
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.core.config.run_plan import LaunchOptions
+    from polaris_tray.core.platform.autostart.base import Autostart
+    from polaris_tray.core.status.snapshot import Snapshot
+    from polaris_tray.core.storage.history import HistoryStore
+    from polaris_tray.demo.server import DemoOrchestrator
+    from polaris_tray.gui.settings_dialog import SettingsDialog
+    from polaris_tray.gui.single_instance import SingleInstance
+    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.tray import TrayIcon
+    from polaris_tray.gui.wake_watch import WakeWatcher
+    from polaris_tray.gui.worker import HeartbeatWorker
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +45,33 @@ NO_TRAY_NOTICE = (
 
 class LifecycleMixin:
     """Mixed into AppController."""
+
+    if TYPE_CHECKING:  # what AppController provides, declared for the type checker
+        app: QApplication
+        options: LaunchOptions
+        instance: SingleInstance
+        worker: HeartbeatWorker
+        worker_thread: QThread
+        tray: TrayIcon
+        wake: WakeWatcher
+        presence: TrayPresence
+        autostart: Autostart
+        demo: DemoOrchestrator | None
+        _demo_dir: TemporaryDirectory[str]
+        snapshot: Snapshot | None
+        status_window: StatusWindow | None
+        settings_dialog: SettingsDialog | None
+        _history_reader: HistoryStore | None
+        startup_warnings: list[str]
+        _fallback_window: bool
+        _quitting: bool
+        _started: bool
+        _tray_ready: bool
+        _shutdown: SignalInstance
+
+        def open_status(self) -> StatusWindow: ...
+        def on_notice(self, text: str) -> None: ...
+        def _maybe_first_run(self, snap: Snapshot) -> None: ...
 
     def start(self) -> None:
         self.worker_thread.start()

@@ -18,8 +18,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from polaris_tray import APP_DISPLAY_NAME, APP_NAME
+
+if TYPE_CHECKING:
+    from jeepney.io.blocking import DBusConnection
+    from PySide6.QtGui import QPixmap
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,7 @@ class DesktopNotifier:
     ):
         self._fallback = fallback
         self._icon_path = icon_path or (lambda critical: APP_NAME)
-        self._conn = None
+        self._conn: DBusConnection | None = None
         self._replaces = 0  # a newer notification replaces ours on screen instead of stacking
         self.last_route: str | None = None  # "dbus" or "tray", for the log and the tests
 
@@ -99,7 +104,7 @@ class DesktopNotifier:
         self._close()
 
 
-def icon_file(pixmap_for: Callable[[bool], object], directory: Path) -> Callable[[bool], str]:
+def icon_file(pixmap_for: Callable[[bool], QPixmap], directory: Path) -> Callable[[bool], str]:
     """A PNG of our own icon for the server to show (written once per colour); the theme name on failure."""
     cache: dict[bool, str] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLineEdit
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit
 
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
@@ -15,10 +15,10 @@ from polaris_tray.core.platform.autostart.base import Autostart
 from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.gui import settings_layout
 from polaris_tray.gui.background import BackgroundCall
-from polaris_tray.gui.settings_layout import set_tone
+from polaris_tray.gui.settings_layout import SettingsWidgets, set_tone
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(SettingsWidgets):
     applied = Signal(object, object)  # Settings, the new miner id or None (unchanged)
 
     def __init__(

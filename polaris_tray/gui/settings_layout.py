@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -43,7 +44,29 @@ def _note(name: str) -> QLabel:
     return label
 
 
-def build(d: QWidget) -> None:
+class SettingsWidgets(QDialog):
+    """The widgets build() creates, by name, so the view that reads them is type-checked."""
+
+    intro: QLabel
+    override_note: QLabel
+    url_edit: QLineEdit
+    url_reason: QLabel
+    miner_edit: QLineEdit
+    show_button: QPushButton
+    import_button: QPushButton
+    miner_note: QLabel
+    interval_spin: QDoubleSpinBox
+    start_on_launch: QCheckBox
+    start_at_login: QCheckBox
+    notify_box: QCheckBox
+    level_combo: QComboBox
+    test_button: QPushButton
+    test_result: QLabel
+    buttons: QDialogButtonBox
+    status: QLabel
+
+
+def build(d: SettingsWidgets) -> None:
     """Creates the dialog's widgets as attributes of d (the view reads and writes them by name)."""
     d.setStyleSheet(TONES)
     d.intro = _note("Settings introduction")
@@ -151,6 +174,7 @@ def fit(d: QWidget, notes) -> None:
     QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
     actual width as a minimum before the dialog takes the layout's height."""
     layout = d.layout()
+    assert layout is not None  # build() gave the dialog its layout
     layout.activate()
     for note in notes:
         note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication
+from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, tooltip
@@ -33,7 +33,7 @@ class TrayIcon(QObject):
         self._autostart_state = autostart_state
         self._demo = demo
         self._snapshot: Snapshot | None = None
-        self._icons: dict[Colour, object] = {}
+        self._icons: dict[Colour, QIcon] = {}
         self.colour: Colour | None = None
         self.icon = self._make_icon()
         self.menu = QMenu()
@@ -149,7 +149,7 @@ class TrayIcon(QObject):
         self.icon.setToolTip(old.toolTip())
         self.icon.setContextMenu(self.menu)
         old.hide()
-        old.setContextMenu(None)
+        old.setContextMenu(None)  # type: ignore[arg-type]  # the stub omits that Qt takes None (no menu)
         old.deleteLater()
 
     # --- notifications: over D-Bus on Linux (our icon stays ours), the icon's balloon elsewhere
@@ -163,7 +163,7 @@ class TrayIcon(QObject):
             )
             self.icon.showMessage(title, message, kind, 10_000)
 
-    def _notify_pixmap(self, critical: bool):
+    def _notify_pixmap(self, critical: bool) -> QPixmap:
         return state_pixmap(Colour.RED if critical else Colour.GREEN, 64)
 
     def show(self) -> None:

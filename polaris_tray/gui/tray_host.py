@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import SLOT, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
+
+if TYPE_CHECKING:
+    from PySide6.QtDBus import QDBusConnection
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ class TrayHostWatcher(QObject):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._bus = None
+        self._bus: QDBusConnection | None = None
         self._sni_owner = ""
         self._sni_host = False
         self._xembed = False
@@ -80,7 +84,7 @@ class TrayHostWatcher(QObject):
             ("StatusNotifierHostRegistered", SLOT("_on_host_registered()")),
             ("StatusNotifierHostUnregistered", SLOT("_on_host_unregistered()")),
         ):
-            bus.connect("", WATCHER_PATH, WATCHER, name, self, slot)
+            bus.connect("", WATCHER_PATH, WATCHER, name, self, slot)  # type: ignore[call-overload]  # PySide6's stub wants bytes; SLOT() gives the str Qt takes
         reply = bus.interface().serviceOwner(WATCHER)
         owner = reply.value() if reply.isValid() else ""
         if owner:
@@ -91,6 +95,7 @@ class TrayHostWatcher(QObject):
 
         msg = QDBusMessage.createMethodCall(WATCHER, WATCHER_PATH, "org.freedesktop.DBus.Properties", "Get")
         msg.setArguments([WATCHER, "IsStatusNotifierHostRegistered"])
+        assert self._bus is not None  # owners are watched only on a connected bus
         reply = self._bus.call(msg, QDBus.CallMode.Block, 1000)
         args = reply.arguments()
         if not args:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import SLOT, QObject, QTimer, Signal, Slot
 
 from polaris_tray.core.heartbeat.wake import ResumeDetector, default_clocks
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QNetworkInformation
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class WakeWatcher(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
-        self._net = None
+        self._net: QNetworkInformation | None = None
         self._online: bool | None = None
 
     def start(self) -> None:
@@ -76,7 +80,7 @@ class WakeWatcher(QObject):
             return
         self._system_bus = bus
         slot = SLOT("_on_prepare_for_sleep(bool)")
-        bus.connect(LOGIND, LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", self, slot)
+        bus.connect(LOGIND, LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", self, slot)  # type: ignore[call-overload]  # PySide6's stub wants bytes; SLOT() gives the str Qt takes
 
     @Slot(bool)
     def _on_prepare_for_sleep(self, going: bool) -> None:

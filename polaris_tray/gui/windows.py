@@ -5,6 +5,8 @@ Kept apart from the controller's wiring so each file stays one job: here, what o
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtWidgets import QMessageBox
 
 from polaris_tray import APP_DISPLAY_NAME
@@ -16,11 +18,43 @@ from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from polaris_tray.core.config.settings import Settings, SettingsStore
+    from polaris_tray.core.platform.autostart.base import Autostart
+    from polaris_tray.core.status.snapshot import Snapshot
+    from polaris_tray.core.storage.history import HistoryStore
+    from polaris_tray.demo.server import DemoOrchestrator
+    from polaris_tray.gui.settings_dialog import SettingsDialog
+    from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+
 
 class WindowActions:
     """Needs from the controller: worker, snapshot, settings, overrides, config, store, autostart, demo,
     log_file, status_window, settings_dialog, _start, _stop, apply_settings, quit, history_reader,
     diagnostics."""
+
+    if TYPE_CHECKING:  # what AppController provides, declared for the type checker
+        worker: HeartbeatWorker
+        snapshot: Snapshot | None
+        settings: Settings
+        overrides: dict[str, Any]
+        config: WorkerConfig
+        store: SettingsStore
+        autostart: Autostart
+        demo: DemoOrchestrator | None
+        log_file: Path | None
+        status_window: StatusWindow | None
+        settings_dialog: SettingsDialog | None
+        _fallback_window: bool
+
+        def history_reader(self) -> HistoryStore | None: ...
+        def diagnostics(self) -> str: ...
+        def request_start(self) -> None: ...
+        def request_stop(self) -> None: ...
+        def apply_settings(self, settings: Settings, miner_id: str | None = None) -> None: ...
+        def quit(self) -> None: ...
 
     def open_status(self) -> StatusWindow:
         self._fallback_window = False  # opened by the user: it stays when the icon comes

@@ -84,7 +84,7 @@ class HeartbeatWorker(QObject):
         self._beat_timer: QTimer | None = None
         self._change_timer: QTimer | None = None
         self._keyring: KeyringWait | None = None
-        self._history = None
+        self._history: HistoryStore | None = None
 
     # --- lifecycle (all slots run in the worker thread)
     @Slot()

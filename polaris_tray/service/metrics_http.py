@@ -11,10 +11,14 @@ import ipaddress
 import platform
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from polaris_tray import __version__
 from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.status.state import LinkState
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 LATENCY_BUCKETS_S = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -89,7 +93,7 @@ class AgentMetrics:
         Info("polaris_agent_build", "The agent's build.", registry=r).info(
             {"version": __version__, "python": platform.python_version()}
         )
-        self._server = None
+        self._server: WSGIServer | None = None
 
     def record(self, outcome: Outcome) -> None:
         self.attempts.labels(outcome.kind.value).inc()

@@ -47,7 +47,7 @@ class SystemdNotifier:
 
     def notify(self, *fields: str) -> bool:
         """Sends the fields as one message; a failure is logged once and never raised."""
-        if self._socket is None:
+        if self._socket is None or self._address is None:
             return False
         text = "\n".join(f.replace("\n", " ") for f in fields)
         try:

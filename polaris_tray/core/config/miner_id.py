@@ -61,7 +61,7 @@ def legacy_files(environ: Mapping[str, str], home: Path) -> list[Path]:
     return paths
 
 
-def read_legacy_miner_id(path: Path) -> str | None:
+def read_legacy_miner_id(path: str | os.PathLike[str]) -> str | None:
     """Only miner_id is read: those files hold other secrets (an SSH password) we never touch."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -119,7 +119,7 @@ def resolve_miner_id(
     from_env = environ.get(ENV_VAR, "")
     if from_env.strip():
         try:
-            value = validate_miner_id(from_env)
+            value: str | None = validate_miner_id(from_env)
         except InvalidMinerId as exc:
             return Resolution(None, "none", [f"{ENV_VAR} is set but invalid: {exc}"])
         register_secret(value)

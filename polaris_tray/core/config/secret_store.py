@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from polaris_tray import APP_NAME
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = APP_NAME
 ACCOUNT = "miner_id"
@@ -34,7 +37,7 @@ class SecretStore:
         self.timeout_s = timeout_s
         self._backend = backend
 
-    def _keyring(self):
+    def _keyring(self) -> KeyringBackend:
         if self._backend is not None:
             return self._backend
         import keyring
@@ -43,7 +46,7 @@ class SecretStore:
         _refuse_insecure(backend)
         return backend
 
-    def _call(self, what: str, fn: Callable[[object], T]) -> T:
+    def _call(self, what: str, fn: Callable[[KeyringBackend], T]) -> T:
         box: dict = {}
 
         def run() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from polaris_tray.core.config.connection_test import ConnectionTest, TestResult
 from polaris_tray.core.config.miner_id import (
@@ -145,7 +146,7 @@ class SettingsForm:
             interval_min=min(MIN_INTERVAL_S, interval),
         )
 
-    def _effective(self, name: str, in_effect) -> object:
+    def _effective(self, name: str, in_effect) -> Any:
         value = self.overrides.get(name)
         if value is None and in_effect is not None:
             value = getattr(in_effect, name, None)

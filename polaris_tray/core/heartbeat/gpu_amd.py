@@ -80,7 +80,7 @@ def open_amd(once: OnceLogger, root: Path = DRM_ROOT) -> AmdReader | None:
         cards = sorted((p for p in root.iterdir() if _CARD.fullmatch(p.name)), key=lambda p: int(p.name[4:]))
     except OSError:
         return None
-    devices = []
+    devices: list[tuple[int, Path, str]] = []
     for card in cards:
         device = card / "device"
         if read_number(device / "gpu_busy_percent") is not None:

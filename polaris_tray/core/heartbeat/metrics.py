@@ -119,7 +119,8 @@ def highest_cpu_temperature(read: Callable[[], dict] | None = None) -> float | N
         groups = read() or {}
     except (OSError, RuntimeError, ValueError):
         return None
-    cpu_values, other_values = [], []
+    cpu_values: list[float] = []
+    other_values: list[float] = []
     for chip, entries in groups.items():
         for entry in entries:
             value = getattr(entry, "current", None)

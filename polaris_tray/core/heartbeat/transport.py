@@ -197,9 +197,7 @@ class CuttableAdapter(HTTPAdapter):
 
 
 def _tracked_pool(pool_cls, cutter: Cutter):
-    base_conn = pool_cls.ConnectionCls
-
-    class TrackedConnection(base_conn):
+    class TrackedConnection(pool_cls.ConnectionCls):
         def _new_conn(self):
             """urllib3's own, except that the socket is handed to the cutter before it connects: a
             connect that hangs (a listener whose backlog is full) is cut like a read, and so is the TLS

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 from pathlib import Path
 
 from polaris_tray.core.storage.paths import (
@@ -153,6 +154,8 @@ def _lock(fd: int) -> None:
 
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     else:  # pragma: no cover - Windows
+        if sys.platform != "win32":  # as the import would; the check also tells the type checker
+            raise ModuleNotFoundError("msvcrt exists only on Windows")
         import msvcrt
 
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)

@@ -92,7 +92,7 @@ class HistoryStore:
             return
         self._max_rows, self._max_bytes = max_rows, max_bytes
         self._pending: deque[tuple] = deque(maxlen=MAX_PENDING)
-        self._identity = None
+        self._identity: tuple[int, int] | None = None
         self._next_check = 0.0
         self._since_prune = [0, 0]  # rows, bytes
         self._trouble: str | None = None
@@ -154,6 +154,7 @@ class HistoryStore:
 
     def _insert(self, rows: list[tuple]) -> None:
         db = self._db
+        assert db is not None  # the caller checked that the writer is open
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", rows)
@@ -169,6 +170,7 @@ class HistoryStore:
     def _prune_now(self) -> int:
         self._since_prune = [0, 0]
         db = self._db
+        assert db is not None  # the caller checked that the writer is open
         db.execute("BEGIN IMMEDIATE")
         try:
             aged = history_db.prune(db, self._clock(), self._max_rows, self._max_bytes)

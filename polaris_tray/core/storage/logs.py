@@ -40,11 +40,11 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A private log file that comes back: when the file or its directory vanishes, or a write failed (a full
     disk), it is reopened (the directory recreated 0700) at the next record, checked at most once a minute."""
 
-    def __init__(self, filename, *args, now=time.monotonic, **kwargs) -> None:
+    def __init__(self, filename, *, now=time.monotonic, **kwargs) -> None:
         self._now = now
         self._next_check = 0.0
         self.problem: str | None = None  # why the file is not being written, for About and diagnostics
-        super().__init__(filename, *args, delay=True, **kwargs)
+        super().__init__(filename, delay=True, **kwargs)
 
     def _open(self):
         path = Path(self.baseFilename)
@@ -52,6 +52,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return open_private_append(path)
 
     def _gone(self) -> bool:
+        if self.stream is None:  # not opened yet (delay=True): nothing to compare
+            return True
         try:
             return not os.path.samestat(os.stat(self.baseFilename), os.fstat(self.stream.fileno()))
         except (OSError, ValueError):
@@ -87,7 +89,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:
         try:
-            return super().shouldRollover(record)
+            return bool(super().shouldRollover(record))
         except OSError:
             return False
 

@@ -109,7 +109,7 @@ def open_private(path: Path, flags: int) -> int:
                 raise UnsafePath(errno.EPERM, "not a private regular file of ours", str(path))
             if created or st.st_mode & 0o077:
                 os.fchmod(fd, 0o600)  # ours, reached without a symlink: safe to tighten
-            if not created and getattr(os, "O_NONBLOCK", 0):
+            if not created and hasattr(os, "O_NONBLOCK"):
                 os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)

@@ -71,8 +71,8 @@ class Autostart:
 
 def status_of(program: str | None, location: str) -> AutostartStatus:
     """Enabled when the entry's program is an absolute path to something runnable; stale otherwise."""
-    runnable = (
-        bool(program) and os.path.isabs(program) and Path(program).is_file() and os.access(program, os.X_OK)
+    runnable = bool(
+        program and os.path.isabs(program) and Path(program).is_file() and os.access(program, os.X_OK)
     )
     return AutostartStatus(AutostartState.ENABLED if runnable else AutostartState.STALE, location, program)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 
 from polaris_tray.core.platform.autostart.base import (
     LOGIN_FLAG,
@@ -22,6 +23,8 @@ class WinregRunKey:
     """The real registry; tests hand WindowsRunKey a fake with the same three methods."""
 
     def get(self) -> str | None:
+        if sys.platform != "win32":  # as the import would; the check also tells the type checker
+            raise ModuleNotFoundError("winreg exists only on Windows")
         import winreg
 
         try:
@@ -32,12 +35,16 @@ class WinregRunKey:
             return None
 
     def set(self, value: str) -> None:
+        if sys.platform != "win32":  # as the import would; the check also tells the type checker
+            raise ModuleNotFoundError("winreg exists only on Windows")
         import winreg
 
         with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
             winreg.SetValueEx(key, VALUE_NAME, 0, winreg.REG_SZ, value)
 
     def delete(self) -> None:
+        if sys.platform != "win32":  # as the import would; the check also tells the type checker
+            raise ModuleNotFoundError("winreg exists only on Windows")
         import winreg
 
         try:
