@@ -1,12 +1,12 @@
 """--install-desktop puts Polaris Tray in the applications menu with icons that resolve (issue 12)."""
 
 import json
-import shlex
 import subprocess
 import sys
 
 import pytest
 
+from polaris_tray.core.platform.autostart.xdg import _split_exec
 from polaris_tray.core.platform.desktop_install import (
     DesktopInstallError,
     install,
@@ -32,7 +32,7 @@ def validate(path):
 
 def exec_command(entry_text: str) -> list[str]:
     line = next(x for x in entry_text.splitlines() if x.startswith("Exec="))
-    return shlex.split(line[len("Exec=") :].replace("%%", "%"))
+    return _split_exec(line[len("Exec=") :])  # the spec's unquoting (string escapes, quotes, %%)
 
 
 def test_entry_for_an_awkward_path_is_valid_and_launches_that_path(tmp_path):

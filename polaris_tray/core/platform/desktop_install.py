@@ -62,7 +62,7 @@ def render_entry(template: str, command: list[str]) -> str:
     the entry hides itself, rather than fails, if the build is moved or deleted)."""
     lines = [line for line in template.splitlines() if not line.startswith(("Exec=", "TryExec="))]
     at = lines.index("[Desktop Entry]") + 1
-    exec_line = " ".join(_quote(part).replace("%", "%%") for part in command)
+    exec_line = " ".join(_quote(part) for part in command)  # _quote doubles % and escapes for the file
     extra = [f"Exec={exec_line}"]
     if os.path.isabs(command[0]):
         # a plain string value, not an Exec line: no quotes, only the spec's escapes
