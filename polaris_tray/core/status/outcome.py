@@ -44,11 +44,9 @@ class Outcome:
     @property
     def needs_attention(self) -> bool:
         """Failures that retrying will not fix: the user must act."""
-        return self.kind in (
-            OutcomeKind.NOT_REGISTERED,
-            OutcomeKind.REJECTED,
-            OutcomeKind.CONFIG_ERROR,
-        ) or (self.kind is OutcomeKind.NETWORK_ERROR and self.reason is NetworkReason.TLS)
+        from polaris_tray.core.status.severity import needs_user  # the one rule, shared with chart and table
+
+        return needs_user(self.kind, self.reason)
 
     def as_json(self) -> dict:
         return {

@@ -1,18 +1,25 @@
 """Heartbeat history in a small SQLite file: what the status window charts, kept 7 days, no miner id.
 
+Rows carry a tag of the miner id (keyed BLAKE2b with a random per-install salt kept in the file), so the
+window shows one miner's attempts without the file ever holding the id or a hash anyone could test ids on.
+
 One HistoryStore per thread (sqlite3 connections are thread-bound): the worker thread writes, the GUI
 thread reads. WAL mode lets the reader look while the writer writes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.status.severity import outcome_colour, parse_kind, parse_reason
+from polaris_tray.core.status.state import Colour
 from polaris_tray.core.storage.paths import ensure_private_dir, state_dir
 
 HISTORY_FILE_NAME = "history.sqlite3"
@@ -20,31 +27,66 @@ KEEP_S = 7 * 86400
 PRUNE_EVERY = 500  # inserts between prunes: cheap enough, and the file stays bounded
 BUSY_TIMEOUT_S = 5.0
 
+SCHEMA_VERSION = 2  # 1: no reason, goodbye or miner columns (rows from then belong to no miner)
 _SCHEMA_STATEMENTS = (
     # at: wall-clock seconds (UTC epoch); error: already redacted by the client, never the miner id
     "CREATE TABLE IF NOT EXISTS attempts "
     "(at REAL NOT NULL, outcome TEXT NOT NULL, status_code INTEGER, latency_ms REAL NOT NULL, error TEXT)",
     "CREATE INDEX IF NOT EXISTS attempts_at ON attempts(at)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+)
+_V2_COLUMNS = (
+    ("reason", "TEXT"),  # NetworkReason value, or NULL
+    ("goodbye", "INTEGER NOT NULL DEFAULT 0"),  # 1: the "offline" beat sent on a clean stop
+    ("miner", "TEXT"),  # miner_tag() of the id in use; NULL on rows migrated from version 1
+)
+_V2_INDEX = "CREATE INDEX IF NOT EXISTS attempts_miner_at ON attempts(miner, at)"
+_SALT_KEY = "miner_salt"
+
+_COLUMNS = "at, outcome, status_code, latency_ms, error, reason, goodbye"
+_RECENT = f"SELECT {_COLUMNS} FROM attempts WHERE miner IS ? ORDER BY at DESC LIMIT ?"
+_SINCE = f"SELECT {_COLUMNS} FROM attempts WHERE miner IS ? AND at >= ? ORDER BY at DESC LIMIT ?"
+_BEATS = (  # only accepted rows matter to uptime: a failure neither covers time nor ends coverage
+    "SELECT at, goodbye FROM attempts WHERE miner IS ? AND at >= ? AND outcome = ? ORDER BY at"
 )
 
 
-_RECENT = "SELECT at, outcome, status_code, latency_ms, error FROM attempts ORDER BY at DESC LIMIT ?"
-_SINCE = (
-    "SELECT at, outcome, status_code, latency_ms, error FROM attempts WHERE at >= ? ORDER BY at DESC LIMIT ?"
-)
+def miner_tag(salt: bytes, miner_id: str) -> str:
+    """Keyed, truncated BLAKE2b: equal ids give equal tags in this file only; the id cannot be recovered."""
+    digest = hashlib.blake2b(miner_id.encode(), key=salt, digest_size=12, person=b"polaris-miner")
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class Attempt:
     at: float
-    outcome: str
+    outcome: str  # the stored OutcomeKind value; `kind` is the enum (None if a newer version wrote it)
     status_code: int | None
     latency_ms: float
     error: str | None
+    reason: str | None = None
+    goodbye: bool = False
+
+    @property
+    def kind(self) -> OutcomeKind | None:
+        return parse_kind(self.outcome)
+
+    @property
+    def network_reason(self) -> NetworkReason | None:
+        return parse_reason(self.reason)
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "accepted"
+        return self.kind is OutcomeKind.ACCEPTED
+
+    @property
+    def colour(self) -> Colour:
+        kind = self.kind
+        return Colour.AMBER if kind is None else outcome_colour(kind, self.network_reason)
+
+
+def _attempt(row: tuple) -> Attempt:
+    return Attempt(*row[:6], goodbye=bool(row[6]))
 
 
 def default_history_path() -> Path:
@@ -61,6 +103,7 @@ class HistoryStore:
         readonly: bool = False,
     ) -> None:
         self._clock = clock
+        self._salt_cache: bytes | None = None
         path = Path(location) if location is not None else default_history_path()
         if readonly:
             uri = f"{path.absolute().as_uri()}?mode=ro"  # as_uri percent-encodes spaces, ? and #
@@ -97,6 +140,27 @@ class HistoryStore:
         # one statement at a time: executescript would commit the transaction _write opened
         for statement in _SCHEMA_STATEMENTS:
             self._db.execute(statement)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(attempts)")}
+        for name, declaration in _V2_COLUMNS:  # version 1 -> 2: existing rows keep miner NULL
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE attempts ADD COLUMN {name} {declaration}")
+        self._db.execute(_V2_INDEX)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (_SALT_KEY, os.urandom(16)))
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _salt(self) -> bytes | None:
+        if self._salt_cache is None:
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_SALT_KEY,)).fetchone()
+            except sqlite3.OperationalError:  # a version 1 file the writer has not migrated yet
+                return None
+            self._salt_cache = bytes(row[0]) if row else None
+        return self._salt_cache
+
+    def tag(self, miner_id: str | None) -> str | None:
+        """This file's tag for a miner id; None for no id (or a file without a salt yet)."""
+        salt = self._salt()
+        return miner_tag(salt, miner_id) if miner_id and salt else None
 
     def _write(self, operation):
         self._db.execute("BEGIN IMMEDIATE")
@@ -111,15 +175,22 @@ class HistoryStore:
     def close(self) -> None:
         self._db.close()
 
-    def record(self, outcome: Outcome, at: float | None = None) -> None:
+    def record(
+        self, outcome: Outcome, at: float | None = None, *, miner_id: str | None = None, goodbye: bool = False
+    ) -> None:
+        """goodbye: the "offline" beat of a clean stop; accepted, it ends the miner's coverage at once."""
         row = (
             self._clock() if at is None else at,
             outcome.kind.value,
             outcome.status_code,
             float(outcome.latency_ms),
             outcome.error,
+            outcome.reason.value if outcome.reason else None,
+            int(goodbye),
+            self.tag(miner_id),
         )
-        self._write(lambda: self._db.execute("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", row))
+        insert = f"INSERT INTO attempts ({_COLUMNS}, miner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        self._write(lambda: self._db.execute(insert, row))
         self._inserts += 1
         if self._inserts % PRUNE_EVERY == 0:
             self.prune()
@@ -128,20 +199,35 @@ class HistoryStore:
         cutoff = self._clock() - KEEP_S
         return self._write(lambda: self._db.execute("DELETE FROM attempts WHERE at < ?", (cutoff,)).rowcount)
 
-    def recent(self, limit: int = 50) -> list[Attempt]:
-        rows = self._db.execute(_RECENT, (limit,)).fetchall()
-        return [Attempt(*row) for row in rows]
+    # Reads. `miner` is a tag from tag(): each query sees that miner's rows only (None: untagged rows).
+    def recent(self, limit: int = 50, miner: str | None = None) -> list[Attempt]:
+        rows = self._db.execute(_RECENT, (miner, limit)).fetchall()
+        return [_attempt(row) for row in rows]
 
-    def since(self, start: float, limit: int = 5000) -> list[Attempt]:
+    def since(self, start: float, limit: int = 5000, miner: str | None = None) -> list[Attempt]:
         """Oldest first; at most `limit` rows (the newest ones), so a fast interval cannot flood a chart."""
-        rows = self._db.execute(_SINCE, (start, limit)).fetchall()
-        return [Attempt(*row) for row in reversed(rows)]
+        rows = self._db.execute(_SINCE, (miner, start, limit)).fetchall()
+        return [_attempt(row) for row in reversed(rows)]
 
-    def success_ratio(self, window_s: float) -> tuple[float | None, int]:
+    def accepted_since(self, start: float, miner: str | None = None) -> list[tuple[float, bool]]:
+        """(at, goodbye) of the accepted beats since start, oldest first: all that uptime needs."""
+        rows = self._db.execute(_BEATS, (miner, start, OutcomeKind.ACCEPTED.value)).fetchall()
+        return [(at, bool(goodbye)) for at, goodbye in rows]
+
+    def first_at(self, miner: str | None = None) -> float | None:
+        """When this miner's history begins: uptime is not counted against time before it."""
+        return self._db.execute("SELECT MIN(at) FROM attempts WHERE miner IS ?", (miner,)).fetchone()[0]
+
+    def latest_miner(self) -> str | None:
+        """The tag of the newest row: the miner to show when the caller does not know the one in use."""
+        row = self._db.execute("SELECT miner FROM attempts ORDER BY at DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def success_ratio(self, window_s: float, miner: str | None = None) -> tuple[float | None, int]:
         """(accepted / attempts, attempts) over the window; None when there were no attempts."""
         accepted, total = self._db.execute(
-            "SELECT COALESCE(SUM(outcome = 'accepted'), 0), COUNT(*) FROM attempts WHERE at >= ?",
-            (self._clock() - window_s,),
+            "SELECT COALESCE(SUM(outcome = ?), 0), COUNT(*) FROM attempts WHERE miner IS ? AND at >= ?",
+            (OutcomeKind.ACCEPTED.value, miner, self._clock() - window_s),
         ).fetchone()
         return (accepted / total if total else None), total
 

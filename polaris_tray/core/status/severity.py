@@ -1,0 +1,38 @@
+"""The one rule from an attempt's outcome to its colour: the tray, the chart and the attempts table all ask here.
+
+Green: accepted. Red: retrying cannot help (the user must act). Amber: a transient failure worth retrying.
+"""
+
+from __future__ import annotations
+
+from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.status.state import Colour
+
+_NEEDS_USER = frozenset({OutcomeKind.NOT_REGISTERED, OutcomeKind.REJECTED, OutcomeKind.CONFIG_ERROR})
+_NEEDS_USER_REASONS = frozenset({NetworkReason.TLS})
+
+
+def needs_user(kind: OutcomeKind, reason: NetworkReason | None = None) -> bool:
+    """Failures that retrying will not fix: a wrong id, a payload the server refuses, a bad certificate."""
+    return kind in _NEEDS_USER or (kind is OutcomeKind.NETWORK_ERROR and reason in _NEEDS_USER_REASONS)
+
+
+def outcome_colour(kind: OutcomeKind, reason: NetworkReason | None = None) -> Colour:
+    if kind is OutcomeKind.ACCEPTED:
+        return Colour.GREEN
+    return Colour.RED if needs_user(kind, reason) else Colour.AMBER
+
+
+def parse_kind(value: str) -> OutcomeKind | None:
+    """A stored kind back to the enum; None for a value this version does not know (a newer writer)."""
+    try:
+        return OutcomeKind(value)
+    except ValueError:
+        return None
+
+
+def parse_reason(value: str | None) -> NetworkReason | None:
+    try:
+        return NetworkReason(value) if value else None
+    except ValueError:
+        return NetworkReason.OTHER
