@@ -16,14 +16,16 @@ from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStor
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.core.platform.autostart.factory import current_autostart
-from polaris_tray.core.status.diagnostics import diagnostics_text
+from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, headline
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
+from polaris_tray.gui.stop_warning import guarded_stop
 from polaris_tray.gui.tray import TrayIcon
 from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
 
@@ -66,6 +68,7 @@ class AppController(QObject):
         self.autostart = current_autostart()
         self.notifications = NotificationPolicy(enabled=self.settings.notifications)
         self.snapshot: Snapshot | None = None
+        self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S)  # the tooltip's uptime figure
         self._state: LinkState | None = None
         self._first_run_done = False
         self._quitting = False
@@ -88,7 +91,7 @@ class AppController(QObject):
 
         self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
         self.tray.start_requested.connect(self._start)
-        self.tray.stop_requested.connect(self._stop)
+        self.tray.stop_requested.connect(lambda: guarded_stop(self))
         self.tray.beat_now_requested.connect(self._beat_now)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
@@ -127,12 +130,16 @@ class AppController(QObject):
 
     def diagnostics(self) -> str:
         reader = self.history_reader()
+        tag = self.snapshot.miner_tag if self.snapshot else None
+        flags = {"server_url": "--server-url", "interval_s": "--interval"}
+        overrides = tuple(flags[k] for k, v in self.overrides.items() if v)
         return diagnostics_text(
             self.snapshot,
             self.settings,
-            reader.recent(20) if reader else [],
+            reader.recent(20, miner=tag) if reader else [],
             qt_version=qVersion(),
             now_wall=time.time(),
+            in_use=InUse(self.config.server_url, self.config.interval_s, bool(self.demo), overrides),
         )
 
     def _read_overrides(self, args) -> None:
@@ -212,6 +219,7 @@ class AppController(QObject):
 
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
+        snap = with_uptime(snap, self.history_reader(), self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         self.tray.show_snapshot(snap)
@@ -222,7 +230,7 @@ class AppController(QObject):
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
-                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour.value == "red")
+                self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)
         self._maybe_first_run(snap)
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
@@ -265,7 +273,7 @@ class AppController(QObject):
             self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
             self.worker.outcome.connect(self.status_window.history_changed)
             self.status_window.start_requested.connect(self._start)
-            self.status_window.stop_requested.connect(self._stop)
+            self.status_window.stop_requested.connect(lambda: guarded_stop(self))
             self.status_window.settings_requested.connect(self.open_settings)
             self.status_window.quit_requested.connect(self.quit)
             if self.snapshot is not None:

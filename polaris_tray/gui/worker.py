@@ -82,11 +82,11 @@ class HeartbeatWorker(QObject):
         except (sqlite3.Error, OSError) as exc:
             log.warning("History is off: %s", exc)
 
-    def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: Outcome, goodbye: bool = False) -> None:
         if self._history is None:
             return
         try:
-            self._history.record(outcome)
+            self._history.record(outcome, miner_id=self._config.miner_id, goodbye=goodbye)
         except sqlite3.Error as exc:  # a full disk must not stop the heartbeat
             log.warning("History is off: %s", exc)
             self._history = None
@@ -122,7 +122,7 @@ class HeartbeatWorker(QObject):
             if last is not None and last.ok:
                 # Tell a healthy orchestrator at once (bounded to 1 s) rather than let it wait 45 s;
                 # a failing or hanging one is not asked, so Quit stays quick.
-                self._pm.engine.say_goodbye()
+                self._record(self._pm.engine.say_goodbye(), goodbye=True)  # ends uptime coverage
             self._pm.stop()
             self._pm.engine.close()
             self._pm = None
@@ -216,6 +216,7 @@ class HeartbeatWorker(QObject):
                 next_attempt_wall=wall(pm.next_at) if pm else None,
                 last_outcome=tracker.last_outcome,
                 miner_origin=self._config.miner_origin,
+                miner_tag=self._history.tag(self._config.miner_id) if self._history else None,
             )
         )
         change_at = tracker.next_change_at(now_mono)

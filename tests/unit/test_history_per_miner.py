@@ -7,7 +7,7 @@ from polaris_tray.core.status.state import Colour
 from polaris_tray.core.storage.history import SCHEMA_VERSION, HistoryStore
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=50.0)
-TLS = Outcome(OutcomeKind.NETWORK_ERROR, latency_ms=3.0, error="Certificate problem.", reason=NetworkReason.TLS)
+TLS = Outcome(OutcomeKind.NETWORK_ERROR, latency_ms=3.0, error="Bad certificate.", reason=NetworkReason.TLS)
 A, B = "miner-aaaa-1111-secret", "miner-bbbb-2222-secret"
 
 

@@ -33,7 +33,7 @@ def test_a_gap_of_exactly_45_s_stays_online():
 
 
 def test_an_accepted_goodbye_ends_coverage_at_once():
-    timeline = beats(0, 10, 20) + [(25.0, True)]
+    timeline = [*beats(0, 10, 20), (25.0, True)]
     assert online_spans(timeline, 0.0, 100.0) == [Span(0.0, 25.0)]
     assert uptime(timeline, now=100.0, window_s=HOUR_S, first_at=0.0).ratio == 0.25
 
@@ -74,7 +74,7 @@ def test_the_scripted_session_hand_computed():
     online1 = beats(0, every=5, until=595)
     goodbye = [(600.0, True)]
     online2 = beats(780, every=5, until=1080)  # failing 720..780 writes no accepted row
-    result = uptime(online1 + goodbye + online2, now=1080.0, window_s=HOUR_S, first_at=0.0)
+    result = uptime([*online1, *goodbye, *online2], now=1080.0, window_s=HOUR_S, first_at=0.0)
     assert result.covered_s == pytest.approx(600 + 300)  # 0-600 and 780-1080
     assert result.ratio == pytest.approx(900 / 1080)
 

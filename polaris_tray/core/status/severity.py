@@ -1,4 +1,4 @@
-"""The one rule from an attempt's outcome to its colour: the tray, the chart and the attempts table all ask here.
+"""The one rule from an outcome to its colour: the tray, the chart and the attempts table all ask here.
 
 Green: accepted. Red: retrying cannot help (the user must act). Amber: a transient failure worth retrying.
 """

@@ -18,7 +18,8 @@ from polaris_tray.core.status.state import OFFLINE_AFTER_S
 HOUR_S = 3600.0
 DAY_S = 86400.0
 WEEK_S = 7 * DAY_S
-WINDOWS = ((HOUR_S, "hour"), (DAY_S, "24 h"), (WEEK_S, "7 days"))
+WINDOWS = ((HOUR_S, "last hour"), (DAY_S, "24 h"), (WEEK_S, "7 days"))
+SLOW_WINDOWS = WINDOWS[1:]
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def uptime(
 
 
 def uptime_words(result: Uptime, label: str) -> str:
-    """"99.2 % last hour", or "83.3 % since 18 min ago" when history is younger than the window."""
+    """ "99.2 % last hour", or "83.3 % since 18 min ago" when history is younger than the window."""
     ratio = result.ratio
     if ratio is None:
         return f"— {label}"

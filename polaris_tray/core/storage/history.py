@@ -43,9 +43,13 @@ _V2_COLUMNS = (
 _V2_INDEX = "CREATE INDEX IF NOT EXISTS attempts_miner_at ON attempts(miner, at)"
 _SALT_KEY = "miner_salt"
 
-_COLUMNS = "at, outcome, status_code, latency_ms, error, reason, goodbye"
-_RECENT = f"SELECT {_COLUMNS} FROM attempts WHERE miner IS ? ORDER BY at DESC LIMIT ?"
-_SINCE = f"SELECT {_COLUMNS} FROM attempts WHERE miner IS ? AND at >= ? ORDER BY at DESC LIMIT ?"
+_SELECT = "SELECT at, outcome, status_code, latency_ms, error, reason, goodbye FROM attempts "
+_RECENT = _SELECT + "WHERE miner IS ? ORDER BY at DESC LIMIT ?"
+_SINCE = _SELECT + "WHERE miner IS ? AND at >= ? ORDER BY at DESC LIMIT ?"
+_INSERT = (
+    "INSERT INTO attempts (at, outcome, status_code, latency_ms, error, reason, goodbye, miner) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _BEATS = (  # only accepted rows matter to uptime: a failure neither covers time nor ends coverage
     "SELECT at, goodbye FROM attempts WHERE miner IS ? AND at >= ? AND outcome = ? ORDER BY at"
 )
@@ -189,8 +193,7 @@ class HistoryStore:
             int(goodbye),
             self.tag(miner_id),
         )
-        insert = f"INSERT INTO attempts ({_COLUMNS}, miner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        self._write(lambda: self._db.execute(insert, row))
+        self._write(lambda: self._db.execute(_INSERT, row))
         self._inserts += 1
         if self._inserts % PRUNE_EVERY == 0:
             self.prune()
