@@ -209,6 +209,7 @@ class StatusWindow(QWidget):
         miner = self._miner()
         self._read_rows(miner, now)
         first = self._history.first_at(miner)
+        first = now if first is None else first  # no history for this miner: no figure, not 0 %
         beats = [(a.at, a.goodbye) for a in self._rows if a.ok]
         hour = uptime(beats, now, HOUR_S, first)
         slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)

@@ -30,7 +30,7 @@ class UptimeCache:
         """[(label, Uptime)] for each window of this miner (the last hour, 24 h and 7 days by default)."""
         stale = [w for w, _ in windows if not self._fresh(w, miner, now)]
         if stale:
-            first = history.first_at(miner)
+            first = _first(history, miner, now)
             beats = history.accepted_since(now - max(stale) - OFFLINE_AFTER_S, miner)
             times = [at for at, _ in beats]
             for window_s in stale:
@@ -40,7 +40,7 @@ class UptimeCache:
 
     def hour(self, history: HistoryStore, miner: str | None, now: float) -> Uptime:
         if not self._fresh(HOUR_S, miner, now):
-            first = history.first_at(miner)
+            first = _first(history, miner, now)
             beats = history.accepted_since(now - HOUR_S - OFFLINE_AFTER_S, miner)
             self._kept[HOUR_S] = (miner, now, uptime(beats, now, HOUR_S, first))
         return self._kept[HOUR_S][2]
@@ -54,6 +54,12 @@ class UptimeCache:
 
 
 TRAY_EVERY_S = 10.0
+
+
+def _first(history: HistoryStore, miner: str | None, now: float) -> float:
+    """When the miner's history begins; no history at all is no figure (a span of zero), not 0 %."""
+    first = history.first_at(miner)
+    return now if first is None else first
 
 
 def with_uptime(snap: Snapshot, history: HistoryStore | None, cache: UptimeCache, now: float) -> Snapshot:

@@ -1,0 +1,163 @@
+"""The status window answers "am I being paid?": uptime as the orchestrator counts it, per miner, on a
+scripted session written by the real HistoryStore and read by the real window (pytest-qt, fake clock)."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.status.snapshot import Snapshot, tooltip
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
+from polaris_tray.core.storage.history import HistoryStore
+from tests.support.history import MINER, OK, TLS, scripted_session
+
+T0 = 1_700_000_000.0
+
+
+def window_on(qtbot, store, now, snap):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(store, diagnostics=lambda: "text", clock=lambda: now)
+    qtbot.addWidget(window)
+    window.show_snapshot(snap)
+    window.show()
+    return window
+
+
+@pytest.mark.parametrize(
+    ("goodbye", "expected"),
+    [
+        (True, "83.3 %"),  # covered 0-600 and 780-1080: 900 s of 1080 s
+        (False, "87.0 %"),  # no goodbye: the last beat (595 s) still covers 45 s: 0-640, 780-1080 (940 s)
+    ],
+)
+def test_uptime_figure_matches_the_hand_computation(qtbot, tmp_path, goodbye, expected):
+    path = tmp_path / "h.sqlite3"
+    clock = [T0]
+    writer = HistoryStore(path, clock=lambda: clock[0])
+    now = scripted_session(writer, T0, goodbye=goodbye)
+    clock[0] = now
+    reader = HistoryStore(path, clock=lambda: clock[0], readonly=True)
+    tag = reader.tag(MINER)
+    snap = Snapshot(LinkState.ONLINE, "https://o.example/api/v1", "mine…", last_outcome=OK, miner_tag=tag)
+    window = window_on(qtbot, reader, now, snap)
+    assert window.uptime.text() == f"Uptime, last hour: {expected}"
+    assert f"{expected} last hour (history: 18 min)" in window.uptime_more.text()
+    tray = with_uptime(snap, reader, UptimeCache(), now)
+    assert f"Uptime, last hour: {expected}" in tooltip(tray, now)
+
+
+def test_another_miner_sees_none_of_these_rows(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    now = scripted_session(HistoryStore(path, clock=lambda: T0), T0)
+    reader = HistoryStore(path, readonly=True)
+    other = Snapshot(LinkState.CONNECTING, "https://o/api/v1", "othe…", miner_tag=reader.tag("another-id"))
+    window = window_on(qtbot, reader, now, other)
+    assert window.table.rowCount() == 0
+    assert window.uptime.text() == "Uptime, last hour: —"
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1", "mine…", miner_tag=reader.tag(MINER)))
+    assert window.table.rowCount() == 50
+
+
+def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    clock = [T0]
+    writer = HistoryStore(path, clock=lambda: clock[0])
+    now = scripted_session(writer, T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now + 1]  # early in a minute: the next beats do not roll it
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1", "m…", miner_tag=reader.tag(MINER)))
+    window.show()
+    window.chart.grab()
+    drawn = window.chart.full_redraws
+    for i in range(5):
+        writer.record(OK, at=now + 2 + i, miner_id=MINER)
+        t[0] = now + 2 + i
+        window.refresh_history()
+        window.chart.grab()
+    assert window.chart.full_redraws == drawn  # five new points, no full redraw
+    assert window.chart._drawn == len(window._rows)
+    t[0] = now + 120  # the minute rolled
+    window.refresh_history()
+    window.chart.grab()
+    assert window.chart.full_redraws == drawn + 1
+
+
+def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    long_error = "The server's certificate could not be verified: " + "x" * 200
+    tls = Outcome(TLS.kind, error=long_error, reason=TLS.reason)
+    window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=tls))
+    assert window.action.isVisible() and window.action.text() == "&Open settings"
+    assert len(window.headline.text()) <= 60 and window.headline.toolTip().endswith("x" * 200)
+    with qtbot.waitSignal(window.settings_requested):
+        window.action.click()
+    window.show_snapshot(Snapshot(LinkState.UNCONFIGURED, "https://o/api/v1"))
+    assert window.action.text() == "E&nter miner id…" and not window.toggle.isEnabled()
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1"))
+    assert not window.action.isVisible()
+
+
+def test_keyboard_tab_reaches_every_button_and_esc_closes(qtbot, tmp_path):
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=TLS))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    reached = set()
+    for _ in range(12):
+        qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Tab)
+        reached.add(window.focusWidget())
+    buttons = {b for b in window.findChildren(QPushButton) if b.isVisible()}
+    assert buttons <= reached, [b.text() for b in buttons - reached]
+    assert window.windowTitle() == "Status"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()
+
+
+def test_fits_a_small_screen(qtbot, tmp_path):
+    window = window_on(qtbot, HistoryStore(tmp_path / "h.sqlite3"), T0, Snapshot(LinkState.STOPPED, "u"))
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert minimum.width() <= 600 and minimum.height() <= 330  # 640x360: 1280x720 at scale 2
+
+
+class _Stopper:
+    """The parts of the controller the stop warning uses: its snapshot, settings and store, and Stop."""
+
+    def __init__(self, store, state=LinkState.ONLINE):
+        from polaris_tray.core.config.settings import Settings
+
+        self.snapshot = Snapshot(state, "https://o/api/v1")
+        self.settings, self.store, self.demo, self.stops = Settings(), store, None, 0
+        self._stop = self
+
+    def emit(self):
+        self.stops += 1
+
+
+def test_stop_warns_until_told_not_to_ask_again_and_remembers_it(qtbot, tmp_path):
+    from polaris_tray.core.config.settings import SettingsStore
+    from polaris_tray.gui.stop_warning import guarded_stop
+
+    store = SettingsStore(tmp_path / "config")
+    ctl = _Stopper(store)
+    guarded_stop(ctl)
+    assert ctl.stops == 0 and "offline within 45 s" in ctl.stop_warning.text()
+    ctl.stop_warning.buttons()[1].click()  # Keep running
+    assert ctl.stops == 0
+    guarded_stop(ctl)
+    ctl.stop_warning.checkBox().setChecked(True)
+    ctl.stop_warning.defaultButton().click()
+    assert ctl.stops == 1
+    assert store.load().settings.warn_on_stop is False  # persisted with the settings
+    again = _Stopper(store)
+    again.settings = store.load().settings
+    guarded_stop(again)
+    assert again.stops == 1 and not hasattr(again, "stop_warning")  # not asked again
+    stopped = _Stopper(store, LinkState.OFFLINE)  # already counted offline: nothing to warn about
+    guarded_stop(stopped)
+    assert stopped.stops == 1
