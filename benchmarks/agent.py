@@ -25,12 +25,18 @@ def command(frozen: bool) -> list[str]:
 
 
 def launch(
-    server_url: str, interval: float, *, display: str | None, frozen: bool = False, tag: str = "bench"
+    server_url: str,
+    interval: float,
+    *,
+    display: str | None,
+    frozen: bool = False,
+    tag: str = "bench",
+    home: str | None = None,
 ):
     """The agent against server_url: headless when display is None, else the tray on that X display."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "POLARIS_"))}
     env.update(
-        HOME=tempfile.mkdtemp(prefix=f"polaris-{tag}-"),
+        HOME=home or tempfile.mkdtemp(prefix=f"polaris-{tag}-"),
         POLARIS_MINER_ID=MINER,
         PYTHONPATH=str(ROOT),
         POLARIS_TRAY_INSTANCE=f"polaris-{tag}-{os.getpid()}",
@@ -42,6 +48,7 @@ def launch(
     else:
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launch.last_env = env  # a second launch with this env reaches the running instance
     return proc, psutil.Process(proc.pid)
 
 

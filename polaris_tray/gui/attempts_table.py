@@ -33,34 +33,47 @@ class AttemptsTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setTabKeyNavigation(False)  # Tab moves on to the buttons; arrows still walk the rows
         header = self.horizontalHeader()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column in (0, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch
+        )  # fixed widths: no re-measuring per row
+        metrics = self.fontMetrics()
+        for column, sample in ((0, "00:00:00"), (2, "HTTP"), (3, "00000 ms")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
         chrome = header.sizeHint().height() + 2 * self.frameWidth()
         self.setMinimumHeight(chrome + 3 * row_h)
         self.setMaximumHeight(chrome + VISIBLE_ROWS * row_h)
-        self._newest: tuple | None = None
+        self._shown: list[Attempt] = []
 
     def show_attempts(self, attempts: list[Attempt]) -> None:
-        """Newest first. Rebuilt only when the newest attempt changed."""
-        newest = (attempts[0].at, len(attempts)) if attempts else None
-        if newest == self._newest:
+        """Newest first. New attempts go in at the top, old ones drop off: no full rebuild per beat."""
+        fresh = None  # how many attempts at the top are new; None: rebuild (first time, another miner)
+        if self._shown:
+            fresh = next((i for i, a in enumerate(attempts) if a == self._shown[0]), None)
+        if fresh == 0 and len(attempts) == len(self._shown):
             return
-        self._newest = newest
+        if fresh is None:
+            self.setRowCount(0)
+            fresh = len(attempts)
+        for row, attempt in enumerate(attempts[:fresh]):
+            self.insertRow(row)
+            self._fill(row, attempt)
         self.setRowCount(len(attempts))
-        for row, attempt in enumerate(attempts):
-            cells = [
-                datetime.fromtimestamp(attempt.at).strftime("%H:%M:%S"),
-                outcome_text(attempt),
-                "" if attempt.status_code is None else str(attempt.status_code),
-                f"{attempt.latency_ms:.0f} ms",
-            ]
-            for column, value in enumerate(cells):
-                item = QTableWidgetItem(value)
-                if column == 1:
-                    item.setForeground(FILL[attempt.colour].darker(130))
-                    if attempt.error:
-                        item.setToolTip(attempt.error)
-                if column >= 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.setItem(row, column, item)
+        self._shown = list(attempts)
+
+    def _fill(self, row: int, attempt: Attempt) -> None:
+        cells = [
+            datetime.fromtimestamp(attempt.at).strftime("%H:%M:%S"),
+            outcome_text(attempt),
+            "" if attempt.status_code is None else str(attempt.status_code),
+            f"{attempt.latency_ms:.0f} ms",
+        ]
+        for column, value in enumerate(cells):
+            item = QTableWidgetItem(value)
+            if column == 1:
+                item.setForeground(FILL[attempt.colour].darker(130))
+                if attempt.error:
+                    item.setToolTip(attempt.error)
+            if column >= 2:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(row, column, item)

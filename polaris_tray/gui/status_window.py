@@ -15,11 +15,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from polaris_tray.core.status.recent_rows import RecentRows
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines
 from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState
-from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, online_spans, uptime, uptime_words
+from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, online_spans, uptime
 from polaris_tray.core.status.uptime_cache import UptimeCache
-from polaris_tray.core.storage.history import Attempt, HistoryStore
+from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.gui.attempts_table import AttemptsTable
 from polaris_tray.gui.chart_scale import window_end
 from polaris_tray.gui.icons import state_pixmap
@@ -56,8 +57,8 @@ class StatusWindow(QWidget):
         self._clock = clock
         self._snapshot: Snapshot | None = None
         self._uptimes = UptimeCache()
-        self._rows: list[Attempt] = []  # the last hour (+45 s) of the shown miner, oldest first
-        self._rows_key: tuple | None = None  # (miner, window end) the rows were read for
+        self._recent = RecentRows()  # the last hour (+45 s) of the shown miner
+        self._badge: tuple | None = None
         self.badge = QLabel()
         self.badge.setFixedSize(48, 48)
         self.headline = QLabel("Starting…")
@@ -66,6 +67,10 @@ class StatusWindow(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.headline.setFont(font)
+        self.headline.setWordWrap(True)
+        self.problem = QLabel()  # the error of a red state, shortened; the whole text in its tooltip
+        self.problem.setObjectName("problem")
+        self.problem.hide()
         self.action = QPushButton()  # "Enter miner id…" / "Open settings" when the user must act
         self.action.setObjectName("actionButton")
         self.action.clicked.connect(self.settings_requested)
@@ -118,10 +123,12 @@ class StatusWindow(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
-        heading = QHBoxLayout()
-        heading.addWidget(self.headline, 1)
-        heading.addWidget(self.action)
-        text.addLayout(heading)
+        text.addWidget(self.headline)
+        text.addWidget(self.problem)
+        fix = QHBoxLayout()
+        fix.addWidget(self.action)
+        fix.addStretch(1)
+        text.addLayout(fix)
         text.addWidget(self.uptime)
         text.addWidget(self.uptime_more)
         text.addWidget(self.details)
@@ -132,7 +139,8 @@ class StatusWindow(QWidget):
         inner.setContentsMargins(0, 0, 0, 0)
         inner.addLayout(top)
         inner.addWidget(self.chart)
-        inner.addWidget(self.table, 1)
+        inner.addWidget(self.table)
+        inner.addStretch(1)  # spare height goes below the table, not between the lines of text
         scroll = QScrollArea()  # small or scaled screens scroll the content; the buttons stay in view
         scroll.setObjectName("statusScroll")
         scroll.setWidget(content)
@@ -154,7 +162,7 @@ class StatusWindow(QWidget):
         self.setMinimumSize(max(buttons.minimumSize().width() + 24, 380), 260)
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen else None
-        width, height = 640, 600
+        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 30)
         if room is not None:
             width, height = min(width, room.width() - 40), min(height, room.height() - 60)
         self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
@@ -187,60 +195,50 @@ class StatusWindow(QWidget):
 
     def _miner(self) -> str | None:
         snap = self._snapshot
+        if snap is not None and snap.state is LinkState.UNCONFIGURED:
+            return ""  # no miner id: no miner's rows (no tag is ever empty)
         if snap is not None and snap.miner_tag is not None:
             return snap.miner_tag
         return self._history.latest_miner() if self._history else None
-
-    def _read_rows(self, miner: str | None, now: float) -> None:
-        """New rows only, unless the miner changed or the minute rolled (then the hour is read afresh)."""
-        end = window_end(now)
-        start = end - WINDOW_S - OFFLINE_AFTER_S
-        if self._rows_key != (miner, end):
-            self._rows = self._history.since(start, limit=1_000_000, miner=miner)
-            self._rows_key = (miner, end)
-            return
-        last = self._rows[-1].at if self._rows else start
-        new = [a for a in self._history.since(last, limit=1_000_000, miner=miner) if a.at > last]
-        self._rows.extend(new)  # the same list grows: the chart paints only the new tail
 
     def _show_history(self) -> None:
         assert self._history is not None
         now = self._clock()
         miner = self._miner()
-        self._read_rows(miner, now)
+        end = window_end(now)
+        self._recent.read(self._history, miner, end - WINDOW_S - OFFLINE_AFTER_S, end)
         first = self._history.first_at(miner)
         first = now if first is None else first  # no history for this miner: no figure, not 0 %
-        beats = [(a.at, a.goodbye) for a in self._rows if a.ok]
+        beats = self._recent.beats
         hour = uptime(beats, now, HOUR_S, first)
         slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
         figure = "—" if hour.ratio is None else f"{hour.ratio * 100:.1f} %"
         self.uptime.setText(f"Uptime, last hour: {figure}")
-        more = [uptime_words(u, label) for label, u in slow]
+        more = [f"{label}: {'—' if u.ratio is None else f'{u.ratio * 100:.1f} %'}" for label, u in slow]
         if hour.clipped and hour.ratio is not None:
-            more.insert(0, uptime_words(hour, "last hour"))
-        self.uptime_more.setText(" · ".join(more) + " — as the orchestrator counts it")
-        in_hour = [a for a in self._rows if a.at >= now - HOUR_S]
-        accepted = sum(1 for a in in_hour if a.ok)
+            more.append(f"history: {history_span(hour)}")
+        self.uptime_more.setText(" · ".join(more) + " (as the orchestrator counts it)")
+        accepted, total = self._recent.counts_since(now - HOUR_S)
         self.ratios.setText(
-            f"Accepted attempts, last hour: {accepted / len(in_hour) * 100:.1f} % of {len(in_hour)}"
-            if in_hour
+            f"Accepted attempts, last hour: {accepted / total * 100:.1f} % of {total}"
+            if total
             else "Accepted attempts, last hour: no attempts"
         )
         spans = online_spans(beats, now - WINDOW_S - 60, now + OFFLINE_AFTER_S)  # the strip clips at "now"
-        self.chart.set_attempts(self._rows, now, spans, known_from=first)
-        recent = self._rows[-TABLE_ROWS:][::-1]
+        self.chart.set_attempts(self._recent.rows, now, spans, known_from=first)
+        recent = self._recent.rows[-TABLE_ROWS:][::-1]
         if len(recent) < TABLE_ROWS:
             recent = self._history.recent(TABLE_ROWS, miner=miner)
         self.table.show_attempts(recent)
 
     def _tick(self) -> None:
         self._render()
-        if self._history is not None and self._rows_key is not None:
+        if self._history is not None and self._recent.key is not None:
             now = self._clock()
-            if window_end(now) != self._rows_key[1]:
+            if window_end(now) != self._recent.key[1]:
                 self.refresh_history()  # the minute rolled: the chart shifts and old rows drop out
             else:
-                self.chart.set_attempts(self._rows, now, self.chart._spans, self.chart._known_from)
+                self.chart.set_attempts(self._recent.rows, now, self.chart._spans, self.chart._known_from)
 
     def _render(self) -> None:
         snap = self._snapshot
@@ -249,10 +247,18 @@ class StatusWindow(QWidget):
         lines = detail_lines(snap, self._clock())
         demo = snap.miner_origin == "demo"
         self.setWindowTitle("Status (demo)" if demo else "Status")
-        self.headline.setText(_short(lines[0]))
-        self.headline.setToolTip(lines[0] if len(lines[0]) > HEADLINE_CHARS else "")
+        self.headline.setText(snap.state.words)
+        error = snap.last_outcome.error if snap.last_outcome is not None else None
+        problem = error if snap.state is LinkState.ATTENTION and error else ""
+        self.problem.setText(_short(problem))
+        self.problem.setToolTip(problem)  # the full text; the details say it in full too
+        self.problem.setVisible(bool(problem))
         self.details.setText("\n".join([*lines[1:], f"Miner id: {snap.miner_id_masked}"]))
-        self.badge.setPixmap(state_pixmap(snap.state.colour, 48, self.devicePixelRatioF()))
+        self.details.setToolTip(lines[0] if problem else "")
+        badge = (snap.state.colour, self.devicePixelRatioF())
+        if badge != self._badge:  # drawn once per colour, not on every beat
+            self._badge = badge
+            self.badge.setPixmap(state_pixmap(badge[0], 48, badge[1]))
         self.toggle.setText("&Stop heartbeat" if snap.running else "&Start heartbeat")
         self.toggle.setEnabled(snap.state is not LinkState.UNCONFIGURED)
         action = ""

@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
@@ -43,7 +43,7 @@ def test_uptime_figure_matches_the_hand_computation(qtbot, tmp_path, goodbye, ex
     snap = Snapshot(LinkState.ONLINE, "https://o.example/api/v1", "mine…", last_outcome=OK, miner_tag=tag)
     window = window_on(qtbot, reader, now, snap)
     assert window.uptime.text() == f"Uptime, last hour: {expected}"
-    assert f"{expected} last hour (history: 18 min)" in window.uptime_more.text()
+    assert "history: 18 min" in window.uptime_more.text()
     tray = with_uptime(snap, reader, UptimeCache(), now)
     assert f"Uptime, last hour: {expected}" in tooltip(tray, now)
 
@@ -81,7 +81,7 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
         window.refresh_history()
         window.chart.grab()
     assert window.chart.full_redraws == drawn  # five new points, no full redraw
-    assert window.chart._drawn == len(window._rows)
+    assert window.chart._drawn == len(window._recent.rows)
     t[0] = now + 120  # the minute rolled
     window.refresh_history()
     window.chart.grab()
@@ -94,7 +94,8 @@ def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
     tls = Outcome(TLS.kind, error=long_error, reason=TLS.reason)
     window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=tls))
     assert window.action.isVisible() and window.action.text() == "&Open settings"
-    assert len(window.headline.text()) <= 60 and window.headline.toolTip().endswith("x" * 200)
+    assert window.headline.text() == "Needs attention" and len(window.problem.text()) <= 60
+    assert window.problem.toolTip().endswith("x" * 200)
     with qtbot.waitSignal(window.settings_requested):
         window.action.click()
     window.show_snapshot(Snapshot(LinkState.UNCONFIGURED, "https://o/api/v1"))

@@ -95,8 +95,12 @@ def uptime_words(result: Uptime, label: str) -> str:
         return f"— {label}"
     figure = f"{ratio * 100:.1f} %"
     if result.clipped:
-        return f"{figure} {label} (history: {_duration(result.span_s)})"
+        return f"{figure} {label} (history: {history_span(result)})"
     return f"{figure} {label}"
+
+
+def history_span(result: Uptime) -> str:
+    return _duration(result.span_s)
 
 
 def _duration(seconds: float) -> str:

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
@@ -71,7 +72,7 @@ class Attempt:
     reason: str | None = None
     goodbye: bool = False
 
-    @property
+    @cached_property  # read for every row on every refresh: parse once
     def kind(self) -> OutcomeKind | None:
         return parse_kind(self.outcome)
 
