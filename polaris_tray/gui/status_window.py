@@ -162,7 +162,7 @@ class StatusWindow(QWidget):
         self.setMinimumSize(max(buttons.minimumSize().width() + 24, 380), 260)
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen else None
-        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 30)
+        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 60)
         if room is not None:
             width, height = min(width, room.width() - 40), min(height, room.height() - 60)
         self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
@@ -247,7 +247,7 @@ class StatusWindow(QWidget):
         lines = detail_lines(snap, self._clock())
         demo = snap.miner_origin == "demo"
         self.setWindowTitle("Status (demo)" if demo else "Status")
-        self.headline.setText(snap.state.words)
+        self.headline.setText(snap.state.words + (" (demo)" if demo else ""))
         error = snap.last_outcome.error if snap.last_outcome is not None else None
         problem = error if snap.state is LinkState.ATTENTION and error else ""
         self.problem.setText(_short(problem))

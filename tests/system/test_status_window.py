@@ -162,3 +162,34 @@ def test_stop_warns_until_told_not_to_ask_again_and_remembers_it(qtbot, tmp_path
     stopped = _Stopper(store, LinkState.OFFLINE)  # already counted offline: nothing to warn about
     guarded_stop(stopped)
     assert stopped.stops == 1
+
+
+def test_a_live_demo_run_reports_what_is_in_use(qtbot, home):
+    """The real controller and worker: rows tagged with the miner, uptime in the tooltip, diagnostics of
+    the demo's own server and interval (not the saved settings)."""
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.cli import build_parser
+    from polaris_tray.core.config.settings import Settings
+    from polaris_tray.demo.server import DEMO_MINER_ID
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    args = build_parser().parse_args(["--demo", "--interval", "0.2"])
+    controller = AppController(QApplication.instance(), args, SingleInstance())
+    controller.thread.start()
+    try:
+        window = controller.open_status()
+        qtbot.waitUntil(lambda: window.table.rowCount() >= 3, timeout=10000)
+        snap = controller.snapshot
+        assert snap.miner_tag and snap.uptime_hour is not None
+        assert "Uptime, last hour:" in controller.tray.icon.toolTip()
+        assert window.uptime.text().startswith("Uptime, last hour: ")
+        assert window.windowTitle() == "Status (demo)"
+        text = controller.diagnostics()
+        used = text.split("In use:")[1].split("Saved settings:")[0]
+        assert controller.demo.url in used and "interval_s: 0.2" in used and "mode: demo" in used
+        assert Settings().server_url not in used
+        assert DEMO_MINER_ID not in text
+    finally:
+        controller.quit()

@@ -47,7 +47,7 @@ class UptimeCache:
 
     def _fresh(self, window_s: float, miner: str | None, now: float) -> bool:
         kept = self._kept.get(window_s)
-        if kept is None or kept[0] != miner:
+        if kept is None or kept[0] != miner or kept[2].span_s == 0:  # no history yet: ask again next time
             return False
         every = self.fast_every_s if window_s == HOUR_S else self.slow_every_s
         return 0 <= now - kept[1] < every
