@@ -1,6 +1,8 @@
 """The chart draws what happened: a lone success shows, stops are gaps, failures sit where they happened,
 and the axis ticks are round numbers. Read off the rendered pixels."""
 
+import itertools
+
 from polaris_tray.core.status.state import Colour
 from polaris_tray.core.storage.history import Attempt
 from polaris_tray.gui.chart_scale import nice_ticks, time_ticks, window_end
@@ -77,4 +79,4 @@ def test_axis_ticks_are_round():
     assert nice_ticks(84) == [0, 50, 100]
     assert nice_ticks(1200) == [0, 500, 1000, 1500]
     ticks = time_ticks(END - WINDOW_S, END)
-    assert len(ticks) == 4 and all(b - a == 900 for a, b in zip(ticks, ticks[1:], strict=False))
+    assert len(ticks) == 4 and all(b - a == 900 for a, b in itertools.pairwise(ticks))
