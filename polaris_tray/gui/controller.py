@@ -270,7 +270,7 @@ class AppController(QObject):
     # --- windows
     def open_status(self) -> StatusWindow:
         if self.status_window is None:
-            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
+            self.status_window = StatusWindow(self.history_reader(), self.diagnostics, demo=bool(self.demo))
             self.worker.outcome.connect(self.status_window.history_changed)
             self.status_window.start_requested.connect(self._start)
             self.status_window.stop_requested.connect(lambda: guarded_stop(self))

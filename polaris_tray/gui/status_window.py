@@ -48,6 +48,7 @@ class StatusWindow(QWidget):
         diagnostics: Callable[[], str] | None = None,
         parent=None,
         clock: Callable[[], float] = time.time,
+        demo: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Status")  # the application display name is appended by Qt
@@ -55,6 +56,7 @@ class StatusWindow(QWidget):
         self._history = history
         self._diagnostics = diagnostics
         self._clock = clock
+        self._demo = demo  # a demo run: a local demo orchestrator, no settings
         self._snapshot: Snapshot | None = None
         self._uptimes = UptimeCache()
         self._recent = RecentRows()  # the last hour (+45 s) of the shown miner
@@ -245,7 +247,7 @@ class StatusWindow(QWidget):
         if snap is None:
             return
         lines = detail_lines(snap, self._clock())
-        demo = snap.miner_origin == "demo"
+        demo = self._demo
         self.setWindowTitle("Status (demo)" if demo else "Status")
         self.headline.setText(snap.state.words + (" (demo)" if demo else ""))
         error = snap.last_outcome.error if snap.last_outcome is not None else None

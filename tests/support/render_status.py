@@ -83,7 +83,7 @@ def main(out: str, suffix: str) -> None:
     reader = HistoryStore(path, readonly=True)
     screen = app.primaryScreen().availableGeometry()
     for name, snap in states(now, reader.tag(MINER)).items():
-        window = StatusWindow(reader, diagnostics=lambda: "")
+        window = StatusWindow(reader, diagnostics=lambda: "", demo=name == "demo")
         window.show_snapshot(snap)
         window.show()
         app.processEvents()

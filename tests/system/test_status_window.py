@@ -193,3 +193,40 @@ def test_a_live_demo_run_reports_what_is_in_use(qtbot, home):
         assert DEMO_MINER_ID not in text
     finally:
         controller.quit()
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_path, scale):
+    """Rendered in its own process (the scale factor is read at Qt start) on a 1280x720 offscreen screen."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.app import ARTIFACTS, ROOT
+
+    config = tmp_path / "screen.json"
+    screen = {"name": "s0", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+        "QT_SCALE_FACTOR": str(scale),
+        "HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.support.render_status", str(ARTIFACTS), f"{scale * 100}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    lines = [line.split() for line in out.splitlines()]
+    assert [line[0] for line in lines] == ["online", "amber", "red", "unconfigured", "stopped", "demo"]
+    for _name, width, height, min_w, min_h, screen_w, screen_h, *_title in lines:
+        assert (int(screen_w), int(screen_h)) == (1280 // scale, 720 // scale)
+        assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
+        assert int(min_w) <= int(width) and int(min_h) <= int(height)
+    assert (ARTIFACTS / f"status-red-{scale * 100}.png").exists()
