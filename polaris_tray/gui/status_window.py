@@ -178,6 +178,8 @@ class StatusWindow(QWidget):
         self._render()
         if previous is not None and previous.miner_tag != snap.miner_tag and self.isVisible():
             self.refresh_history()  # another miner: its own rows and figures, at once
+        elif previous is not None and previous.state is not snap.state:
+            self.history_changed()  # e.g. a stop: its goodbye row is not announced as an outcome
 
     def history_changed(self) -> None:
         if not self.isVisible() or self._refresh_timer.isActive():
