@@ -17,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 def window_titles(display):
     out = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", "Polaris Tray"],
+        ["xdotool", "search", "--onlyvisible", "--name", "Polaris Tray|Status"],  # the name may be encoded
         env={**os.environ, "DISPLAY": display.display},
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ def test_second_launch_hands_over_and_only_one_agent_beats(home, orchestrator, x
         )
         assert second.returncode == 0, second.stderr
         wait_window(
-            x_display, "Polaris Tray — Status"
+            x_display, "Status — Polaris Tray"
         )  # a plain second launch shows the running one's status
         before = len(orchestrator.times())
         window_start = time.monotonic()
@@ -169,7 +169,7 @@ def test_without_a_tray_a_status_window_shows_and_beats_go_on(home, orchestrator
     try:
         proc = start_app(["--server-url", orchestrator.url, "--interval", "0.5"], gui_env(home, bare))
         try:
-            wait_window(bare, "Polaris Tray — Status", timeout=15)
+            wait_window(bare, "Status — Polaris Tray", timeout=15)
             count = len(orchestrator.times())
             assert orchestrator.wait_for(count + 2, timeout=5)
             subprocess.run(
