@@ -62,6 +62,11 @@ class LatencyChart(QWidget):
         self._known_from = known_from
         self.update()
 
+    def move_now(self, now: float) -> None:
+        """Time passes without new attempts: only the strip and the "now" marker move."""
+        self._now = now
+        self.update()
+
     # --- geometry
     def _plot(self) -> QRectF:
         return QRectF(self.rect()).adjusted(LEFT, TOP, -RIGHT, -(STRIP_H + AXIS_H + 6))

@@ -28,6 +28,7 @@ from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
+QUIET_REFRESH_S = 5.0  # without beats (stopped, failing) the figures still move: re-read this often
 HEADLINE_CHARS = 60
 
 
@@ -239,10 +240,11 @@ class StatusWindow(QWidget):
         self._render()
         if self._history is not None and self._recent.key is not None:
             now = self._clock()
-            if window_end(now) != self._recent.key[1]:
-                self.refresh_history()  # the minute rolled: the chart shifts and old rows drop out
+            quiet = time.monotonic() - self._last_refresh >= QUIET_REFRESH_S
+            if window_end(now) != self._recent.key[1] or quiet:
+                self.refresh_history()  # a minute rolled, or no beats: coverage runs out by time alone
             else:
-                self.chart.set_attempts(self._recent.rows, now, self.chart._spans, self.chart._known_from)
+                self.chart.move_now(now)
 
     def _render(self) -> None:
         snap = self._snapshot

@@ -230,3 +230,21 @@ def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_pat
         assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
         assert int(min_w) <= int(width) and int(min_h) <= int(height)
     assert (ARTIFACTS / f"status-red-{scale * 100}.png").exists()
+
+
+def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    now = scripted_session(HistoryStore(path, clock=lambda: T0), T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now]
+    from polaris_tray.gui.status_window import QUIET_REFRESH_S, StatusWindow
+
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.STOPPED, "https://o/api/v1", miner_tag=reader.tag(MINER)))
+    window.show()
+    assert window.uptime.text() == "Uptime, last hour: 83.3 %"
+    t[0] = now + 1080  # 18 min later, no beats: 945 s covered (900 + the last beat's 45 s) of 2160 s
+    window._last_refresh -= QUIET_REFRESH_S
+    window._tick()
+    assert window.uptime.text() == "Uptime, last hour: 43.8 %"
