@@ -25,16 +25,15 @@ from polaris_tray.gui.attempts_table import AttemptsTable
 from polaris_tray.gui.chart_scale import window_end
 from polaris_tray.gui.icons import state_pixmap
 from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.status_labels import label, short
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
 QUIET_REFRESH_S = 5.0  # without beats (stopped, failing) the figures still move: re-read this often
-HEADLINE_CHARS = 60
-
-
-def _short(text: str, limit: int = HEADLINE_CHARS) -> str:
-    first = text.split("\n", 1)[0]
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+UPTIME_TIP = (
+    f"The share of time the orchestrator counted this miner online: each accepted heartbeat counts for "
+    f"{OFFLINE_AFTER_S:.0f} s; stopped, quit and sleeping time count as offline."
+)
 
 
 class StatusWindow(QWidget):
@@ -64,40 +63,21 @@ class StatusWindow(QWidget):
         self._badge: tuple | None = None
         self.badge = QLabel()
         self.badge.setFixedSize(48, 48)
-        self.headline = QLabel("Starting…")
-        self.headline.setObjectName("headline")
-        font = self.headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.headline.setFont(font)
-        self.headline.setWordWrap(True)
-        self.problem = QLabel()  # the error of a red state, shortened; the whole text in its tooltip
-        self.problem.setObjectName("problem")
+        self.headline = label("Starting…", name="headline", scale=1.3, bold=True, wrap=True)
+        self.problem = label(name="problem")  # the error of a red state, shortened; all of it in the tooltip
         self.problem.hide()
         self.action = QPushButton()  # "Enter miner id…" / "Open settings" when the user must act
         self.action.setObjectName("actionButton")
         self.action.clicked.connect(self.settings_requested)
         self.action.hide()
-        self.uptime = QLabel("Uptime: —")
-        self.uptime.setObjectName("uptime")
-        big = self.uptime.font()
-        big.setPointSizeF(big.pointSizeF() * 1.15)
-        big.setBold(True)
-        self.uptime.setFont(big)
-        self.uptime.setToolTip(
-            f"The share of time the orchestrator counted this miner online: each accepted heartbeat "
-            f"counts for {OFFLINE_AFTER_S:.0f} s; stopped, quit and sleeping time count as offline."
-        )
-        self.uptime_more = QLabel()
-        self.uptime_more.setWordWrap(True)
-        self.details = QLabel()
+        self.uptime = label("Uptime: —", name="uptime", scale=1.15, bold=True)
+        self.uptime.setToolTip(UPTIME_TIP)
+        self.uptime_more = label(wrap=True)
+        self.details = label(wrap=True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setWordWrap(True)
-        self.ratios = QLabel()
+        self.ratios = label()
         self.ratios.setAccessibleName("Accepted attempts")
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setObjectName("notice")
+        self.notice = label(name="notice", wrap=True)
         self.notice.hide()
         self.chart = LatencyChart()
         self.table = AttemptsTable(TABLE_ROWS)
@@ -256,7 +236,7 @@ class StatusWindow(QWidget):
         self.headline.setText(snap.state.words + (" (demo)" if demo else ""))
         error = snap.last_outcome.error if snap.last_outcome is not None else None
         problem = error if snap.state is LinkState.ATTENTION and error else ""
-        self.problem.setText(_short(problem))
+        self.problem.setText(short(problem))
         self.problem.setToolTip(problem)  # the full text; the details say it in full too
         self.problem.setVisible(bool(problem))
         self.details.setText("\n".join([*lines[1:], f"Miner id: {snap.miner_id_masked}"]))

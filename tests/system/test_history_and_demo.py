@@ -205,7 +205,7 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
         window = controller.open_status()
         qtbot.waitUntil(lambda: window.table.rowCount() >= 5, timeout=10000)
         assert window.table.item(0, 1).text() == "accepted"
-        assert window.headline.text() == "Online"
+        assert window.headline.text() == "Online (demo)"
         assert "demo…" in window.details.text()
         assert "100.0 %" in window.ratios.text()
         window.grab().save(str(ARTIFACTS / "status-window-demo.png"))
