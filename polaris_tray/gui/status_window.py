@@ -145,7 +145,7 @@ class StatusWindow(QWidget):
         self.setMinimumSize(max(buttons.minimumSize().width() + 24, 380), 260)
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen else None
-        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 60)
+        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 100)
         if room is not None:
             width, height = min(width, room.width() - 40), min(height, room.height() - 60)
         self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
@@ -271,6 +271,7 @@ class StatusWindow(QWidget):
             self.start_requested.emit()
 
     def showEvent(self, event) -> None:
+        self.toggle.setFocus()  # not a table cell: Enter/Space act on the main button
         self._ticker.start()
         self.refresh_history()
         super().showEvent(event)
