@@ -191,6 +191,13 @@ def test_a_live_demo_run_reports_what_is_in_use(qtbot, home):
         assert controller.demo.url in used and "interval_s: 0.2" in used and "mode: demo" in used
         assert Settings().server_url not in used
         assert DEMO_MINER_ID not in text
+        controller._stop.emit()  # a healthy stop says goodbye; the row ends coverage at once
+        reader = controller.history_reader()
+
+        def goodbye_recorded():
+            return any(a.goodbye and a.ok for a in reader.recent(5, miner=snap.miner_tag))
+
+        qtbot.waitUntil(goodbye_recorded, timeout=5000)
     finally:
         controller.quit()
 
