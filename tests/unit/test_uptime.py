@@ -5,7 +5,7 @@ import pytest
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.severity import outcome_colour
 from polaris_tray.core.status.state import Colour
-from polaris_tray.core.status.uptime import HOUR_S, Span, online_spans, uptime, uptime_words
+from polaris_tray.core.status.uptime import HOUR_S, Span, history_span, online_spans, uptime
 
 
 def beats(*times, every=None, until=None):
@@ -61,12 +61,11 @@ def test_coverage_never_runs_past_now_and_no_history_is_no_figure():
     assert uptime(beats(90), now=100.0, window_s=HOUR_S, first_at=90.0).ratio == 1.0
     empty = uptime([], now=100.0, window_s=HOUR_S, first_at=None)
     assert empty.ratio == 0.0 and uptime([], now=5.0, window_s=HOUR_S, first_at=5.0).ratio is None
-    assert uptime_words(uptime([], now=5.0, window_s=HOUR_S, first_at=5.0), "last hour") == "— last hour"
 
 
 def test_words_say_when_history_is_younger_than_the_window():
     result = uptime(beats(0, every=10, until=600), now=600.0, window_s=HOUR_S, first_at=0.0)
-    assert uptime_words(result, "last hour") == "100.0 % last hour (history: 10 min)"
+    assert result.clipped and history_span(result) == "10 min"
 
 
 def test_the_scripted_session_hand_computed():

@@ -88,22 +88,9 @@ def uptime(
     return Uptime(window_s, span, covered)
 
 
-def uptime_words(result: Uptime, label: str) -> str:
-    """ "99.2 % last hour", or "83.3 % since 18 min ago" when history is younger than the window."""
-    ratio = result.ratio
-    if ratio is None:
-        return f"— {label}"
-    figure = f"{ratio * 100:.1f} %"
-    if result.clipped:
-        return f"{figure} {label} (history: {history_span(result)})"
-    return f"{figure} {label}"
-
-
 def history_span(result: Uptime) -> str:
-    return _duration(result.span_s)
-
-
-def _duration(seconds: float) -> str:
+    """How much history the figure rests on, in words: "18 min", "2.5 h", "3.1 days"."""
+    seconds = result.span_s
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
