@@ -219,7 +219,7 @@ class AppController(QObject):
 
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
-        snap = with_uptime(snap, self.history_reader(), self._uptime, time.time())
+        snap = with_uptime(snap, self.history_reader, self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         self.tray.show_snapshot(snap)

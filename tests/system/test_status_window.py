@@ -44,7 +44,7 @@ def test_uptime_figure_matches_the_hand_computation(qtbot, tmp_path, goodbye, ex
     window = window_on(qtbot, reader, now, snap)
     assert window.uptime.text() == f"Uptime, last hour: {expected}"
     assert "history: 18 min" in window.uptime_more.text()
-    tray = with_uptime(snap, reader, UptimeCache(), now)
+    tray = with_uptime(snap, lambda: reader, UptimeCache(), now)
     assert f"Uptime, last hour: {expected}" in tooltip(tray, now)
 
 

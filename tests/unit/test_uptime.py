@@ -94,3 +94,16 @@ def test_the_scripted_session_hand_computed():
 def test_one_severity_rule_for_tray_chart_and_table(outcome, colour):
     assert outcome_colour(outcome.kind, outcome.reason) is colour
     assert outcome.needs_attention is (colour is Colour.RED)  # the tray's ATTENTION state asks the same rule
+
+
+def test_the_tooltip_asks_for_a_missing_history_once_a_minute():
+    from polaris_tray.core.status.snapshot import Snapshot
+    from polaris_tray.core.status.state import LinkState
+    from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
+
+    asked = []
+    cache = UptimeCache()
+    snap = Snapshot(LinkState.ONLINE, "https://o/api/v1")
+    for now in (0.0, 1.0, 30.0, 61.0):
+        assert with_uptime(snap, lambda: asked.append(1), cache, now) is snap
+    assert len(asked) == 2  # at 0 and at 61 s

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from polaris_tray.core.status.snapshot import Snapshot
@@ -22,6 +23,7 @@ SLOW_EVERY_S = 60.0
 class UptimeCache:
     fast_every_s: float = 0.0  # the last hour: recomputed when older than this (the tray asks every 10 s)
     slow_every_s: float = SLOW_EVERY_S
+    retry_at: float = 0.0  # with_uptime: when to ask for a history that could not be opened
     _kept: dict = field(default_factory=dict)  # window_s -> (miner, computed_at, Uptime)
 
     def figures(
@@ -62,9 +64,18 @@ def _first(history: HistoryStore, miner: str | None, now: float) -> float:
     return now if first is None else first
 
 
-def with_uptime(snap: Snapshot, history: HistoryStore | None, cache: UptimeCache, now: float) -> Snapshot:
-    """The snapshot with the last hour's uptime filled in, for the tray's tooltip (as is without history)."""
+def with_uptime(
+    snap: Snapshot, open_history: Callable[[], HistoryStore | None], cache: UptimeCache, now: float
+) -> Snapshot:
+    """The snapshot with the last hour's uptime filled in, for the tray's tooltip (as is without history).
+
+    open_history is asked again at most once a minute after it gave nothing (it may log each failure).
+    """
+    if now < cache.retry_at:
+        return snap
+    history = open_history()
     if history is None:
+        cache.retry_at = now + SLOW_EVERY_S
         return snap
     try:
         miner = snap.miner_tag if snap.miner_tag is not None else history.latest_miner()
