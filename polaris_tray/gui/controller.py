@@ -68,7 +68,7 @@ class AppController(QObject):
         self.autostart = current_autostart()
         self.notifications = NotificationPolicy(enabled=self.settings.notifications)
         self.snapshot: Snapshot | None = None
-        self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S)  # the tooltip's uptime figure
+        self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S, horizon_s=3600.0)  # the tooltip's last hour
         self._state: LinkState | None = None
         self._first_run_done = False
         self._quitting = False

@@ -107,3 +107,36 @@ def test_the_tooltip_asks_for_a_missing_history_once_a_minute():
     for now in (0.0, 1.0, 30.0, 61.0):
         assert with_uptime(snap, lambda: asked.append(1), cache, now) is snap
     assert len(asked) == 2  # at 0 and at 61 s
+
+
+def test_coverage_fed_in_pieces_equals_coverage_fed_at_once():
+    from polaris_tray.core.status.uptime import Coverage
+
+    timeline = [*beats(0, 10, 20), (25.0, True), *beats(100, 110, 300, 320)]
+    whole = Coverage()
+    whole.feed(timeline)
+    for cut in range(len(timeline) + 1):
+        pieces = Coverage()
+        pieces.feed(timeline[:cut])
+        pieces.feed(timeline[cut:])
+        assert pieces.spans(0.0, 1000.0) == whole.spans(0.0, 1000.0)
+
+
+def test_the_cache_reads_new_beats_only_and_agrees_with_a_fresh_count(tmp_path):
+    from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+    from polaris_tray.core.status.uptime_cache import UptimeCache
+    from polaris_tray.core.storage.history import HistoryStore
+
+    ok = Outcome(OutcomeKind.ACCEPTED, 200)
+    store = HistoryStore(tmp_path / "h.sqlite3", clock=lambda: 10_000.0)
+    for at in range(0, 3000, 10):
+        store.record(ok, at=float(at), miner_id="m")
+    tag, cache = store.tag("m"), UptimeCache()
+    cache.figures(store, tag, 3000.0)
+    store.record(ok, at=3005.0, miner_id="m", goodbye=True)  # a stop, then beats again after a gap
+    for at in range(4000, 5000, 10):
+        store.record(ok, at=float(at), miner_id="m")
+    later = cache.figures(store, tag, 5000.0)
+    assert cache._coverage.last_at == 4990.0
+    assert later == UptimeCache().figures(store, tag, 5000.0)
+    assert later[0][1].covered_s == pytest.approx(3005 - 1400 + 1000)  # the hour [1400, 5000)

@@ -11,7 +11,7 @@ Pure and clock-free: the caller passes `now`, so tests replay hand-made timeline
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from polaris_tray.core.status.state import OFFLINE_AFTER_S
 
@@ -44,6 +44,48 @@ class Span:
     end: float
 
 
+@dataclass
+class Coverage:
+    """The covered spans so far, fed accepted beats oldest first, in as many feeds as needed.
+
+    Incremental, so a week of history is read once and then only the new beats: the spans are few (one per
+    outage), the beats many.
+    """
+
+    grace_s: float = OFFLINE_AFTER_S
+    closed: list[Span] = field(default_factory=list)
+    open_at: float | None = None  # start of the span being built
+    until: float = 0.0  # where its coverage runs out
+    last_at: float = float("-inf")  # the newest beat fed
+
+    def feed(self, beats: Iterable[tuple[float, bool]]) -> None:
+        """beats: (at, goodbye) of accepted beats, oldest first and newer than any fed before."""
+        for at, goodbye in beats:
+            self.last_at = at
+            if self.open_at is not None and at > self.until:  # a gap: the span ended when coverage ran out
+                self.closed.append(Span(self.open_at, self.until))
+                self.open_at = None
+            if goodbye:
+                if self.open_at is not None:
+                    self.closed.append(Span(self.open_at, at))
+                    self.open_at = None
+                continue
+            if self.open_at is None:
+                self.open_at = at
+            self.until = at + self.grace_s
+
+    def spans(self, start: float, end: float) -> list[Span]:
+        """The covered spans inside [start, end)."""
+        spans = list(self.closed)
+        if self.open_at is not None:
+            spans.append(Span(self.open_at, self.until))
+        clipped = (Span(max(s.start, start), min(s.end, end)) for s in spans)
+        return [s for s in clipped if s.end > s.start]
+
+    def forget_before(self, at: float) -> None:
+        self.closed = [s for s in self.closed if s.end > at]
+
+
 def online_spans(
     beats: Iterable[tuple[float, bool]], start: float, end: float, grace_s: float = OFFLINE_AFTER_S
 ) -> list[Span]:
@@ -51,25 +93,18 @@ def online_spans(
 
     Include beats from up to grace_s before start: a window may open in the middle of a beat's coverage.
     """
-    spans: list[Span] = []
-    open_at: float | None = None  # start of the span being built
-    until = 0.0  # where the current coverage runs out
-    for at, goodbye in beats:
-        if open_at is not None and at > until:  # a gap: the span ended when coverage ran out
-            spans.append(Span(open_at, until))
-            open_at = None
-        if goodbye:
-            if open_at is not None:
-                spans.append(Span(open_at, at))
-                open_at = None
-            continue
-        if open_at is None:
-            open_at = at
-        until = at + grace_s
-    if open_at is not None:
-        spans.append(Span(open_at, until))
-    clipped = (Span(max(s.start, start), min(s.end, end)) for s in spans)
-    return [s for s in clipped if s.end > s.start]
+    coverage = Coverage(grace_s)
+    coverage.feed(beats)
+    return coverage.spans(start, end)
+
+
+def uptime_of(coverage: Coverage, now: float, window_s: float, first_at: float | None = None) -> Uptime:
+    """Uptime over [now - window_s, now); first_at: the miner's first record (None: the whole window)."""
+    start = now - window_s
+    if first_at is not None:
+        start = max(start, first_at)
+    covered = sum(s.end - s.start for s in coverage.spans(start, now))
+    return Uptime(window_s, max(0.0, now - start), covered)
 
 
 def uptime(
@@ -79,13 +114,10 @@ def uptime(
     first_at: float | None = None,
     grace_s: float = OFFLINE_AFTER_S,
 ) -> Uptime:
-    """Uptime over [now - window_s, now); first_at: the miner's first record (None: the whole window)."""
-    start = now - window_s
-    if first_at is not None:
-        start = max(start, first_at)
-    span = max(0.0, now - start)
-    covered = sum(s.end - s.start for s in online_spans(beats, start, now, grace_s))
-    return Uptime(window_s, span, covered)
+    """Uptime over [now - window_s, now) from the beats (include those up to grace_s before the window)."""
+    coverage = Coverage(grace_s)
+    coverage.feed(beats)
+    return uptime_of(coverage, now, window_s, first_at)
 
 
 def history_span(result: Uptime) -> str:

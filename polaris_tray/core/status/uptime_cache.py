@@ -1,19 +1,19 @@
 """Uptime figures read from history, recomputed no more often than they can change visibly.
 
-The last hour is cheap and moves; 24 h and 7 days read many rows and move slowly, so they are kept for a
-minute. This keeps the status window's cost flat however fast the beats are.
+The history is read once per miner (up to the longest window), then only the beats after the newest one
+seen; 24 h and 7 days move slowly and are recomputed once a minute. The cost stays flat however long the
+history and however fast the beats.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import OFFLINE_AFTER_S
-from polaris_tray.core.status.uptime import HOUR_S, WINDOWS, Uptime, uptime
+from polaris_tray.core.status.uptime import HOUR_S, WEEK_S, WINDOWS, Coverage, Uptime, uptime_of
 from polaris_tray.core.storage.history import HistoryStore
 
 SLOW_EVERY_S = 60.0
@@ -21,10 +21,15 @@ SLOW_EVERY_S = 60.0
 
 @dataclass
 class UptimeCache:
+    """One miner's coverage, read once for the horizon and then fed only the new beats."""
+
     fast_every_s: float = 0.0  # the last hour: recomputed when older than this (the tray asks every 10 s)
     slow_every_s: float = SLOW_EVERY_S
+    horizon_s: float = WEEK_S  # the longest window asked for: history older than this is never read
     retry_at: float = 0.0  # with_uptime: when to ask for a history that could not be opened
     _kept: dict = field(default_factory=dict)  # window_s -> (miner, computed_at, Uptime)
+    _coverage: Coverage | None = None
+    _miner: str | None = None
 
     def figures(
         self, history: HistoryStore, miner: str | None, now: float, windows=WINDOWS
@@ -32,20 +37,26 @@ class UptimeCache:
         """[(label, Uptime)] for each window of this miner (the last hour, 24 h and 7 days by default)."""
         stale = [w for w, _ in windows if not self._fresh(w, miner, now)]
         if stale:
+            coverage = self._update(history, miner, now)
             first = _first(history, miner, now)
-            beats = history.accepted_since(now - max(stale) - OFFLINE_AFTER_S, miner)
-            times = [at for at, _ in beats]
             for window_s in stale:
-                begin = bisect_left(times, now - window_s - OFFLINE_AFTER_S)
-                self._kept[window_s] = (miner, now, uptime(beats[begin:], now, window_s, first))
+                self._kept[window_s] = (miner, now, uptime_of(coverage, now, window_s, first))
         return [(label, self._kept[w][2]) for w, label in windows]
 
     def hour(self, history: HistoryStore, miner: str | None, now: float) -> Uptime:
-        if not self._fresh(HOUR_S, miner, now):
-            first = _first(history, miner, now)
-            beats = history.accepted_since(now - HOUR_S - OFFLINE_AFTER_S, miner)
-            self._kept[HOUR_S] = (miner, now, uptime(beats, now, HOUR_S, first))
-        return self._kept[HOUR_S][2]
+        return self.figures(history, miner, now, ((HOUR_S, "last hour"),))[0][1]
+
+    def _update(self, history: HistoryStore, miner: str | None, now: float) -> Coverage:
+        coverage = self._coverage
+        if coverage is None or self._miner != miner:
+            coverage, self._miner = Coverage(), miner
+            self._coverage = coverage
+            coverage.feed(history.accepted_since(now - self.horizon_s - OFFLINE_AFTER_S, miner))
+        else:
+            last = coverage.last_at
+            coverage.feed(b for b in history.accepted_since(last, miner) if b[0] > last)
+        coverage.forget_before(now - self.horizon_s)
+        return coverage
 
     def _fresh(self, window_s: float, miner: str | None, now: float) -> bool:
         kept = self._kept.get(window_s)
