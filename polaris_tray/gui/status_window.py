@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 from polaris_tray.core.status.recent_rows import RecentRows
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines
 from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState
-from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, online_spans, uptime
+from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, uptime_of
 from polaris_tray.core.status.uptime_cache import UptimeCache
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.gui.attempts_table import AttemptsTable
@@ -194,8 +194,8 @@ class StatusWindow(QWidget):
         self._recent.read(self._history, miner, end - WINDOW_S - OFFLINE_AFTER_S, end)
         first = self._history.first_at(miner)
         first = now if first is None else first  # no history for this miner: no figure, not 0 %
-        beats = self._recent.beats
-        hour = uptime(beats, now, HOUR_S, first)
+        coverage = self._recent.coverage
+        hour = uptime_of(coverage, now, HOUR_S, first)
         slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
         figure = "—" if hour.ratio is None else f"{hour.ratio * 100:.1f} %"
         self.uptime.setText(f"Uptime, last hour: {figure}")
@@ -209,7 +209,7 @@ class StatusWindow(QWidget):
             if total
             else "Accepted attempts, last hour: no attempts"
         )
-        spans = online_spans(beats, now - WINDOW_S - 60, now + OFFLINE_AFTER_S)  # the strip clips at "now"
+        spans = coverage.spans(now - WINDOW_S - 60, now + OFFLINE_AFTER_S)  # the strip clips at "now"
         self.chart.set_attempts(self._recent.rows, now, spans, known_from=first)
         recent = self._recent.rows[-TABLE_ROWS:][::-1]
         if len(recent) < TABLE_ROWS:

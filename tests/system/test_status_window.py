@@ -82,10 +82,19 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
         window.chart.grab()
     assert window.chart.full_redraws == drawn  # five new points, no full redraw
     assert window.chart._drawn == len(window._recent.rows)
-    t[0] = now + 120  # the minute rolled
+    t[0] = now + 3000  # minutes rolled: the rows of the first 7 minutes fall out of the hour
     window.refresh_history()
     window.chart.grab()
     assert window.chart.full_redraws == drawn + 1
+    fresh = StatusWindow(reader, clock=lambda: t[0])  # what a window opened now reads from scratch
+    qtbot.addWidget(fresh)
+    fresh.show_snapshot(window._snapshot)
+    fresh.show()
+    assert window._recent.rows == fresh._recent.rows  # old rows dropped on the roll, none missed
+    assert window._recent.rows[0].at > T0 + 300
+    hour = (t[0] - 3600, t[0])
+    assert window._recent.coverage.spans(*hour) == fresh._recent.coverage.spans(*hour)
+    assert window.uptime.text() == fresh.uptime.text()
 
 
 def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
