@@ -73,11 +73,12 @@ def launch(
     frozen: bool = False,
     tag: str = "bench",
     extras: tuple[list[str], dict] = ([], {}),
+    home: str | None = None,
 ):
     """The agent against server_url: headless when display is None, else the tray on that X display."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "POLARIS_"))}
     env.update(
-        HOME=tempfile.mkdtemp(prefix=f"polaris-{tag}-"),
+        HOME=home or tempfile.mkdtemp(prefix=f"polaris-{tag}-"),
         POLARIS_MINER_ID=MINER,
         PYTHONPATH=str(ROOT),
         POLARIS_TRAY_INSTANCE=f"polaris-{tag}-{os.getpid()}",
@@ -91,6 +92,7 @@ def launch(
     else:
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launch.last_env = env  # a second launch with this env reaches the running instance
     return proc, psutil.Process(proc.pid)
 
 

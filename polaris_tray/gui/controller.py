@@ -24,14 +24,16 @@ from polaris_tray.core.config.run_plan import (
 )
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.platform.autostart.factory import current_autostart
-from polaris_tray.core.status.diagnostics import diagnostics_text
+from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
 from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.gui.lifecycle import LifecycleMixin
 from polaris_tray.gui.status_window import StatusWindow
+from polaris_tray.gui.stop_warning import guarded_stop
 from polaris_tray.gui.tray import TrayIcon
 from polaris_tray.gui.wake_watch import WakeWatcher
 from polaris_tray.gui.windows import WindowActions
@@ -86,6 +88,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         if os.environ.get("POLARIS_TRAY_TEST_NOTIFY_GAP_S"):  # the suite's short minute (tests/system)
             self.notifications.min_gap_s = float(os.environ["POLARIS_TRAY_TEST_NOTIFY_GAP_S"])
         self.snapshot: Snapshot | None = None
+        self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S, horizon_s=3600.0)  # the tooltip's last hour
         self._state: LinkState | None = None
         self._first_run_done = False
         self._quitting = False
@@ -116,7 +119,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
 
         self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
         self.tray.start_requested.connect(self.request_start)
-        self.tray.stop_requested.connect(self.request_stop)
+        self.tray.stop_requested.connect(lambda: guarded_stop(self))
         self.tray.beat_now_requested.connect(self._beat_now)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
@@ -155,12 +158,16 @@ class AppController(LifecycleMixin, WindowActions, QObject):
 
     def diagnostics(self) -> str:
         reader = self.history_reader()
+        tag = self.snapshot.miner_tag if self.snapshot else None
+        flags = {"server_url": "--server-url", "interval_s": "--interval"}
+        overrides = tuple(flags[k] for k, v in self.overrides.items() if v)
         return diagnostics_text(
             self.snapshot,
             self.settings,
-            reader.recent(20) if reader else [],
+            reader.recent(20, miner=tag) if reader else [],
             qt_version=qVersion(),
             now_wall=time.time(),
+            in_use=InUse(self.config.server_url, self.config.interval_s, bool(self.demo), overrides),
         )
 
     def _plan(self, settings: Settings) -> RunPlan:
@@ -218,6 +225,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self._show(snap)
 
     def _show(self, snap: Snapshot) -> None:
+        snap = with_uptime(snap, self.history_reader, self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         self.tray.show_snapshot(snap)

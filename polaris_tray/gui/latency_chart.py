@@ -1,81 +1,203 @@
-"""The last hour at a glance: latency per heartbeat, failures marked in the state colours."""
+"""The last hour at a glance: latency per accepted heartbeat, failures where they happened, and a strip of
+the spans the orchestrator counted online.
+
+Cost stays flat as history grows: the x-axis is anchored to the end of the current minute, so drawn points
+never move until the minute rolls. Points are painted once into a cached pixmap and new ones appended;
+the whole chart is redrawn only on a resize, a minute's roll or a new latency peak.
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from polaris_tray.core.status.state import Colour
+from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour
+from polaris_tray.core.status.uptime import Span
 from polaris_tray.core.storage.history import Attempt
+from polaris_tray.gui.chart_scale import nice_ticks, time_ticks, window_end
 from polaris_tray.gui.icons import FILL
 
 WINDOW_S = 3600.0
-_TRANSIENT = {"server_error", "network_error", "rate_limited"}
-
-
-def failure_colour(attempt: Attempt) -> Colour:
-    return Colour.AMBER if attempt.outcome in _TRANSIENT else Colour.RED
+MIN_TOP_MS = 50.0
+LEFT, TOP, RIGHT = 44, 8, 10
+STRIP_H, AXIS_H = 10, 18  # the online strip under the plot, then the time axis
 
 
 class LatencyChart(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("latencyChart")
-        self.setAccessibleName("Latency of the last hour")
-        self.setMinimumSize(420, 140)
+        self.setAccessibleName("Latency of the last hour; when the orchestrator counted this miner online")
+        self.setMinimumSize(360, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._attempts: list[Attempt] = []
+        self._spans: list[Span] = []
+        self._known_from: float | None = None
         self._now = time.time()
+        self._pixmap: QPixmap | None = None
+        self._key: tuple | None = None  # what the cached pixmap was drawn for
+        self._drawn = 0  # attempts already painted into the pixmap
+        self._prev_ok: tuple[float, QPointF] | None = None  # the line continues from here
+        self._peak = 0.0
+        self.full_redraws = 0  # for the benchmark and the tests: how often the whole chart was painted
 
-    def set_attempts(self, attempts: list[Attempt], now: float | None = None) -> None:
+    # --- data
+    def set_attempts(
+        self,
+        attempts: list[Attempt],
+        now: float | None = None,
+        spans: list[Span] | None = None,
+        known_from: float | None = None,
+    ) -> None:
+        """attempts: oldest first; the same list object may grow (only the new tail is painted)."""
+        if attempts is not self._attempts or len(attempts) < self._drawn:
+            self._key = None
         self._attempts = attempts
         self._now = time.time() if now is None else now
+        self._spans = spans or []
+        self._known_from = known_from
         self.update()
 
+    def move_now(self, now: float) -> None:
+        """Time passes without new attempts: only the strip and the "now" marker move."""
+        self._now = now
+        self.update()
+
+    # --- geometry
+    def _plot(self) -> QRectF:
+        return QRectF(self.rect()).adjusted(LEFT, TOP, -RIGHT, -(STRIP_H + AXIS_H + 6))
+
+    def _x(self, plot: QRectF, end: float, at: float) -> float:
+        return plot.left() + (1 - (end - at) / WINDOW_S) * plot.width()
+
+    def _y(self, plot: QRectF, top: float, latency: float) -> float:
+        return plot.bottom() - min(latency, top) / top * plot.height()
+
+    # --- painting
     def paintEvent(self, event) -> None:
+        end = window_end(self._now)
+        start = end - WINDOW_S
+        peak = max((a.latency_ms for a in self._attempts[self._drawn :] if a.ok and a.at >= start), default=0)
+        dpr = self.devicePixelRatioF()
+        key = (self.size().width(), self.size().height(), dpr, end)
+        if self._key != key or peak > self._top():
+            self._redraw(key, start, end)
+        else:
+            self._append(end)
+        assert self._pixmap is not None  # _redraw made it
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.drawPixmap(0, 0, self._pixmap)
+        self._paint_strip(p, start, end)
+        p.end()
+
+    def _top(self) -> float:
+        return nice_ticks(max(self._peak, MIN_TOP_MS))[-1]
+
+    def _redraw(self, key: tuple, start: float, end: float) -> None:
+        self.full_redraws += 1
+        self._key = key
+        self._peak = max((a.latency_ms for a in self._attempts if a.ok and a.at >= start), default=0.0)
+        dpr = key[2]
+        self._pixmap = QPixmap(int(self.width() * dpr), int(self.height() * dpr))
+        self._pixmap.setDevicePixelRatio(dpr)
+        self._pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(self._pixmap)
+        self._paint_frame(p, start, end)
+        p.end()
+        self._drawn, self._prev_ok = 0, None
+        self._append(end)
+
+    def _paint_frame(self, p: QPainter, start: float, end: float) -> None:
         palette = self.palette()
         text = palette.windowText().color()
         grid = QColor(text)
-        grid.setAlpha(50)
-        plot = QRectF(self.rect()).adjusted(44, 8, -8, -24)
+        grid.setAlpha(45)
+        plot = self._plot()
         p.fillRect(plot, palette.base())
-        ok = [a for a in self._attempts if a.ok]
-        top = max([a.latency_ms for a in ok] + [50.0]) * 1.15
-        p.setPen(QPen(grid, 1))
-        for frac in (0.0, 0.5, 1.0):
-            y = plot.bottom() - frac * plot.height()
+        top = self._top()
+        for value in nice_ticks(max(self._peak, MIN_TOP_MS)):
+            y = self._y(plot, top, value)
+            p.setPen(QPen(grid, 1))
             p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             p.setPen(text)
-            p.drawText(
-                QRectF(0, y - 8, 40, 16),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{top * frac:.0f}",
-            )
+            label = QRectF(0, y - 8, LEFT - 4, 16)
+            p.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:g}")
+        p.save()
+        p.translate(10, plot.center().y())
+        p.rotate(-90)
+        p.setPen(grid.darker(50) if text.lightness() > 128 else QColor(text).lighter(180))
+        p.drawText(QRectF(-40, -8, 80, 16), Qt.AlignmentFlag.AlignCenter, "ms")
+        p.restore()
+        axis_y = plot.bottom() + STRIP_H + 6
+        for at in time_ticks(start, end):
+            x = self._x(plot, end, at)
             p.setPen(QPen(grid, 1))
-        p.setPen(text)
-        axis = QRectF(plot.left(), plot.bottom() + 4, plot.width(), 16)
-        p.drawText(axis, Qt.AlignmentFlag.AlignLeft, "60 min ago")
-        p.drawText(axis, Qt.AlignmentFlag.AlignRight, "now")
-        p.drawText(axis, Qt.AlignmentFlag.AlignHCenter, "latency, ms")
+            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+            p.setPen(text)
+            stamp = datetime.fromtimestamp(at).strftime("%H:%M")
+            p.drawText(QRectF(x - 30, axis_y, 60, AXIS_H), Qt.AlignmentFlag.AlignHCenter, stamp)
 
-        def x_of(at: float) -> float:
-            return plot.left() + (1 - min(WINDOW_S, max(0.0, self._now - at)) / WINDOW_S) * plot.width()
-
-        line = QPainterPath()
-        for i, attempt in enumerate(ok):
-            point = QPointF(x_of(attempt.at), plot.bottom() - attempt.latency_ms / top * plot.height())
-            line.moveTo(point) if i == 0 else line.lineTo(point)
-        p.setPen(QPen(FILL[Colour.GREEN], 1.6))
-        p.drawPath(line)
-        for attempt in self._attempts:
-            if attempt.ok:
+    def _append(self, end: float) -> None:
+        """Paint the attempts not yet in the pixmap: the line goes on, gaps stay gaps."""
+        new = self._attempts[self._drawn :]
+        if not new:
+            return
+        plot, top, start = self._plot(), self._top(), end - WINDOW_S
+        assert self._pixmap is not None  # appended to only after _redraw made it
+        p = QPainter(self._pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setClipRect(plot.adjusted(-2, -2, 2, 2))
+        line = QPen(FILL[Colour.GREEN], 1.6)
+        for attempt in new:
+            if attempt.at < start or attempt.at > end:
                 continue
-            x = x_of(attempt.at)
-            p.setPen(QPen(FILL[failure_colour(attempt)], 2.5))
-            p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() - plot.height() * 0.25))
+            x = self._x(plot, end, attempt.at)
+            if attempt.goodbye:  # the miner said it went offline: the line must not run on
+                self._prev_ok = None
+                continue
+            if not attempt.ok:
+                p.setPen(QPen(FILL[attempt.colour], 2.0))
+                p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() - plot.height() * 0.3))
+                continue
+            point = QPointF(x, self._y(plot, top, attempt.latency_ms))
+            prev = self._prev_ok
+            if prev is not None and attempt.at - prev[0] <= OFFLINE_AFTER_S:
+                p.setPen(line)
+                p.drawLine(prev[1], point)
+            else:  # the first point after a gap: a dot, so a lone success shows
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(FILL[Colour.GREEN])
+                p.drawEllipse(point, 2.2, 2.2)
+            self._prev_ok = (attempt.at, point)
         p.end()
+        self._drawn = len(self._attempts)
+
+    def _paint_strip(self, p: QPainter, start: float, end: float) -> None:
+        """Online spans in green over an offline band (only where history exists); nothing in the future."""
+        plot = self._plot()
+        strip = QRectF(plot.left(), plot.bottom() + 3, plot.width(), STRIP_H)
+        known = max(start, self._known_from) if self._known_from is not None else None
+        now = min(self._now, end)
+        if known is not None and known < now:
+            off = QColor(FILL[Colour.GREY])
+            off.setAlpha(110)
+            x0, x1 = self._x(plot, end, known), self._x(plot, end, now)
+            p.fillRect(QRectF(x0, strip.top(), x1 - x0, strip.height()), off)
+        for span in self._spans:
+            x0 = self._x(plot, end, max(span.start, start))
+            x1 = self._x(plot, end, min(span.end, now))
+            if x1 > x0:
+                p.fillRect(QRectF(x0, strip.top(), max(1.0, x1 - x0), strip.height()), FILL[Colour.GREEN])
+        marker = QColor(self.palette().windowText().color())
+        marker.setAlpha(120)
+        x = self._x(plot, end, now)
+        p.setPen(QPen(marker, 1, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(x, plot.top()), QPointF(x, strip.bottom()))
+
+    def resizeEvent(self, event) -> None:
+        self._key = None
+        super().resizeEvent(event)

@@ -17,6 +17,7 @@ from polaris_tray.core.storage.logs import log_description
 from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
 from polaris_tray.gui.status_window import StatusWindow
+from polaris_tray.gui.stop_warning import guarded_stop
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,10 +60,10 @@ class WindowActions:
     def open_status(self) -> StatusWindow:
         self._fallback_window = False  # opened by the user: it stays when the icon comes
         if self.status_window is None:
-            self.status_window = StatusWindow(self.history_reader(), self.diagnostics)
+            self.status_window = StatusWindow(self.history_reader(), self.diagnostics, demo=bool(self.demo))
             self.worker.outcome.connect(self.status_window.history_changed)
             self.status_window.start_requested.connect(self.request_start)
-            self.status_window.stop_requested.connect(self.request_stop)
+            self.status_window.stop_requested.connect(lambda: guarded_stop(self))
             self.status_window.settings_requested.connect(self.open_settings)
             self.status_window.quit_requested.connect(self.quit)
             if self.snapshot is not None:

@@ -116,11 +116,13 @@ class HeartbeatWorker(QObject):
         except (sqlite3.Error, OSError) as exc:
             log.warning("History is off: %s", exc)
 
-    def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: Outcome, goodbye: bool = False) -> None:
         if self._history is None:
             return
         try:
-            self._history.record(outcome)
+            self._history.record(
+                outcome, miner_id=self._miner.value if self._miner else None, goodbye=goodbye
+            )
         except sqlite3.Error as exc:  # a full disk must not stop the heartbeat
             log.warning("History is off: %s", exc)
             self._history = None
@@ -156,7 +158,9 @@ class HeartbeatWorker(QObject):
         self._wanted = False
         if self._beat_timer:
             self._beat_timer.stop()
-        self._pm.finish(goodbye=True)
+        goodbye = self._pm.finish(goodbye=True)
+        if goodbye is not None:
+            self._record(goodbye, goodbye=True)  # ends uptime coverage
         self._pm.resume()  # pairs with the controller's interrupt()
         self._arm()
         self._publish()
@@ -164,7 +168,9 @@ class HeartbeatWorker(QObject):
     @Slot()
     def shutdown(self) -> None:
         """Quit: whatever was queued before this and ran after interrupt() sent nothing."""
-        self._pm.finish(goodbye=True)
+        goodbye = self._pm.finish(goodbye=True)
+        if goodbye is not None:
+            self._record(goodbye, goodbye=True)
         self._pm.interrupt()  # never settled: nothing starts after Quit
         for timer in (self._beat_timer, self._change_timer):
             if timer:
@@ -266,6 +272,7 @@ class HeartbeatWorker(QObject):
                 next_attempt_wall=wall(self._pm.next_at) if self._pm.running else None,
                 last_outcome=tracker.last_outcome,
                 miner_origin=self._miner.origin if self._miner else "none",
+                miner_tag=self._history.tag(self._miner.value) if self._history and self._miner else None,
             )
         )
         change_at = tracker.next_change_at(now_mono)

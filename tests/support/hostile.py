@@ -55,6 +55,7 @@ class HostileServer:
         self._stopping = threading.Event()
         self._tls = tls
         self._conns: set[socket.socket] = set()
+        self._handlers: list[threading.Thread] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
@@ -75,6 +76,14 @@ class HostileServer:
                     return False
                 self._cond.wait(left)
         return True
+
+    def join_handlers(self, timeout: float = 5.0) -> None:
+        """Wait for the threads serving connections the clients closed: each ends on its EOF, soon after."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            handlers = list(self._handlers)
+        for handler in handlers:
+            handler.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -100,7 +109,11 @@ class HostileServer:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            handler = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self._cond:
+                self._handlers = [t for t in self._handlers if t.is_alive()]
+                self._handlers.append(handler)
+            handler.start()
 
     def _serve(self, conn: socket.socket) -> None:
         try:

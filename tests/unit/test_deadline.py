@@ -147,6 +147,7 @@ def test_clients_leave_no_thread_behind():
             assert client.post(BODY).ok
             client.close()
         WATCHDOG.join(5)
+        server.join_handlers()  # the server's side of the closed connections (not the client's) ends too
         # threads of earlier tests may end meanwhile: what counts is that none was added
         added = [t.name for t in set(threading.enumerate()) - before]
         print(f"threads: {len(before)} before, added after 100 clients: {added}")

@@ -31,6 +31,7 @@ class Settings:
     start_heartbeat_on_launch: bool = True
     notifications: bool = True
     log_level: str = DEFAULT_LOG_LEVEL
+    warn_on_stop: bool = True  # ask before Stop: the orchestrator counts the miner offline 45 s later
 
 
 class InvalidSetting(ValueError):

@@ -28,6 +28,18 @@ class NetworkReason(str, enum.Enum):
     OTHER = "other"
 
 
+_NEEDS_USER = frozenset({OutcomeKind.NOT_REGISTERED, OutcomeKind.REJECTED, OutcomeKind.CONFIG_ERROR})
+_NEEDS_USER_REASONS = frozenset({NetworkReason.TLS})
+
+
+def needs_user(kind: OutcomeKind, reason: NetworkReason | None = None) -> bool:
+    """Failures that retrying will not fix: a wrong id, a payload the server refuses, a bad certificate.
+
+    The one rule, here beside the kinds so the outcome, the chart and the table share it without a cycle.
+    """
+    return kind in _NEEDS_USER or (kind is OutcomeKind.NETWORK_ERROR and reason in _NEEDS_USER_REASONS)
+
+
 @dataclass(frozen=True)
 class Outcome:
     kind: OutcomeKind
@@ -54,11 +66,7 @@ class Outcome:
     @property
     def needs_attention(self) -> bool:
         """Failures that retrying will not fix: the user must act."""
-        return self.kind in (
-            OutcomeKind.NOT_REGISTERED,
-            OutcomeKind.REJECTED,
-            OutcomeKind.CONFIG_ERROR,
-        ) or (self.kind is OutcomeKind.NETWORK_ERROR and self.reason is NetworkReason.TLS)
+        return needs_user(self.kind, self.reason)
 
     def as_json(self) -> dict:
         return {

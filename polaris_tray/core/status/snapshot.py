@@ -21,6 +21,8 @@ class Snapshot:
     next_attempt_wall: float | None = None
     last_outcome: Outcome | None = None
     miner_origin: str = "none"
+    miner_tag: str | None = None  # the history's tag of the id in use (never the id): whose rows to show
+    uptime_hour: float | None = None  # share of the last hour the orchestrator counted online (0..1)
 
     @property
     def running(self) -> bool:
@@ -64,8 +66,18 @@ def detail_lines(snap: Snapshot, now_wall: float) -> list[str]:
     return lines
 
 
+def uptime_line(snap: Snapshot) -> str | None:
+    if snap.uptime_hour is None:
+        return None
+    return f"Uptime, last hour: {snap.uptime_hour * 100:.1f} % (as the orchestrator counts it)"
+
+
 def tooltip(snap: Snapshot, now_wall: float) -> str:
-    return "Polaris Tray — " + "\n".join(detail_lines(snap, now_wall))
+    lines = detail_lines(snap, now_wall)
+    uptime = uptime_line(snap)
+    if uptime:
+        lines.insert(1, uptime)
+    return "Polaris Tray — " + "\n".join(lines)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Heartbeat history in a small SQLite file: what the status window charts, kept 7 days, no miner id.
+"""Heartbeat history in a small SQLite file: what the status window charts, kept 7 days, no miner id
+(rows carry a keyed tag of it: see history_schema.py).
 
 One HistoryStore per thread (sqlite3 connections are thread-bound): the worker thread writes, the GUI
 thread reads. WAL mode lets the reader look while the writer writes.
@@ -12,11 +13,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage import history_db
+from polaris_tray.core.storage.history_schema import (
+    BEATS,
+    INSERT,
+    RATIO,
+    RECENT,
+    SCHEMA_VERSION,
+    SINCE,
+    Attempt,
+    attempt_from_row,
+    create_schema,
+    miner_tag,
+    read_salt,
+)
 from polaris_tray.core.storage.paths import state_dir
 
 log = logging.getLogger(__name__)
@@ -29,36 +42,7 @@ REOPEN_CHECK_S = 60.0
 CLOSE_WAIT_S = 1.0
 _TROUBLED: set[str] = set()  # files whose trouble is already logged (the GUI's and the worker's stores)
 
-_SCHEMA_STATEMENTS = (
-    # at: wall-clock seconds (UTC epoch); error: already redacted by the client, never the miner id
-    "CREATE TABLE IF NOT EXISTS attempts "
-    "(at REAL NOT NULL, outcome TEXT NOT NULL, status_code INTEGER, latency_ms REAL NOT NULL, error TEXT)",
-    "CREATE INDEX IF NOT EXISTS attempts_at ON attempts(at)",
-)
-
-
-# Rows from a clock that ran ahead (at > now + slack) are never "recent"; newest means last written (rowid).
-_RECENT = (
-    "SELECT at, outcome, status_code, latency_ms, error FROM attempts WHERE at <= ? "
-    "ORDER BY rowid DESC LIMIT ?"
-)
-_SINCE = (
-    "SELECT at, outcome, status_code, latency_ms, error FROM attempts WHERE at >= ? AND at <= ? "
-    "ORDER BY at DESC LIMIT ?"
-)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    at: float
-    outcome: str
-    status_code: int | None
-    latency_ms: float
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "accepted"
+__all__ = ["SCHEMA_VERSION", "Attempt", "HistoryStore", "default_history_path"]
 
 
 def default_history_path() -> Path:
@@ -87,6 +71,7 @@ class HistoryStore:
         self._readonly = readonly
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._salt: bytes | None = None
         if readonly:
             self._db = history_db.open_reader(self.path)
             return
@@ -122,7 +107,8 @@ class HistoryStore:
             log.warning("The history file vanished or was replaced; starting it again at %s", self.path)
             self._close_db()
         try:
-            self._db, self._identity = history_db.open_writer(self.path, _create_schema)
+            self._db, self._identity = history_db.open_writer(self.path, create_schema)
+            self._salt = None  # a new file has a new salt
             history_db.prune(self._db, self._clock(), self._max_rows, self._max_bytes)
         except (sqlite3.Error, OSError) as exc:
             self._close_db()
@@ -155,9 +141,10 @@ class HistoryStore:
     def _insert(self, rows: list[tuple]) -> None:
         db = self._db
         assert db is not None  # the caller checked that the writer is open
+        tagged = [(*row[:7], self._tag_locked(row[7])) for row in rows]
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(INSERT, tagged)
         except BaseException:
             history_db.rollback(db)
             raise
@@ -205,14 +192,20 @@ class HistoryStore:
         with self._lock:
             self._close_db()
 
-    def record(self, outcome: Outcome, at: float | None = None) -> None:
-        """Never blocks on the database: the row is queued for the writer thread."""
+    def record(
+        self, outcome: Outcome, at: float | None = None, *, miner_id: str | None = None, goodbye: bool = False
+    ) -> None:
+        """Never blocks on the database: the row is queued for the writer thread (which turns the id into
+        this file's tag). goodbye: the "offline" beat of a clean stop; accepted, it ends coverage at once."""
         row = (
             self._clock() if at is None else at,
             outcome.kind.value,
             outcome.status_code,
             float(outcome.latency_ms),
             history_db.cap_text(outcome.error),
+            outcome.reason.value if outcome.reason else None,
+            int(goodbye),
+            miner_id,
         )
         if len(self._pending) == MAX_PENDING:
             self.dropped += 1  # the oldest queued row goes: the writer is stuck behind a lock
@@ -237,30 +230,51 @@ class HistoryStore:
     def _horizon(self) -> float:
         return self._clock() + history_db.FUTURE_SLACK_S
 
-    def recent(self, limit: int = 50) -> list[Attempt]:
-        return [Attempt(*row) for row in self._rows(_RECENT, (self._horizon(), limit))]
+    def _tag_locked(self, miner_id: str | None) -> str | None:
+        if not miner_id or self._db is None:
+            return None
+        if self._salt is None:
+            self._salt = read_salt(self._db)
+        return miner_tag(self._salt, miner_id) if self._salt else None
 
-    def since(self, start: float, limit: int = 5000) -> list[Attempt]:
+    def tag(self, miner_id: str | None) -> str | None:
+        """This file's tag for a miner id; None for no id (or a file not open or without a salt yet)."""
+        if not self._readonly:
+            self._flush()  # opens the file when it can
+        with self._lock:
+            return self._tag_locked(miner_id)
+
+    # Reads. `miner` is a tag from tag(): each query sees that miner's rows only (None: untagged rows).
+    def recent(self, limit: int = 50, miner: str | None = None) -> list[Attempt]:
+        return [attempt_from_row(row) for row in self._rows(RECENT, (miner, self._horizon(), limit))]
+
+    def since(self, start: float, limit: int = 5000, miner: str | None = None) -> list[Attempt]:
         """Oldest first; at most `limit` rows (the newest ones), so a fast interval cannot flood a chart."""
-        rows = self._rows(_SINCE, (start, self._horizon(), limit))
-        return [Attempt(*row) for row in reversed(rows)]
+        rows = self._rows(SINCE, (miner, start, self._horizon(), limit))
+        return [attempt_from_row(row) for row in reversed(rows)]
 
-    def success_ratio(self, window_s: float) -> tuple[float | None, int]:
+    def accepted_since(self, start: float, miner: str | None = None) -> list[tuple[float, bool]]:
+        """(at, goodbye) of the accepted beats since start, oldest first: all that uptime needs."""
+        rows = self._rows(BEATS, (miner, start, self._horizon(), OutcomeKind.ACCEPTED.value))
+        return [(at, bool(goodbye)) for at, goodbye in rows]
+
+    def first_at(self, miner: str | None = None) -> float | None:
+        """When this miner's history begins: uptime is not counted against time before it."""
+        rows = self._rows("SELECT MIN(at) FROM attempts WHERE miner IS ?", (miner,))
+        return rows[0][0] if rows else None
+
+    def latest_miner(self) -> str | None:
+        """The tag of the newest row: the miner to show when the caller does not know the one in use."""
+        rows = self._rows("SELECT miner FROM attempts ORDER BY rowid DESC LIMIT 1", ())
+        return rows[0][0] if rows else None
+
+    def success_ratio(self, window_s: float, miner: str | None = None) -> tuple[float | None, int]:
         """(accepted / attempts, attempts) over the window; None when there were no attempts."""
         now = self._clock()
-        rows = self._rows(
-            "SELECT COALESCE(SUM(outcome = 'accepted'), 0), COUNT(*) FROM attempts WHERE at >= ? AND at <= ?",
-            (now - window_s, now + history_db.FUTURE_SLACK_S),
-        )
+        rows = self._rows(RATIO, (OutcomeKind.ACCEPTED.value, miner, now - window_s, self._horizon()))
         accepted, total = rows[0] if rows else (0, 0)
         return (accepted / total if total else None), total
 
     def count(self) -> int:
         rows = self._rows("SELECT COUNT(*) FROM attempts", ())
         return rows[0][0] if rows else 0
-
-
-def _create_schema(db: sqlite3.Connection) -> None:
-    # one statement at a time: executescript would commit the transaction open_writer opened
-    for statement in _SCHEMA_STATEMENTS:
-        db.execute(statement)

@@ -1,0 +1,32 @@
+"""The one rule from an outcome to its colour: the tray, the chart and the attempts table all ask here.
+
+Green: accepted. Red: retrying cannot help (the user must act). Amber: a transient failure worth retrying.
+"""
+
+from __future__ import annotations
+
+from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind, needs_user
+from polaris_tray.core.status.state import Colour
+
+__all__ = ["needs_user", "outcome_colour", "parse_kind", "parse_reason"]
+
+
+def outcome_colour(kind: OutcomeKind, reason: NetworkReason | None = None) -> Colour:
+    if kind is OutcomeKind.ACCEPTED:
+        return Colour.GREEN
+    return Colour.RED if needs_user(kind, reason) else Colour.AMBER
+
+
+def parse_kind(value: str) -> OutcomeKind | None:
+    """A stored kind back to the enum; None for a value this version does not know (a newer writer)."""
+    try:
+        return OutcomeKind(value)
+    except ValueError:
+        return None
+
+
+def parse_reason(value: str | None) -> NetworkReason | None:
+    try:
+        return NetworkReason(value) if value else None
+    except ValueError:
+        return NetworkReason.OTHER

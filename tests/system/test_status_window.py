@@ -1,0 +1,266 @@
+"""The status window answers "am I being paid?": uptime as the orchestrator counts it, per miner, on a
+scripted session written by the real HistoryStore and read by the real window (pytest-qt, fake clock)."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.status.snapshot import Snapshot, tooltip
+from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
+from polaris_tray.core.storage.history import HistoryStore
+from tests.support.history import MINER, OK, TLS, scripted_session
+
+T0 = 1_700_000_000.0
+
+
+def window_on(qtbot, store, now, snap):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(store, diagnostics=lambda: "text", clock=lambda: now)
+    qtbot.addWidget(window)
+    window.show_snapshot(snap)
+    window.show()
+    return window
+
+
+@pytest.mark.parametrize(
+    ("goodbye", "expected"),
+    [
+        (True, "83.3 %"),  # covered 0-600 and 780-1080: 900 s of 1080 s
+        (False, "87.0 %"),  # no goodbye: the last beat (595 s) still covers 45 s: 0-640, 780-1080 (940 s)
+    ],
+)
+def test_uptime_figure_matches_the_hand_computation(qtbot, tmp_path, goodbye, expected):
+    path = tmp_path / "h.sqlite3"
+    clock = [T0]
+    writer = HistoryStore(path, clock=lambda: clock[0])
+    now = scripted_session(writer, T0, goodbye=goodbye)
+    clock[0] = now
+    reader = HistoryStore(path, clock=lambda: clock[0], readonly=True)
+    tag = reader.tag(MINER)
+    snap = Snapshot(LinkState.ONLINE, "https://o.example/api/v1", "mine…", last_outcome=OK, miner_tag=tag)
+    window = window_on(qtbot, reader, now, snap)
+    assert window.uptime.text() == f"Uptime, last hour: {expected}"
+    assert "history: 18 min" in window.uptime_more.text()
+    tray = with_uptime(snap, lambda: reader, UptimeCache(), now)
+    assert f"Uptime, last hour: {expected}" in tooltip(tray, now)
+
+
+def test_another_miner_sees_none_of_these_rows(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    now = scripted_session(HistoryStore(path, clock=lambda: T0), T0)
+    reader = HistoryStore(path, readonly=True)
+    other = Snapshot(LinkState.CONNECTING, "https://o/api/v1", "othe…", miner_tag=reader.tag("another-id"))
+    window = window_on(qtbot, reader, now, other)
+    assert window.table.rowCount() == 0
+    assert window.uptime.text() == "Uptime, last hour: —"
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1", "mine…", miner_tag=reader.tag(MINER)))
+    assert window.table.rowCount() == 50
+
+
+def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    clock = [T0]
+    writer = HistoryStore(path, clock=lambda: clock[0])
+    now = scripted_session(writer, T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now + 1]  # early in a minute: the next beats do not roll it
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1", "m…", miner_tag=reader.tag(MINER)))
+    window.show()
+    window.chart.grab()
+    drawn = window.chart.full_redraws
+    for i in range(5):
+        writer.record(OK, at=now + 2 + i, miner_id=MINER)
+        writer.count()  # waits for the writer thread: the row is in the file the reader reads
+        t[0] = now + 2 + i
+        window.refresh_history()
+        window.chart.grab()
+    assert window.chart.full_redraws == drawn  # five new points, no full redraw
+    assert window.chart._drawn == len(window._recent.rows)
+    t[0] = now + 3000  # minutes rolled: the rows of the first 7 minutes fall out of the hour
+    window.refresh_history()
+    window.chart.grab()
+    assert window.chart.full_redraws == drawn + 1
+    fresh = StatusWindow(reader, clock=lambda: t[0])  # what a window opened now reads from scratch
+    qtbot.addWidget(fresh)
+    fresh.show_snapshot(window._snapshot)
+    fresh.show()
+    assert window._recent.rows == fresh._recent.rows  # old rows dropped on the roll, none missed
+    assert window._recent.rows[0].at > T0 + 300
+    hour = (t[0] - 3600, t[0])
+    assert window._recent.coverage.spans(*hour) == fresh._recent.coverage.spans(*hour)
+    assert window.uptime.text() == fresh.uptime.text()
+
+
+def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    long_error = "The server's certificate could not be verified: " + "x" * 200
+    tls = Outcome(TLS.kind, error=long_error, reason=TLS.reason)
+    window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=tls))
+    assert window.action.isVisible() and window.action.text() == "&Open settings"
+    assert window.headline.text() == "Needs attention" and len(window.problem.text()) <= 60
+    assert window.problem.toolTip().endswith("x" * 200)
+    with qtbot.waitSignal(window.settings_requested):
+        window.action.click()
+    window.show_snapshot(Snapshot(LinkState.UNCONFIGURED, "https://o/api/v1"))
+    assert window.action.text() == "E&nter miner id…" and not window.toggle.isEnabled()
+    window.show_snapshot(Snapshot(LinkState.ONLINE, "https://o/api/v1"))
+    assert not window.action.isVisible()
+
+
+def test_keyboard_tab_reaches_every_button_and_esc_closes(qtbot, tmp_path):
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=TLS))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    reached = set()
+    for _ in range(12):
+        qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Tab)
+        reached.add(window.focusWidget())
+    buttons = {b for b in window.findChildren(QPushButton) if b.isVisible()}
+    assert buttons <= reached, [b.text() for b in buttons - reached]
+    assert window.windowTitle() == "Status"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()
+
+
+def test_fits_a_small_screen(qtbot, tmp_path):
+    window = window_on(qtbot, HistoryStore(tmp_path / "h.sqlite3"), T0, Snapshot(LinkState.STOPPED, "u"))
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert minimum.width() <= 600 and minimum.height() <= 330  # 640x360: 1280x720 at scale 2
+
+
+class _Stopper:
+    """The parts of the controller the stop warning uses: its snapshot, settings and store, and Stop."""
+
+    def __init__(self, store, state=LinkState.ONLINE):
+        from polaris_tray.core.config.settings import Settings
+
+        self.snapshot = Snapshot(state, "https://o/api/v1")
+        self.settings, self.store, self.demo, self.stops = Settings(), store, None, 0
+
+    def request_stop(self):
+        self.stops += 1
+
+
+def test_stop_warns_until_told_not_to_ask_again_and_remembers_it(qtbot, tmp_path):
+    from polaris_tray.core.config.settings import SettingsStore
+    from polaris_tray.gui.stop_warning import guarded_stop
+
+    store = SettingsStore(tmp_path / "config")
+    ctl = _Stopper(store)
+    guarded_stop(ctl)
+    assert ctl.stops == 0 and "offline within 45 s" in ctl.stop_warning.text()
+    ctl.stop_warning.buttons()[1].click()  # Keep running
+    assert ctl.stops == 0
+    guarded_stop(ctl)
+    ctl.stop_warning.checkBox().setChecked(True)
+    ctl.stop_warning.defaultButton().click()
+    assert ctl.stops == 1
+    assert store.load().settings.warn_on_stop is False  # persisted with the settings
+    again = _Stopper(store)
+    again.settings = store.load().settings
+    guarded_stop(again)
+    assert again.stops == 1 and not hasattr(again, "stop_warning")  # not asked again
+    stopped = _Stopper(store, LinkState.OFFLINE)  # already counted offline: nothing to warn about
+    guarded_stop(stopped)
+    assert stopped.stops == 1
+
+
+def test_a_live_demo_run_reports_what_is_in_use(qtbot, home):
+    """The real controller and worker: rows tagged with the miner, uptime in the tooltip, diagnostics of
+    the demo's own server and interval (not the saved settings)."""
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.core.config.run_plan import LaunchOptions, Overrides
+    from polaris_tray.core.config.settings import Settings
+    from polaris_tray.demo.server import DEMO_MINER_ID
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    options = LaunchOptions(Overrides(interval_s=0.2), demo=True)
+    controller = AppController(QApplication.instance(), options, SingleInstance())
+    controller.worker_thread.start()
+    try:
+        window = controller.open_status()
+        qtbot.waitUntil(lambda: window.table.rowCount() >= 3, timeout=10000)
+        snap = controller.snapshot
+        assert snap.miner_tag and snap.uptime_hour is not None
+        assert "Uptime, last hour:" in controller.tray.icon.toolTip()
+        assert window.uptime.text().startswith("Uptime, last hour: ")
+        assert window.windowTitle() == "Status (demo)"
+        text = controller.diagnostics()
+        used = text.split("In use:")[1].split("Saved settings:")[0]
+        assert controller.demo.url in used and "interval_s: 0.2" in used and "mode: demo" in used
+        assert Settings().server_url not in used
+        assert DEMO_MINER_ID not in text
+        controller.request_stop()  # a healthy stop says goodbye; the row ends coverage at once
+        reader = controller.history_reader()
+
+        def goodbye_recorded():
+            return any(a.goodbye and a.ok for a in reader.recent(5, miner=snap.miner_tag))
+
+        qtbot.waitUntil(goodbye_recorded, timeout=5000)
+    finally:
+        controller.quit()
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_path, scale):
+    """Rendered in its own process (the scale factor is read at Qt start) on a 1280x720 offscreen screen."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.app import ARTIFACTS, ROOT
+
+    config = tmp_path / "screen.json"
+    screen = {"name": "s0", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+        "QT_SCALE_FACTOR": str(scale),
+        "HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.support.render_status", str(ARTIFACTS), f"{scale * 100}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    lines = [line.split() for line in out.splitlines()]
+    assert [line[0] for line in lines] == ["online", "amber", "red", "unconfigured", "stopped", "demo"]
+    for _name, width, height, min_w, min_h, screen_w, screen_h, *_title in lines:
+        assert (int(screen_w), int(screen_h)) == (1280 // scale, 720 // scale)
+        assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
+        assert int(min_w) <= int(width) and int(min_h) <= int(height)
+    assert (ARTIFACTS / f"status-red-{scale * 100}.png").exists()
+
+
+def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    now = scripted_session(HistoryStore(path, clock=lambda: T0), T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now]
+    from polaris_tray.gui.status_window import QUIET_REFRESH_S, StatusWindow
+
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.STOPPED, "https://o/api/v1", miner_tag=reader.tag(MINER)))
+    window.show()
+    assert window.uptime.text() == "Uptime, last hour: 83.3 %"
+    t[0] = now + 1080  # 18 min later, no beats: 945 s covered (900 + the last beat's 45 s) of 2160 s
+    window._last_refresh -= QUIET_REFRESH_S
+    window._tick()
+    assert window.uptime.text() == "Uptime, last hour: 43.8 %"
