@@ -18,7 +18,7 @@ from tests.support.sni_host import SniWatcher, nearest
 
 pytestmark = pytest.mark.gui
 
-SHORT_MINUTE_S = 8.0  # the notification gap for the suite: 60 s in use, scaled down (slack for a loaded machine)
+SHORT_MINUTE_S = 8.0  # the notification gap for the suite (60 s in use), with slack for a loaded machine
 
 
 @pytest.fixture
