@@ -123,6 +123,9 @@ def popup_menus(display) -> list[str]:
     return [i for i in ids if "POPUP_MENU" in run("xprop", "-id", i, "_NET_WM_WINDOW_TYPE")]
 
 
+DEMO_STATUS = "Status (demo) — Polaris Tray"  # the status window's title in demo mode; Qt appends the name
+
+
 def window_icon_count(display, title: str) -> int:
     env = {**os.environ, "DISPLAY": display.display}
     run = lambda *args: subprocess.run(args, env=env, capture_output=True, text=True).stdout  # noqa: E731
@@ -146,7 +149,7 @@ def test_xembed_tray_started_late_and_the_fallback_window_steps_aside(home):
     display = XDisplay(with_tray=False).start()
     proc = start_app(["--demo"], gui_env(home, display))
     try:
-        wait_until(lambda: "Status — Polaris Tray" in visible_titles(display), 10, "no fallback window")
+        wait_until(lambda: DEMO_STATUS in visible_titles(display), 10, "no fallback window")
         display.start_tray()
         took = wait_colour(display, "green", 5)
         print(f"XEmbed: green {took:.2f} s after trayer came up")
@@ -222,8 +225,8 @@ def test_icon_counts_as_shown_only_once_a_host_displays_it(home, session_bus, ba
     proc = start_app(["--demo"], gui_env(home, bare_display, DBUS_SESSION_BUS_ADDRESS=session_bus.address))
     try:
         watcher.wait_item(10)  # Qt registers the item with the watcher at once
-        wait_until(lambda: "Status — Polaris Tray" in visible_titles(bare_display), 10, "no fallback window")
-        assert window_icon_count(bare_display, "Status — Polaris Tray") >= 1  # _NET_WM_ICON: our icon
+        wait_until(lambda: DEMO_STATUS in visible_titles(bare_display), 10, "no fallback window")
+        assert window_icon_count(bare_display, DEMO_STATUS) >= 1  # _NET_WM_ICON: our icon
         watcher.register_host()
         wait_until(lambda: not visible_titles(bare_display), 5, "the fallback window stayed")
     finally:
