@@ -125,6 +125,9 @@ carry_in() {
 MOUNTS=()
 mount_all() {
   local root="$1" dir
+  # the root a mount point of its own, as a real system's is: the tests' `unshare --propagation private`
+  # (a private tmpfs, a second user's /tmp) needs one
+  mount --bind "$root" "$root" && MOUNTS+=("$root")
   mount -t proc proc "$root/proc" && MOUNTS+=("$root/proc")
   for dir in /sys /dev /dev/pts /dev/shm; do
     mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" && MOUNTS+=("$root$dir")
