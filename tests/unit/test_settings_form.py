@@ -113,3 +113,11 @@ def test_demo_mode_shows_the_demo_values_and_saves_nothing(form, home):
     assert "Demo mode" in state.intro
     assert form.save(state.values).settings is None
     assert not (home / ".config/polaris-tray/settings.json").exists()
+
+
+def test_saving_keeps_the_settings_the_dialog_does_not_show(form, home):
+    """The stop warning's "Don't ask again" is not a field of the dialog: OK must not turn it back on."""
+    state = form.load(Settings(server_url=SAVED, warn_on_stop=False), {}, miner_masked="f3a9…")
+    result = form.save(state.values)
+    assert result.settings is not None and result.settings.warn_on_stop is False
+    assert saved_file(home)["warn_on_stop"] is False

@@ -231,7 +231,8 @@ class SettingsForm:
         for name in self.active_overrides():
             if getattr(values, name) == getattr(loaded, name):
                 kept[name] = getattr(self.settings, name)
-        return Settings(
+        return replace(  # fields the dialog does not show (warn_on_stop) keep their saved value
+            self.settings,
             server_url=kept.get("server_url", values.server_url),
             interval_s=float(kept.get("interval_s", values.interval_s)),
             start_heartbeat_on_launch=values.start_on_launch,
