@@ -96,3 +96,37 @@ def frozen_app():
     exe = Path(result.stdout.strip().splitlines()[-1])
     assert exe.is_file() and os.access(exe, os.X_OK)
     return exe
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A server context and the CA file the client trusts (handed over as REQUESTS_CA_BUNDLE)."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return ctx, str(path)
+
+
+@pytest.fixture
+def session_bus():
+    """A private D-Bus session bus (for the tray-host and notification tests)."""
+    from tests.support.dbus_bus import PrivateBus
+
+    bus = PrivateBus().start()
+    yield bus
+    bus.stop()
+
+
+@pytest.fixture(scope="module")
+def bare_display():
+    """An X server with no tray host at all: only a panel the test starts can show the icon."""
+    from tests.support.services import XDisplay
+
+    display = XDisplay(with_tray=False).start()
+    yield display
+    display.stop()

@@ -13,26 +13,11 @@ from tests.support.dbus_services import FakeLogind, NotificationServer
 from tests.support.gui import gui_env, stop
 from tests.support.orchestrator import Reply
 from tests.support.screen import COLOURS
-from tests.support.services import XDisplay
 from tests.support.sni_host import SniWatcher, nearest
 
 pytestmark = pytest.mark.gui
 
 SHORT_MINUTE_S = 8.0  # the notification gap for the suite (60 s in use), with slack for a loaded machine
-
-
-@pytest.fixture
-def session_bus():
-    bus = PrivateBus().start()
-    yield bus
-    bus.stop()
-
-
-@pytest.fixture(scope="module")
-def bare_display():
-    display = XDisplay(with_tray=False).start()
-    yield display
-    display.stop()
 
 
 def wait_until_green(watcher, timeout: float) -> None:

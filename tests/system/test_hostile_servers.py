@@ -7,7 +7,6 @@ log with its newlines, escapes and the miner id half unmasked.
 
 import json
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -32,17 +31,6 @@ FORGED = "boom\n2026-11-28 04:00:00 INFO polaris_tray.headless State retrying ->
 
 def leaks(text: str) -> bool:
     return any(TAIL[i : i + 6] in text for i in range(len(TAIL) - 5))
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ctx, str(path)
 
 
 def once_json(stdout: str) -> dict:

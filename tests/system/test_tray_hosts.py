@@ -13,7 +13,6 @@ import uuid
 import pytest
 
 from tests.support.app import app_env, start_app
-from tests.support.dbus_bus import PrivateBus
 from tests.support.gui import gui_env, stop, wait_colour
 from tests.support.orchestrator import Reply
 from tests.support.screen import COLOURS
@@ -21,21 +20,6 @@ from tests.support.services import XDisplay
 from tests.support.sni_host import SniWatcher, nearest
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def session_bus():
-    bus = PrivateBus().start()
-    yield bus
-    bus.stop()
-
-
-@pytest.fixture(scope="module")
-def bare_display():
-    """An X server with no tray host at all: only a panel the test starts can show the icon."""
-    display = XDisplay(with_tray=False).start()
-    yield display
-    display.stop()
 
 
 def item_colour(watcher: SniWatcher) -> str:

@@ -6,7 +6,6 @@ as accepted.
 """
 
 import socket
-import ssl
 import threading
 import time
 
@@ -18,18 +17,6 @@ from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
 from tests.support.hostile import OK, SLOW_SHAPES, HostileServer
 
 BODY = {"metrics": {"miner_id": "miner-abcdef123456"}}
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    """A server context and the CA file the client trusts (handed over as REQUESTS_CA_BUNDLE)."""
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ctx, str(path)
 
 
 @pytest.fixture(params=["http", "https"])
