@@ -1,11 +1,17 @@
-"""Run as root inside a private /tmp (see users.in_private_tmp): another local user squats every place the
-app's lock and socket could be, then the real app is started, handed arguments and told to quit.
-Prints one JSON line of what happened; the test asserts on it."""
+"""Run as root inside a private /tmp (see users.in_private_tmp): one local user squats every place the
+app's lock and socket could be, then the real app is started as another (non-root) user, handed arguments
+and told to quit. Prints one JSON line of what happened; the test asserts on it.
+
+The victim is an ordinary user too: root may unlink anybody's socket in /tmp, which is what once let a root
+victim pass against code that a real user's launch failed on. It keeps only CAP_DAC_READ_SEARCH, so it can
+read the checkout and interpreter wherever they live (CI's may be under /root) and write nothing not its own.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import threading
@@ -50,10 +56,18 @@ while True:
 """
 
 
+def as_user(user: str) -> list[str]:
+    """argv prefix: run as user with no privilege but reading (see the module docstring)."""
+    caps = "+dac_read_search"
+    ids = [f"--reuid={user}", f"--regid={user}", "--init-groups"]
+    return ["setpriv", *ids, f"--inh-caps={caps}", f"--ambient-caps={caps}", "--"]
+
+
 def main() -> None:
-    attacker, repo, python = sys.argv[1], sys.argv[2], sys.argv[3]
+    attacker, victim_user, repo, python = sys.argv[1:5]
+    victim_pw = pwd.getpwnam(victim_user)
     name = "polaris-squat"
-    squat_dir = f"/tmp/polaris-tray-{os.geteuid()}"
+    squat_dir = f"/tmp/polaris-tray-{victim_pw.pw_uid}"
     # the new layout's directory, and where the old one put the lock and Qt's socket (/tmp/NAME)
     squatter = subprocess.Popen(
         ["runuser", "-u", attacker, "--", "python3", "-c", SQUATTER, squat_dir, name, "/tmp", name],
@@ -67,10 +81,11 @@ def main() -> None:
 
     home = "/tmp/victim-home"
     os.makedirs(home, mode=0o700, exist_ok=True)
+    os.chown(home, victim_pw.pw_uid, victim_pw.pw_gid)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "POLARIS_", "DISPLAY"))}
     base.update(HOME=home, PYTHONPATH=repo, POLARIS_TRAY_INSTANCE=name, QT_QPA_PLATFORM="offscreen")
     with_xdg = dict(base, XDG_RUNTIME_DIR="/tmp")  # a runtime dir that is not ours: must not matter
-    app = [python, "-m", "polaris_tray"]
+    app = [*as_user(victim_user), python, "-m", "polaris_tray"]
     victim = subprocess.Popen(
         [*app, "--demo"], env=with_xdg, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -97,7 +112,7 @@ def main() -> None:
             "python3",
             "-c",
             "import socket,glob,sys\n"
-            "hits=[p for p in glob.glob('/root/.cache/polaris-tray-run/*.sock')]\n"
+            f"hits=glob.glob('{victim_pw.pw_dir}/.cache/polaris-tray-run/*')\n"
             "print('visible' if hits else 'hidden')",
         ],
         capture_output=True,

@@ -16,12 +16,13 @@ from tests.support.users import in_private_tmp, local_user
 
 
 def test_another_user_can_neither_squat_nor_receive_nor_quit():
-    with local_user() as (attacker, _uid):
+    with local_user() as (attacker, _uid), local_user() as (victim, _victim_uid):
         run = in_private_tmp(
             [
                 sys.executable,
                 str(ROOT / "tests" / "support" / "squat_driver.py"),
                 attacker,
+                victim,
                 str(ROOT),
                 sys.executable,
             ],

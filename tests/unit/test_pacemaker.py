@@ -133,8 +133,37 @@ def test_interrupt_cuts_the_attempt_records_nothing_and_holds_until_resumed():
     assert cut_engine.aborted
     assert pm.tracker.last_outcome.ok  # the cut attempt is not counted as a failure
     assert pm.next_at is None  # halted: nothing starts
-    assert pm.finish(goodbye=True) is None  # a cut attempt proves nothing: no goodbye
-    assert cut_engine.goodbyes == 0
+
+
+def test_a_stop_that_cuts_a_quick_attempt_still_says_goodbye_on_a_fresh_engine():
+    """A Stop landing while a healthy server answers: the beat before was accepted, so goodbye goes."""
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)  # accepted
+    now[0] = pm.next_at
+    cut_engine = pm.engine
+    cut_engine.during_attempt = lambda: from_another_thread(pm.interrupt)
+    assert pm.beat() is None
+    result = pm.finish(goodbye=True)
+    assert result is not None and result.ok
+    assert cut_engine.goodbyes == 0 and cut_engine.closed  # the aborted engine is not asked
+    assert pm.engine is not cut_engine
+
+
+def test_a_stop_that_cuts_a_hanging_attempt_sends_no_goodbye():
+    pm, now = make()
+    pm.start()
+    run_due(pm, now)  # accepted
+    now[0] = pm.next_at
+
+    def hang_then_cut():
+        now[0] += 1.0  # under way for the goodbye's whole bound: that server hangs
+        from_another_thread(pm.interrupt)
+
+    pm.engine.during_attempt = hang_then_cut
+    assert pm.beat() is None
+    assert pm.finish(goodbye=True) is None
+    assert pm.engine.goodbyes == 0
 
 
 def test_resume_after_an_interrupt_beats_again_at_once_with_a_fresh_engine():

@@ -8,7 +8,9 @@ Quit act at once during a hanging request, and why a Send now queued before Quit
 The goodbye rule (both runners): on a clean stop or quit, one "offline" beat, bounded to one second, goes
 to the server only when the last attempt finished and was accepted. A server that just accepted us is the
 only one that would otherwise count us online for up to 45 s more; a failing or hanging one is not asked,
-so Stop and Quit stay quick, and an attempt we cut ourselves proves nothing about the server.
+so Stop and Quit stay quick. An attempt we cut ourselves proves nothing about the server: cut within the
+goodbye's own bound it leaves the verdict of the attempt before it standing (a Stop that lands while a
+healthy server is answering still says goodbye), cut later it counts as a hang.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+from polaris_tray.core.heartbeat.engine import OFFLINE_DEADLINE_S, HeartbeatEngine
 from polaris_tray.core.heartbeat.schedule import BeatSchedule
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.state import StateTracker
@@ -150,6 +152,7 @@ class Pacemaker:
             if due is None or now < due:
                 return None
             self._in_flight = True
+        started = now
         if self._manual_at is not None and now >= self._manual_at:
             self._manual_at = None
             self._last_manual_at = now
@@ -167,11 +170,12 @@ class Pacemaker:
         finally:
             with self._lock:
                 self._in_flight = False
+        now = self.clock()
         if self.halted:  # cut by interrupt(): our own doing, says nothing about the server
-            self._goodbye_ok = False
+            if now - started >= OFFLINE_DEADLINE_S:  # it was hanging: don't ask that server again
+                self._goodbye_ok = False
             self._cut = True
             return None
-        now = self.clock()
         self.tracker.record(outcome, now)
         self._goodbye_ok = outcome.ok
         if outcome.ok:
@@ -187,9 +191,11 @@ class Pacemaker:
 
     def finish(self, goodbye: bool = True) -> Outcome | None:
         """The end of a run: stop, and say goodbye under the rule in the module docstring."""
-        send = goodbye and self._goodbye_ok and bool(self.engine.miner_id) and not self._spoiled
+        send = goodbye and self._goodbye_ok and bool(self.engine.miner_id)
         result = None
         if send:
+            if self._spoiled:  # the last attempt was cut: its engine is aborted for good
+                self._replace_engine(self.engine.server_url, self.engine.miner_id)
             result = self.engine.say_goodbye()
             log.info("Stopped; offline notice %s", "sent" if result.ok else "not delivered")
         self._goodbye_ok = False
