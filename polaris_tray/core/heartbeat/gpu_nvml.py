@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
+from pathlib import Path
 
 from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
+LIBRARY = "libnvidia-ml.so.1"  # the name nvidia-ml-py asks the dynamic loader for on Linux
+LD_CACHE = Path("/etc/ld.so.cache")
+DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
+LD_CACHE_MAX = 64 * 1024 * 1024
+
+
+def nvml_library_findable(environ=None, ld_cache: Path = LD_CACHE, platform: str = sys.platform) -> bool:
+    """Could the dynamic loader find NVIDIA's library? Asked before importing nvidia-ml-py, whose import
+    alone costs about 3 MB of private memory: on the many machines with no NVIDIA driver the agent then
+    never pays it. Looks where dlopen looks (LD_LIBRARY_PATH, the ld.so cache, the default dirs); when in
+    doubt (another OS, an unreadable cache) the answer is yes and the import decides."""
+    if not platform.startswith("linux"):
+        return True
+    environ = os.environ if environ is None else environ
+    dirs = [d for d in environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    if any(Path(d, LIBRARY).exists() for d in (*dirs, *DEFAULT_DIRS)):
+        return True
+    try:
+        with open(ld_cache, "rb") as cache:
+            return LIBRARY.encode() in cache.read(LD_CACHE_MAX)
+    except OSError:
+        return True
 
 
 class NvmlReader:
@@ -69,6 +94,9 @@ def open_nvml(once: OnceLogger) -> NvmlReader | None:
 
 def _open_nvml(once: OnceLogger) -> NvmlReader | None:
     """None where there is no nvidia-ml-py, no driver library or no GPU: that is no error."""
+    if not nvml_library_findable():
+        log.debug("No %s: no NVIDIA GPU readings", LIBRARY)
+        return None
     try:
         import pynvml as nvml
     except ImportError:
