@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import signal
 import subprocess
 import sys
 import threading
@@ -56,11 +57,18 @@ while True:
 """
 
 
-def as_user(user: str) -> list[str]:
-    """argv prefix: run as user with no privilege but reading (see the module docstring)."""
+def as_user(user: str, python: str, repo: str) -> list[str]:
+    """argv prefix: run as user, lent the right to read only where the checkout is closed to other uids
+    (see the module docstring). no_setuid_fixup keeps that right for access(), which Qt's plugin lookup
+    uses; the capability sets themselves hold dac_read_search and nothing else."""
+    plain = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"]
+    probe = [python, "-c", "import polaris_tray, PySide6"]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": repo}
+    if subprocess.run([*plain, "--", *probe], cwd="/", env=env, capture_output=True).returncode == 0:
+        return [*plain, "--"]
     caps = "+dac_read_search"
-    ids = [f"--reuid={user}", f"--regid={user}", "--init-groups"]
-    return ["setpriv", *ids, f"--inh-caps={caps}", f"--ambient-caps={caps}", "--"]
+    lent = ["--securebits=+no_setuid_fixup", f"--inh-caps={caps}", f"--ambient-caps={caps}"]
+    return [*plain, *lent, "--"]
 
 
 def main() -> None:
@@ -74,6 +82,7 @@ def main() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # runuser and its python child die together (killpg below)
     )
     result = {"squatter_ready": squatter.stdout.readline().strip() == "ready"}
     got: list[str] = []
@@ -85,7 +94,7 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "POLARIS_", "DISPLAY"))}
     base.update(HOME=home, PYTHONPATH=repo, POLARIS_TRAY_INSTANCE=name, QT_QPA_PLATFORM="offscreen")
     with_xdg = dict(base, XDG_RUNTIME_DIR="/tmp")  # a runtime dir that is not ours: must not matter
-    app = [*as_user(victim_user), python, "-m", "polaris_tray"]
+    app = [*as_user(victim_user, python, repo), python, "-m", "polaris_tray"]
     victim = subprocess.Popen(
         [*app, "--demo"], env=with_xdg, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -128,7 +137,7 @@ def main() -> None:
     except subprocess.TimeoutExpired:
         victim.kill()
         result["victim_exit"] = "still running"
-    squatter.kill()
+    os.killpg(squatter.pid, signal.SIGKILL)
     squatter.wait(5)
     time.sleep(0.2)
     result["squatter_got"] = got
