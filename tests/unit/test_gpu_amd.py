@@ -112,3 +112,22 @@ def test_sampler_opens_once_and_logs_each_error_once(caplog):
     assert sum("lost" in m for m in messages) == 1
     assert sum("odd" in m for m in messages) == 1
     assert sum("driver exploded" in m for m in messages) == 1
+
+
+def test_rebuilt_engines_share_one_sampler_so_an_error_is_logged_once(caplog, monkeypatch):
+    """A Stop that cuts a beat sends its goodbye on a fresh engine: the GPU error must not come back."""
+    from polaris_tray.core.heartbeat import gpu
+    from polaris_tray.core.heartbeat.metrics import SystemSampler
+
+    opened = []
+
+    def opener(_once):
+        opened.append(1)
+        return _Flaky([GpuReadError("lost")] * 4)
+
+    monkeypatch.setattr(gpu, "_shared", [GpuSampler(openers=(opener,))])
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):
+            assert SystemSampler("127.0.0.1").gpus.sample() == []
+    assert opened == [1]
+    assert sum("lost" in r.getMessage() for r in caplog.records) == 1

@@ -73,3 +73,14 @@ def add_gpu_fields(metrics: dict, resources: dict, gpus: list[dict]) -> None:
         temps.append(metrics["temperature"])
     if temps:
         metrics["temperature"] = round(float(max(temps)), 1)
+
+
+_shared: list[GpuSampler] = []
+
+
+def shared_sampler() -> GpuSampler:
+    """The process's one sampler: engines are rebuilt (a new server, a Stop that cut a beat) but the GPUs
+    are the machine's, so their readers are opened once and each error is logged once per process."""
+    if not _shared:
+        _shared.append(GpuSampler())
+    return _shared[0]

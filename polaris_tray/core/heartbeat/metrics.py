@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 import psutil
 
-from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields
+from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class SystemSampler:
         gpus: GpuSampler | None = None,
     ) -> None:
         self.server_host = server_host
-        self.gpus = gpus or GpuSampler()
+        self.gpus = gpus or shared_sampler()
         self._clock = clock
         self._cpu = CpuMeter()
         self._temperature = _Cached()
