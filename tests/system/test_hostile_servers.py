@@ -110,6 +110,39 @@ def test_headless_keeps_sending_when_every_reply_after_the_second_drips(home, sh
     assert "-> retrying" in err and "No complete reply within 10 s" in err, err
 
 
+@pytest.mark.parametrize("into_the_reply", [0.0, 1.5])
+def test_a_stop_during_a_drip_ends_within_2_s_and_a_goodbye_there_is_never_delivered(home, into_the_reply):
+    """The goodbye rule lets a Stop that cuts a young attempt (under 1 s) say goodbye: to a server that
+    turns out to drip, that notice is bounded by its own second and never counts as delivered; a Stop
+    later into the drip sends nothing at all. Either way the process ends within its 2 s."""
+    server = HostileServer(every=0.5)
+    server.script = lambda n: OK if n == 0 else CLOSE_DRIP
+    proc = start_app(
+        ["--headless", "--server-url", server.url, "--interval", "1"], app_env(home, miner_id=MINER)
+    )
+    try:
+        assert server.wait_for(2, timeout=20), server.arrivals
+        time.sleep(into_the_reply)  # how long the dripping attempt has run: the scenario itself
+        before = len(server.arrivals)
+        stopping = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+        took = time.monotonic() - stopping
+        _out, err = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.stop()
+    after = [json.loads(body) for body in server.bodies[before:]]
+    print(f"{into_the_reply} s into the drip: ended {took:.2f} s after SIGTERM, then {len(after)} request(s)")
+    assert proc.returncode == 0 and took < 2.0, err
+    assert "offline notice sent" not in err, err
+    if into_the_reply >= 1.0:
+        assert after == [], after  # that attempt already looked like a hang: the server is not asked
+    else:
+        assert [body["status"] for body in after] in ([], ["offline"]), after
+
+
 # --- the Qt worker goes amber, then red 45 s after the last success (fast clock)
 
 
