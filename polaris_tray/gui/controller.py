@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -213,7 +212,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self._stop.emit()
         self._stop_pending = True
         if self.snapshot is not None and self.snapshot.running:
-            stopped = dataclasses.replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
+            stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
             self._show(stopped)
 
     # --- worker reports

@@ -186,8 +186,6 @@ class HeartbeatWorker(QObject):
         """Any thread: cut the request under way; nothing new starts before the next command runs here."""
         self._pm.interrupt()
 
-    abort = interrupt  # the name the controller used before
-
     # --- user intent
     @Slot()
     def beat_now(self) -> None:

@@ -99,13 +99,13 @@ def test_unconfigured_worker_is_grey_and_sends_nothing(qtbot, orchestrator, work
     assert orchestrator.arrivals == []
 
 
-def test_abort_frees_the_worker_thread_during_a_hanging_request(qtbot, orchestrator, worker_thread):
+def test_interrupt_frees_the_worker_thread_during_a_hanging_request(qtbot, orchestrator, worker_thread):
     orchestrator.behaviour = Hang()
     thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.2))
     thread.start()
     assert orchestrator.wait_for(1)
     started = time.monotonic()
-    worker.abort()
+    worker.interrupt()
     from PySide6.QtCore import QMetaObject, Qt
 
     QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)

@@ -42,7 +42,7 @@ def worker(qtbot, orchestrator):
     relay.woke.connect(worker.woke)
     worker.relay, worker.thread_ = relay, thread
     yield worker
-    worker.abort()
+    worker.interrupt()
     from PySide6.QtCore import QMetaObject, Qt
 
     QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)

@@ -6,7 +6,7 @@ import threading
 
 from polaris_tray import __version__
 from polaris_tray.core.config.urls import server_host
-from polaris_tray.core.heartbeat.client import DEADLINE_S, HeartbeatClient
+from polaris_tray.core.heartbeat.client import CANCELLED_TEXT, DEADLINE_S, HeartbeatClient
 from polaris_tray.core.heartbeat.metrics import SystemSampler
 from polaris_tray.core.heartbeat.payload import build_heartbeat
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
@@ -56,11 +56,7 @@ class HeartbeatEngine:
     def say_goodbye(self) -> Outcome:
         """A last 'offline' beat on a clean stop, bounded to one second; none after close()."""
         if self._client.closed:
-            return Outcome(
-                OutcomeKind.NETWORK_ERROR,
-                error="Cancelled: the agent is stopping.",
-                reason=NetworkReason.CANCELLED,
-            )
+            return Outcome(OutcomeKind.NETWORK_ERROR, error=CANCELLED_TEXT, reason=NetworkReason.CANCELLED)
         client = HeartbeatClient(
             self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s)
         )

@@ -156,10 +156,9 @@ class Pacemaker:
         if self._manual_at is not None and now >= self._manual_at:
             self._manual_at = None
             self._last_manual_at = now
-        if self._spoiled:
-            self._replace_engine(self.engine.server_url, self.engine.miner_id)
+        engine = self._usable_engine()
         try:
-            outcome = self.engine.attempt()
+            outcome = engine.attempt()
         except Exception as exc:
             log.exception("A heartbeat attempt failed unexpectedly")
             outcome = Outcome(
@@ -194,9 +193,7 @@ class Pacemaker:
         send = goodbye and self._goodbye_ok and bool(self.engine.miner_id)
         result = None
         if send:
-            if self._spoiled:  # the last attempt was cut: its engine is aborted for good
-                self._replace_engine(self.engine.server_url, self.engine.miner_id)
-            result = self.engine.say_goodbye()
+            result = self._usable_engine().say_goodbye()  # after a cut: not on the aborted engine
             log.info("Stopped; offline notice %s", "sent" if result.ok else "not delivered")
         self._goodbye_ok = False
         self.stop()
@@ -214,6 +211,12 @@ class Pacemaker:
         engine.abort()  # sticky: a post() that has not reached the socket yet is cut as it connects
 
     # --- inside
+    def _usable_engine(self) -> HeartbeatEngine:
+        """The engine for the next request: a fresh one when the last was aborted or closed (both final)."""
+        if self._spoiled:
+            self._replace_engine(self.engine.server_url, self.engine.miner_id)
+        return self.engine
+
     def _replace_engine(self, server_url: str, miner_id: str | None) -> None:
         old = self.engine
         with self._lock:
