@@ -11,6 +11,7 @@ installed with update-ca-certificates was not trusted.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -132,8 +133,7 @@ def scenario_deadline_phases(pki: dict) -> dict:
             stderr=subprocess.PIPE,
             text=True,
         )
-        queried = dns.wait_for_query(30)
-        time.sleep(0.5)  # well inside the lookup (glibc waits 5 s for the first answer)
+        queried = dns.wait_for_query(30)  # the lookup is under way (glibc waits 5 s for an answer)
         proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
         try:
@@ -310,3 +310,112 @@ def scenario_read_resolv() -> dict:
         "resolv": Path("/etc/resolv.conf").read_text(),
         "interfaces": sorted(n for _i, n in socket.if_nameindex()),
     }
+
+
+def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
+    """Headless as a Type=notify service through a proxy that wedges after two accepted beats: when do the
+    log, STATUS= and Prometheus leave "online", do the WATCHDOG=1 pings keep coming, and does a SIGTERM
+    in the middle of a stuck attempt end the agent cleanly."""
+    import re
+    import urllib.request
+
+    from tests.support.notify_socket import NotifySocket
+
+    with _server(pki) as server, ConnectProxy(upstream=("127.0.0.1", _port(server))) as proxy:
+        sock = NotifySocket(Path(notify_path))
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            metrics_port = free.getsockname()[1]
+        env = _env(pki["ca"], HTTPS_PROXY=proxy.url(), NOTIFY_SOCKET=sock.path, WATCHDOG_USEC="30000000")
+        url = f"https://{NAME}:{_port(server)}/api/v1"
+        argv = ["--headless", "--server-url", url, "--interval", "10"]
+        argv += ["--metrics-listen", f"127.0.0.1:{metrics_port}"]
+        proc = subprocess.Popen([*_agent_command(), *argv], env=env, stderr=subprocess.PIPE, text=True)
+        log: list[tuple[float, str]] = []
+        threading.Thread(
+            target=lambda: [log.append((time.monotonic(), line)) for line in proc.stderr], daemon=True
+        ).start()
+        scrapes: list[tuple[float, bool]] = []
+        stop_scraping = threading.Event()
+        metric_left_online = threading.Event()
+        wedged_at = float("inf")
+
+        def scrape() -> None:
+            while not stop_scraping.wait(0.5):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as r:
+                        text = r.read().decode()
+                except OSError:
+                    continue
+                found = re.search(r'^polaris_agent_state\{polaris_agent_state="online"\} (\S+)$', text, re.M)
+                if found:
+                    scrapes.append((time.monotonic(), float(found.group(1)) == 1.0))
+                    if scrapes[-1][0] > wedged_at and not scrapes[-1][1]:
+                        metric_left_online.set()
+
+        threading.Thread(target=scrape, daemon=True).start()
+        result: dict = {}
+        try:
+            accepted_twice = server.wait_for(2, timeout=40)
+            last_accepted = server.arrivals[-1]
+            proxy.wedge()
+            wedged_at = time.monotonic()
+            # Watch until every view has left "online" (or 50 s after the last accepted beat).
+            status_off = sock.wait_for(
+                lambda m: "STATUS" in m and not m["STATUS"].startswith("Online"), timeout=50, after=wedged_at
+            )
+            metric_left_online.wait(max(0.0, last_accepted + 50 - time.monotonic()))
+            seen = len(proxy.seen)
+            proxy.wait_for(seen + 1, timeout=30)  # an attempt is stuck at the proxy now
+            proc.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+            exit_after = time.monotonic() - signalled
+        finally:
+            stop_scraping.set()
+            if proc.poll() is None:
+                proc.kill()
+            sock.close()
+        metric_off = next((at for at, on in scrapes if at > wedged_at and not on), None)
+        log_off = next(
+            (
+                at
+                for at, line in log
+                if at > wedged_at and ("retrying" in line.lower() or "offline" in line.lower())
+            ),
+            None,
+        )
+        pings = [at for at, m in sock.messages if m.get("WATCHDOG") == "1" and at <= signalled]
+        result.update(
+            accepted_twice=accepted_twice,
+            status_off=None if status_off is None else status_off[0] - last_accepted,
+            status_line=None if status_off is None else status_off[1]["STATUS"],
+            metric_off=None if metric_off is None else metric_off - last_accepted,
+            log_off=None if log_off is None else log_off - last_accepted,
+            ping_gaps=[b - a for a, b in itertools.pairwise(pings)],
+            pings=len(pings),
+            rc=rc,
+            exit_after=exit_after,
+            log=[line for _at, line in log][-15:],
+        )
+    return result
+
+
+def test_headless_through_a_proxy_that_wedges_leaves_online_in_time(pki, tmp_path):
+    r = netns.run_in_netns(
+        scenario_proxy_wedges_mid_run, resolv=ONE_SERVER, pki=pki, notify_path=str(tmp_path / "notify.sock")
+    )
+    print(
+        f"after the last accepted beat: STATUS= left online at {r['status_off']} s ({r['status_line']!r}), "
+        f"Prometheus at {r['metric_off']} s, the log at {r['log_off']} s; WATCHDOG gaps max "
+        f"{max(r['ping_gaps'], default=0):.1f} s; SIGTERM: exit {r['rc']} after {r['exit_after']:.2f} s"
+    )
+    assert r["accepted_twice"], r
+    for view in ("status_off", "metric_off", "log_off"):
+        assert r[view] is not None and r[view] <= 45.0, (view, r)
+    assert r["pings"] >= 3 and max(r["ping_gaps"]) <= 15.0, r
+    assert r["rc"] == 0 and r["exit_after"] < 2.0, r
