@@ -68,7 +68,7 @@ class HeartbeatWorker(QObject):
         self._look_up = look_up_id and miner is None
         self._clock = clock
         self._scale = time_scale
-        self._tracker = StateTracker(configured=miner is not None)
+        self._tracker = StateTracker(configured=miner is not None, deadline_s=config.deadline_s)
 
         def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
             return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
@@ -217,6 +217,7 @@ class HeartbeatWorker(QObject):
 
     def _apply(self, config: WorkerConfig, miner: MinerId | None) -> None:
         old, self._config = self._config, config
+        self._tracker.deadline_s = config.deadline_s
         if old.interval_s != config.interval_s:
             self._pm.set_interval(config.interval_s)
         if miner is not None and miner != self._miner:
@@ -246,7 +247,7 @@ class HeartbeatWorker(QObject):
             if result is not None:
                 self._record(result)
                 self.outcome.emit(result)
-                self._publish()
+                self._publish()  # a change timer that fell due during the attempt fires right after it
         finally:
             self._arm()  # whatever happened above, the next beat is scheduled
 
@@ -261,9 +262,11 @@ class HeartbeatWorker(QObject):
         tracker.keyring_waiting = (
             self._miner is None and self._keyring is not None and self._keyring.waiting is not None
         )
+        state, words = tracker.view(now_mono, now_wall)
         self.snapshot.emit(
             Snapshot(
-                state=tracker.state(now_mono),
+                state=state,
+                words=words,
                 server_url=self._config.server_url,
                 miner_id_masked=mask_secret(self._miner.value if self._miner else None),
                 last_success_wall=wall(tracker.last_success_at),
@@ -273,9 +276,14 @@ class HeartbeatWorker(QObject):
                 miner_tag=self._history.tag(self._miner.value) if self._history and self._miner else None,
             )
         )
+        # The views change by time alone too (overdue, the count running out, a countdown): one single-shot
+        # timer at the tracker's next change, re-armed by every publish, so nothing polls while nothing moves.
         change_at = tracker.next_change_at(now_mono)
-        if change_at is not None and self._change_timer is not None:
-            self._change_timer.start(self._real_ms(change_at - now_mono))
+        if self._change_timer is not None:
+            if change_at is None:
+                self._change_timer.stop()
+            else:
+                self._change_timer.start(self._real_ms(change_at - now_mono))
 
     def _real_ms(self, clock_seconds: float) -> int:
         return max(0, math.ceil(clock_seconds * self._scale * 1000))
