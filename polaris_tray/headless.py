@@ -133,22 +133,34 @@ class StateClock(threading.Thread):
         self._loop = loop
         self._changed = threading.Condition()
         self._poked = False
+        self._until: float | None = None  # what the thread sleeps until (None: until poked)
 
     def poke(self) -> None:
+        """The tracker changed: wake the thread only if the next change now comes before its alarm."""
+        pm = self._loop.pacemaker
+        change_at = pm.tracker.next_change_at(pm.clock())
         with self._changed:
-            self._poked = True
-            self._changed.notify()
+            if self._loop.stopping or (
+                change_at is not None and (self._until is None or change_at < self._until)
+            ):
+                self._poked = True
+                self._changed.notify()
 
     def run(self) -> None:
         loop, pm = self._loop, self._loop.pacemaker
         while not loop.stopping:
-            now = pm.clock()
-            change_at = pm.tracker.next_change_at(now)
-            with self._changed:
-                if not self._poked and not loop.stopping:
-                    self._changed.wait(None if change_at is None else max(0.0, change_at - now))
+            with self._changed:  # computed under the lock: a poke cannot slip in between
+                now = pm.clock()
+                change_at = pm.tracker.next_change_at(now)
+                if self._poked or loop.stopping:
+                    self._poked = False
+                    continue  # a new alarm, from the new state
+                self._until = change_at
+                timeout = None if change_at is None else max(0.0, change_at - now)
+                poked = self._changed.wait(timeout) and self._poked
                 self._poked = False
-            loop.note_state()
+            if not poked:
+                loop.note_state()
 
 
 def run_until_signal(loop: BeatLoop) -> int:
