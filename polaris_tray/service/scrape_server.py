@@ -47,6 +47,31 @@ def _response(status: str, body: bytes, content_type: str = "text/plain; charset
     return headers.encode("ascii") + (b"" if head else body)
 
 
+def _listen_on(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def connection_budget(default: int = MAX_OPEN) -> int:
+    """At most a quarter of the process's descriptor limit goes to scrapes, so the beat always has some."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # Windows: no such limit to share
+        return default
+    if soft == resource.RLIM_INFINITY:
+        return default
+    return max(1, min(default, soft // 4))
+
+
 class ScrapeServer:
     """Serves render() (the metrics text) for GET and HEAD on any path, as prometheus_client's server did."""
 
@@ -56,25 +81,18 @@ class ScrapeServer:
         port: int,
         render: Callable[[], bytes],
         *,
-        max_open: int = MAX_OPEN,
+        max_open: int | None = None,  # None: connection_budget()
         read_timeout_s: float = READ_TIMEOUT_S,
         write_timeout_s: float = WRITE_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
+        listener: socket.socket | None = None,  # already listening (tests hand in one that misbehaves)
     ) -> None:
         self._render = render
-        self._max_open = max_open
+        self._max_open = max_open or connection_budget()
         self._read_timeout = read_timeout_s
         self._write_timeout = write_timeout_s
         self._clock = clock
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._listener = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._listener.bind((host, port))
-            self._listener.listen(128)
-        except OSError:
-            self._listener.close()
-            raise
+        self._listener = listener or _listen_on(host, port)
         self._listener.setblocking(False)
         self.address: tuple[str, int] = self._listener.getsockname()[:2]
         self._selector = selectors.DefaultSelector()
