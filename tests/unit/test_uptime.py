@@ -144,7 +144,6 @@ def test_the_cache_reads_new_beats_only_and_agrees_with_a_fresh_count(tmp_path):
     assert later[0][1].covered_s == pytest.approx(3005 - 1400 + 1000)  # the hour [1400, 5000)
 
 
-
 def test_uptime_history_counts_exactly_what_the_tracker_calls_counted_online():
     """One rule for the history and the live state: 45 s per accepted beat, ended by an accepted goodbye."""
     rng = random.Random(7)
