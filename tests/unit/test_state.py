@@ -180,3 +180,11 @@ def test_unconfigured_is_grey_whatever_else():
     t.start(0.0)
     assert t.state(0.0) is LinkState.UNCONFIGURED
     assert t.state(0.0).colour is Colour.GREY
+
+
+def test_the_45_s_run_from_when_the_beat_was_sent_not_when_the_answer_came():
+    """The orchestrator accepted it somewhere in between: the agent never counts longer than it does."""
+    t = running()
+    t.record(OK, 9.0, sent_at=1.0)  # a slow answer: 8 s on the way
+    assert t.counted_until == 46.0
+    assert t.state(45.9) is not LinkState.OFFLINE and t.state(46.0) is LinkState.OFFLINE

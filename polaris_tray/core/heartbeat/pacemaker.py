@@ -177,7 +177,7 @@ class Pacemaker:
                 self._goodbye_ok = False
             self._cut = True
             return None
-        self.tracker.record(outcome, now)
+        self.tracker.record(outcome, now, sent_at=started)
         self._goodbye_ok = outcome.ok
         if outcome.ok:
             self._hold_until = None

@@ -108,12 +108,14 @@ class StateTracker:
     def stop(self) -> None:
         self.running = False
 
-    def record(self, outcome: Outcome, at: float) -> None:
+    def record(self, outcome: Outcome, at: float, sent_at: float | None = None) -> None:
+        """at: when the answer came; sent_at: when the request went. The orchestrator accepted it somewhere
+        in between, so its 45 s are counted from sent_at: never longer than the orchestrator counts."""
         with self._lock:
             self.last_outcome = outcome
             if outcome.ok:
                 self.last_success_at = at
-                self.counted_until = at + OFFLINE_AFTER_S
+                self.counted_until = (at if sent_at is None else min(at, sent_at)) + OFFLINE_AFTER_S
                 self.failing_since = None
             elif self.failing_since is None:
                 self.failing_since = at
