@@ -8,6 +8,7 @@ import time
 from polaris_tray.core.status.snapshot import headline
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.gui.worker import WorkerConfig
+from tests.support.orchestrator import Hang, Reply
 from tests.support.worker import make_worker, stop_worker
 
 SPEED = 100.0
@@ -38,5 +39,28 @@ def test_the_worker_turns_red_45_s_after_the_accepted_beat_with_no_attempt_in_be
             at - online_at
         )  # within half a real second
         assert words.startswith("Offline — not counted since ")
+    finally:
+        assert stop_worker(thread, worker)
+
+
+def test_a_request_stuck_in_the_worker_thread_cannot_hold_green_past_45_s(qtbot, orchestrator):
+    """The worker thread is inside a request for 300 clock seconds (3 real): the view clock on the GUI
+    thread turns the state red at 45 s all the same."""
+    clock = fast_clock()
+    orchestrator.script = lambda n, _body: Reply() if n == 0 else Hang()
+    config = WorkerConfig(orchestrator.url, 10.0, deadline_s=3.0)
+    thread, worker, relay = make_worker(config, clock=clock, time_scale=1 / SPEED)
+    seen: list[tuple[float, LinkState, str]] = []
+    relay.snapshot.connect(lambda s: seen.append((clock(), s.state, headline(s))))
+    try:
+        thread.start()
+        assert orchestrator.wait_for(2, timeout=5)  # the second request is stuck now
+        accepted_at = orchestrator.times()[0]
+        qtbot.waitUntil(lambda: any(state is LinkState.OFFLINE for _, state, _ in seen), timeout=2500)
+        at = next(at for at, state, _ in seen if state is LinkState.OFFLINE)
+        assert len(orchestrator.times()) == 2  # still the stuck one: no attempt ended
+        real_accepted = clock() - (time.monotonic() - accepted_at) * SPEED  # its arrival on our clock
+        assert at <= real_accepted + 45 + 0.5 * SPEED, at - real_accepted
+        assert all(state is not LinkState.ONLINE for t, state, _ in seen if t >= at)
     finally:
         assert stop_worker(thread, worker)
