@@ -1,0 +1,68 @@
+"""The status window's Diagnose button (issue 21 item 4): the doctor's lines in a dialog, copyable, and the
+one beat it sends says what this tray is doing (online while beating, offline when stopped)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from polaris_tray.core.status.snapshot import Snapshot
+from polaris_tray.core.status.state import LinkState
+from tests.support.mnemonics import labels, mnemonic
+from tests.support.routed_orchestrator import RoutedOrchestrator
+
+MINER = "alice-miner-01"
+
+
+@pytest.fixture
+def server(home, monkeypatch):
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    orchestrator = RoutedOrchestrator(miners={MINER})
+    yield orchestrator
+    orchestrator.stop()
+
+
+def diagnose(qtbot, snap):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(None, diagnostics=lambda: "text")
+    qtbot.addWidget(window)
+    window.show_snapshot(snap)
+    window.show()
+    marks = [mnemonic(t) for t in labels(window) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks  # the new button takes a letter no other one has
+    dialog = window.diagnose()
+    qtbot.waitUntil(dialog.again_button.isEnabled, timeout=30000)
+    return window, dialog
+
+
+@pytest.mark.parametrize(("state", "sent"), [(LinkState.ONLINE, "online"), (LinkState.STOPPED, "offline")])
+def test_diagnose_shows_each_link_and_sends_the_status_this_tray_has(qtbot, server, state, sent):
+    _window, dialog = diagnose(qtbot, Snapshot(state, server.url, "alic…"))
+    text = dialog.text.toPlainText()
+    for name in ("Configuration", "Miner id", "DNS", "Proxy", "TCP", "HTTP", "Orchestrator", "Clock"):
+        assert f"{name}:" in text, text
+    assert f"status '{sent}'" in text and MINER not in text
+    assert server.statuses() == [sent]
+    copied = dialog.copy()
+    assert QGuiApplication.clipboard().text() == copied and copied.startswith("✔ Configuration:")
+    assert dialog.verdict.text() in copied
+    marks = [mnemonic(t) for t in labels(dialog) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks
+    marks = [mnemonic(t) for t in labels(dialog) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks
+
+
+def test_diagnose_names_a_wrong_url_in_the_window(qtbot, server):
+    _window, dialog = diagnose(qtbot, Snapshot(LinkState.ATTENTION, server.url.removesuffix("/v1"), "alic…"))
+    assert "✘ HTTP:" in dialog.text.toPlainText() and "should end in /api/v1" in dialog.text.toPlainText()
+    assert dialog.verdict.text() == "Broken: HTTP."
+    assert server.posts == []
+
+
+def test_diagnose_is_off_in_demo_mode(qtbot):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(None, diagnostics=lambda: "text", demo=True)
+    qtbot.addWidget(window)
+    assert not window.diagnose_button.isEnabled()
