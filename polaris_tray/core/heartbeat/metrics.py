@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 import psutil
 
 from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
+from polaris_tray.core.heartbeat.resolve import RESOLVER
+from polaris_tray.core.heartbeat.transport import local_address_for
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +79,20 @@ def system_disk_root() -> str:
 
 
 def routed_ip_address(host: str, port: int = 443) -> str | None:
-    """The local address the OS would route to host from; a UDP connect sends no packet."""
+    """The local IPv4 address the OS routes to host from, without ever looking a name up (a lookup
+    here would sit on the beat's path, outside its deadline): the address of the last heartbeat
+    connection towards host when it went over IPv4, else a UDP connect (it sends no packet) to host
+    when it is a literal IPv4 address or to an IPv4 address already resolved for it. None when neither
+    is known yet (the caller falls back to the interface scan)."""
     if not host:
         return None
-    try:
-        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
-    except (OSError, UnicodeError):
-        return None
-    for family, kind, proto, _canon, addr in infos:
+    local = local_address_for(host)
+    if local:
+        return local
+    for address in RESOLVER.known_ipv4(host):
         try:
-            with socket.socket(family, kind, proto) as sock:
-                sock.connect(addr)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.connect((address, port))
                 return sock.getsockname()[0]
         except OSError:
             continue
@@ -169,6 +174,8 @@ class SystemSampler:
 
     def ip_address(self) -> str:
         routed = self._cached(self._route, self.ROUTE_TTL_S, lambda: routed_ip_address(self.server_host))
+        if routed is None:
+            self._route.at = float("-inf")  # not known yet (no connection so far): ask again next beat
         return routed or scanned_ip_address() or "0.0.0.0"
 
     def temperature(self) -> float | None:
