@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 
@@ -46,28 +45,29 @@ def test_the_clock_line_from_the_servers_date_header(skew, mark, words):
     assert verdict.check_clock("yesterday-ish", now).mark is Mark.SKIP
 
 
-def test_the_proxy_is_the_one_the_client_would_pick():
-    env = {"HTTPS_PROXY": "http://user:secret@proxy.corp:3128", "NO_PROXY": "internal.example"}
-    assert network.select_proxy("https://orch.example/api/v1/heart_beat", env) == env["HTTPS_PROXY"]
-    assert network.select_proxy("https://internal.example/api/v1/heart_beat", env) is None
-    assert network.select_proxy("http://127.0.0.1:8000/api/v1/heart_beat", env) is None
-    assert network.select_proxy("https://orch.example/api/v1/heart_beat", {}) is None
-    shown = network.shown_proxy(env["HTTPS_PROXY"], env)
-    assert shown == "http://…@proxy.corp:3128 (from HTTPS_PROXY)" and "secret" not in shown
-
-
-def test_addresses_are_interleaved_ipv6_first_when_the_resolver_says_so():
-    v6, v4 = socket.AF_INET6, socket.AF_INET
-    found = [(v6, "2001:db8::1"), (v6, "2001:db8::2"), (v6, "2001:db8::3"), (v4, "192.0.2.1")]
-    assert probes.pick_addresses(found) == [(v6, "2001:db8::1"), (v4, "192.0.2.1"), (v6, "2001:db8::2")]
+def test_the_proxy_is_the_one_the_heartbeat_would_use_and_its_credentials_stay_out(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    proxy, problem = network.select_proxy("https://orch.example/api/v1/heart_beat")
+    assert proxy is not None and problem == "" and proxy.shown == "proxy.corp:3128"
+    assert network.select_proxy("https://internal.example/api/v1/heart_beat") == (None, "")
+    assert network.select_proxy("http://127.0.0.1:8000/api/v1/heart_beat") == (None, "")
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://proxy.corp:1080")
+    proxy, problem = network.select_proxy("https://orch.example/api/v1/heart_beat")
+    assert proxy is None and "SOCKS" in problem
+    check, sock = network.check_proxy(proxy, problem, "https://orch.example/api/v1/heart_beat", None)
+    assert check.mark is Mark.FAIL and sock is None and "NO_PROXY" in check.fix
 
 
 def test_a_silent_resolver_is_given_up_on_in_time(monkeypatch):
+    from polaris_tray.core.heartbeat.resolve import Resolver
+
     release = threading.Event()
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: release.wait(30))  # the resolver's silence
+    silent = Resolver(getaddrinfo=lambda *a, **k: [release.wait(30)][:0])  # the resolver's silence
+    monkeypatch.setattr(network, "RESOLVER", silent)
     started = time.monotonic()
-    with pytest.raises(probes.StepTimeout):
-        probes.resolve("orchestrator.example", 443, 0.3)
+    check, found = network.check_dns("orchestrator.example", 443, probes.Deadline(12), proxied=False)
+    assert check.mark is Mark.FAIL and "name server is silent" in check.text and found == []
     assert time.monotonic() - started < 5
     release.set()
 

@@ -1,9 +1,13 @@
 """The links between this machine and the orchestrator, each turned into one line: DNS, proxy, TCP, TLS and
-trust, HTTP. Each function takes what the link before it produced, and the walk's Deadline."""
+trust, HTTP. Each function takes what the link before it produced, and the walk's Deadline.
+
+The lookup, the connect race, the proxy choice and the trust store are the heartbeat's own functions
+(core/heartbeat/resolve.py, connect.py, proxy.py, trust.py): the doctor reports what a beat really does.
+"""
 
 from __future__ import annotations
 
-import ipaddress
+import errno
 import os
 import socket
 import ssl
@@ -16,195 +20,190 @@ from urllib.parse import urlsplit
 from polaris_tray.core.config.urls import is_loopback_host
 from polaris_tray.core.doctor import probes
 from polaris_tray.core.doctor.report import Check, fail, ok, warn
+from polaris_tray.core.heartbeat import proxy as proxies
+from polaris_tray.core.heartbeat.connect import connect_first
+from polaris_tray.core.heartbeat.resolve import RESOLVER, AddrInfo, ResolveTimeout
+from polaris_tray.core.heartbeat.trust import Trust, TrustConfigError, trust
 from polaris_tray.core.storage.redact import clean
 
 DNS, PROXY, TCP, TLS, HTTP = "DNS", "Proxy", "TCP", "TLS and trust", "HTTP"
 DNS_S, CONNECT_S, TLS_S, HTTP_S = 3.0, 3.0, 3.0, 4.0
 CERT_WARN_DAYS = 14
-_PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 _NOT_HTTPS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST")
+_PROXY_FIX = (
+    "start the proxy or correct that variable; if this server needs no proxy, add its name to NO_PROXY"
+)
 
 
 def _ms(started: float) -> str:
     return f"{(time.monotonic() - started) * 1000:.0f} ms"
 
 
-def check_dns(
-    host: str, port: int, deadline: probes.Deadline, proxied: bool
-) -> tuple[Check, list[tuple[int, str]]]:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-        return ok(DNS, f"{host} is an address: no lookup needed"), [(family, str(address))]
-    except ValueError:
-        pass
+def _families(infos: list[AddrInfo]) -> str:
+    shown = []
+    for family in dict.fromkeys(info[0] for info in infos):
+        addresses = list(dict.fromkeys(info[4][0] for info in infos if info[0] == family))
+        more = f" (+{len(addresses) - 2})" if len(addresses) > 2 else ""
+        shown.append(f"{probes.family_name(family)} {', '.join(addresses[:2])}{more}")
+    return "; ".join(shown)
+
+
+def lookup(host: str, port: int, timeout: float) -> list[AddrInfo]:
+    """The heartbeat's own bounded lookup (a literal address needs none)."""
+    return RESOLVER.resolve(host, port, timeout=timeout)
+
+
+def check_dns(host: str, port: int, deadline: probes.Deadline, proxied: bool) -> tuple[Check, list[AddrInfo]]:
     bound = deadline.left(DNS_S)
     started = time.monotonic()
     soft = " (the proxy looks the name up itself, so this may not matter)" if proxied else ""
     try:
-        found = probes.resolve(host, port, bound)
-    except probes.StepTimeout:
+        found = lookup(host, port, bound)
+    except ResolveTimeout:
         text = f"no answer for {host} within {bound:g} s: the name server is silent{soft}"
-        fix = "check the DNS servers (/etc/resolv.conf, your router or VPN); try `getent hosts " + host + "`"
+        fix = f"check the DNS servers (/etc/resolv.conf, your router or VPN); try `getent hosts {host}`"
         return (warn(DNS, text, fix) if proxied else fail(DNS, text, fix)), []
     except (OSError, UnicodeError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)
         text = f"{host} does not resolve ({why}){soft}"
         fix = "check the host name in the server URL; if it is right, check your DNS servers"
         return (warn(DNS, text, fix) if proxied else fail(DNS, text, fix)), []
-    shown = ", ".join(addr for _f, addr in found[:4]) + (" …" if len(found) > 4 else "")
-    return ok(DNS, f"{host} → {shown} ({_ms(started)})"), found
+    if found and found[0][4][0] == host.strip("[]"):
+        return ok(DNS, f"{host} is an address: no lookup needed"), found
+    return ok(DNS, f"{host} → {_families(found)} ({_ms(started)})"), found
 
 
-def select_proxy(endpoint: str, environ: Mapping[str, str]) -> str | None:
-    """The proxy the heartbeat client would use for this URL: none for this computer, else the
-    environment's (HTTPS_PROXY, ALL_PROXY; NO_PROXY honoured), as requests picks it."""
-    host = urlsplit(endpoint).hostname or ""
-    if is_loopback_host(host):
-        return None
-    import requests.utils
-
-    saved = dict(os.environ)
-    try:  # requests reads os.environ; the doctor may be handed another environment (tests, the GUI)
-        if environ is not os.environ:
-            os.environ.clear()
-            os.environ.update(environ)
-        proxies = requests.utils.get_environ_proxies(endpoint)
-    finally:
-        if environ is not os.environ:
-            os.environ.clear()
-            os.environ.update(saved)
-    return requests.utils.select_proxy(endpoint, proxies) or None
+def select_proxy(endpoint: str) -> tuple[proxies.Proxy | None, str]:
+    """The proxy a heartbeat would use, and the sentence when the environment names one it cannot use."""
+    try:
+        return proxies.proxy_for(endpoint), ""
+    except proxies.ProxyConfigError as exc:
+        return None, str(exc)
 
 
-def shown_proxy(proxy: str, environ: Mapping[str, str]) -> str:
-    parts = urlsplit(proxy)
-    netloc = parts.netloc.rpartition("@")[2]
-    safe = f"{parts.scheme}://{'…@' if '@' in parts.netloc else ''}{netloc}"
-    source = next((name for name in _PROXY_VARS if environ.get(name) == proxy), "the environment")
-    return f"{safe} (from {source})"
+def _source(proxy: proxies.Proxy, environ: Mapping[str, str]) -> str:
+    names = [n for n in _PROXY_VARS if environ.get(n) and proxy.url in (environ[n], f"http://{environ[n]}")]
+    return names[0] if names else "the environment"
 
 
 def check_proxy(
-    proxy: str | None, host: str, port: int, deadline: probes.Deadline, environ: Mapping[str, str]
+    proxy: proxies.Proxy | None,
+    problem: str,
+    endpoint: str,
+    deadline: probes.Deadline,
+    environ: Mapping[str, str] = os.environ,
 ) -> tuple[Check, socket.socket | None]:
     """The tunnel through the proxy, when one is selected: the socket the TLS step then uses."""
+    host, port = probes.host_port(endpoint)
+    if problem:
+        return fail(PROXY, problem, _PROXY_FIX), None
     if proxy is None:
         if is_loopback_host(host):
             return ok(PROXY, "none: the server is on this computer (proxies are never used for it)"), None
         return ok(PROXY, "none: no HTTPS_PROXY or ALL_PROXY applies to this URL (direct connection)"), None
-    named = shown_proxy(proxy, environ)
-    parts = urlsplit(proxy)
-    if parts.scheme not in ("http", ""):
-        return warn(PROXY, f"{named}: a {parts.scheme} proxy, not checked by the doctor"), None
-    fix = "start the proxy or correct that variable; if this server needs no proxy, add its name to NO_PROXY"
+    named = f"{proxy.shown} (from {_source(proxy, environ)})"
+    parts = urlsplit(proxy.url)
+    if parts.scheme == "https":
+        return warn(PROXY, f"{named}: a TLS proxy, not checked by the doctor"), None
+    proxy_port = parts.port or 80
     try:
-        found = probes.resolve(parts.hostname or "", parts.port or 8080, deadline.left(DNS_S))
-        connected = probes.connect_all(
-            probes.pick_addresses(found), parts.port or 8080, deadline.left(CONNECT_S)
-        )
-    except (probes.StepTimeout, OSError, UnicodeError) as exc:
-        return fail(PROXY, f"{named}: its name does not resolve ({exc})", fix), None
-    if connected.sock is None:
-        results = {a.result for a in connected.attempts}
-        why = (
-            "refused the connection"
-            if results == {"refused"}
-            else f"cannot be reached ({', '.join(results)})"
-        )
-        return fail(PROXY, f"{named} {why}", fix), None
+        found = lookup(parts.hostname or "", proxy_port, deadline.left(DNS_S))
+    except (OSError, UnicodeError) as exc:
+        return fail(PROXY, f"{named}: its name does not resolve ({exc})", _PROXY_FIX), None
+    try:
+        sock = connect_first(found, timeout=deadline.left(CONNECT_S))
+    except TimeoutError:
+        return fail(PROXY, f"{named} does not answer within {CONNECT_S:g} s", _PROXY_FIX), None
+    except OSError as exc:
+        refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+        why = "refused the connection" if refused else f"cannot be reached ({exc.strerror or exc})"
+        return fail(PROXY, f"{named} {why}", _PROXY_FIX), None
     started = time.monotonic()
     try:
-        code = probes.proxy_connect(connected.sock, proxy, host, port, deadline.left(CONNECT_S))
+        code = probes.proxy_connect(sock, proxy.url, host, port, deadline.left(CONNECT_S))
     except (probes.StepTimeout, OSError, ValueError) as exc:
-        connected.sock.close()
-        return fail(PROXY, f"{named} accepted the connection but did not open a tunnel ({exc})", fix), None
+        sock.close()
+        text = proxies.scrub(f"{named} accepted the connection but did not open a tunnel ({exc})", proxy)
+        return fail(PROXY, text, _PROXY_FIX), None
     if code != 200:
-        connected.sock.close()
+        sock.close()
         extra = " (it wants a user name and password in the proxy URL)" if code == 407 else ""
-        return fail(PROXY, f"{named} refused to tunnel to {host}:{port}: HTTP {code}{extra}", fix), None
-    return ok(PROXY, f"{named} opened a tunnel to {host}:{port} ({_ms(started)})"), connected.sock
+        return fail(
+            PROXY, f"{named} refused to tunnel to {host}:{port}: HTTP {code}{extra}", _PROXY_FIX
+        ), None
+    return ok(PROXY, f"{named} opened a tunnel to {host}:{port} ({_ms(started)})"), sock
 
 
 def check_tcp(
-    addresses: list[tuple[int, str]], port: int, deadline: probes.Deadline
+    infos: list[AddrInfo], port: int, deadline: probes.Deadline
 ) -> tuple[Check, socket.socket | None]:
+    """The heartbeat's own connect race (Happy Eyeballs): which family won, and whether the preferred one
+    lost (a dead IPv6 route beside a working IPv4 one slows every beat by the race's delay)."""
     bound = deadline.left(CONNECT_S)
-    connected = probes.connect_all(probes.pick_addresses(addresses), port, bound)
-    parts = [
-        f"{probes.family_name(a.family)} {a.address} {a.result}"
-        + (f" ({a.ms:.0f} ms)" if a.result == "connected" else "")
-        for a in connected.attempts
-    ]
-    text = f"port {port}: " + "; ".join(parts)
-    if connected.sock is None:
-        results = {a.result for a in connected.attempts}
-        if results == {"refused"}:
-            return fail(
-                TCP, text, f"nothing listens on port {port}: is the server up, and is the port right?"
-            ), None
-        return fail(
-            TCP, text, "a firewall or the network drops the connection; check the port and your network"
-        ), None
-    first = connected.attempts[0] if connected.attempts else None
-    if first is not None and first.result != "connected":
-        family = probes.family_name(first.family)
-        fix = f"{family} is tried first and fails, which slows every beat; fix that route"
-        return warn(TCP, text, fix), connected.sock
-    return ok(TCP, text), connected.sock
-
-
-@dataclass(frozen=True)
-class Trust:
-    what: str  # in words, for the line
-    cafile: str | None  # None: the default store of the context
-
-
-def trust_in_use(environ: Mapping[str, str]) -> Trust:
-    """The CA bundle the heartbeat client verifies with: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi's
-    bundle (requests' own default)."""
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        if environ.get(name):
-            return Trust(f"{name}={environ[name]}", environ[name])
+    started = time.monotonic()
     try:
-        import certifi
+        sock = connect_first(infos, timeout=bound)
+    except TimeoutError:
+        return fail(
+            TCP,
+            f"port {port}: no answer within {bound:g} s from {_families(infos)}",
+            "a firewall or the network drops the connection; check the port and your network",
+        ), None
+    except OSError as exc:
+        refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+        if refused:
+            fix = f"nothing listens on port {port}: is the server up, and is the port right?"
+        else:
+            fix = "check the port and your network"
+        return fail(TCP, f"port {port}: {exc.strerror or exc} ({_families(infos)})", fix), None
+    peer = sock.getpeername()[0]
+    family = probes.family_name(sock.family)
+    text = f"port {port}: connected to {family} {peer} ({_ms(started)}); addresses: {_families(infos)}"
+    preferred = infos[0][0] if infos else sock.family
+    if sock.family != preferred:
+        first = probes.family_name(preferred)
+        fix = f"{first} is tried first and fails, which slows every beat; fix that route"
+        return warn(TCP, text, fix), sock
+    return ok(TCP, text), sock
 
-        return Trust(f"certifi's bundle {certifi.where()}", certifi.where())
-    except ImportError:
-        return Trust("the system's default trust store", None)
+
+def trust_in_use(environ: Mapping[str, str]) -> Trust | str:
+    """The heartbeat's own trust (the OS store, or the CA variables), or the sentence saying why not."""
+    try:
+        return trust(environ)
+    except TrustConfigError as exc:
+        return str(exc)
 
 
 def _name(cert: dict, key: str) -> str:
-    for rdn in cert.get(key, ()):
-        for name, value in rdn:
-            if name == "commonName":
-                return value
-    for rdn in cert.get(key, ()):
-        for name, value in rdn:
-            if name == "organizationName":
-                return value
+    for wanted in ("commonName", "organizationName"):
+        for rdn in cert.get(key, ()):
+            for name, value in rdn:
+                if name == wanted:
+                    return value
     return "?"
 
 
 def check_tls(
-    sock: socket.socket, host: str, port: int, deadline: probes.Deadline, *, trust: Trust, now_wall: float
+    sock: socket.socket,
+    host: str,
+    port: int,
+    deadline: probes.Deadline,
+    *,
+    trusted: Trust | str,
+    now_wall: float,
 ) -> tuple[Check, ssl.SSLSocket | None]:
-    bound = deadline.left(TLS_S)
-    try:
-        context = ssl.create_default_context(cafile=trust.cafile)
-    except (OSError, ssl.SSLError) as exc:
+    if isinstance(trusted, str):
         sock.close()
-        return fail(
-            TLS,
-            f"the trust store {trust.what} cannot be read ({exc})",
-            "point that variable at a CA bundle that exists",
-        ), None
+        return fail(TLS, trusted, "fix or unset that variable"), None
+    bound = deadline.left(TLS_S)
     started = time.monotonic()
     try:
-        wrapped = probes.tls_wrap(sock, host, context, bound)
+        wrapped = probes.tls_wrap(sock, host, trusted.context, bound)
     except ssl.SSLCertVerificationError as exc:
         sock.close()
-        return _verify_failure(exc, host, trust), None
+        return _verify_failure(exc, host, trusted), None
     except ssl.SSLError as exc:
         sock.close()
         text = str(exc)
@@ -235,19 +234,19 @@ def check_tls(
     until = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%d") if expires else "?"
     text = (
         f"{wrapped.version()} to {_name(cert, 'subject')}, issued by {_name(cert, 'issuer')}, valid until "
-        f"{until} ({_ms(started)}); trust: {trust.what}"
+        f"{until} ({_ms(started)}); trust: {trusted.source}"
     )
     if expires is not None and expires - now_wall < CERT_WARN_DAYS * 86400:
         return warn(TLS, text, "the certificate expires soon: tell the orchestrator's operators"), wrapped
     return ok(TLS, text), wrapped
 
 
-def _verify_failure(exc: ssl.SSLCertVerificationError, host: str, trust: Trust) -> Check:
+def _verify_failure(exc: ssl.SSLCertVerificationError, host: str, trusted: Trust) -> Check:
     message = exc.verify_message or str(exc)
     if "expired" in message:
         return fail(
             TLS,
-            f"the server's certificate has expired (trust: {trust.what})",
+            f"the server's certificate has expired (trust: {trusted.source})",
             "check this computer's clock; if it is right, the server's operators must renew the certificate",
         )
     if "mismatch" in message or "doesn't match" in message:
@@ -256,7 +255,7 @@ def _verify_failure(exc: ssl.SSLCertVerificationError, host: str, trust: Trust) 
         )
     return fail(
         TLS,
-        f"the server's certificate is not trusted: {message} (trust: {trust.what})",
+        f"the server's certificate is not trusted: {message} (trust: {trusted.source})",
         "if your network inspects TLS (a company proxy), add its CA to the system trust store "
         "(update-ca-certificates) or point REQUESTS_CA_BUNDLE at a bundle that holds it",
     )

@@ -1,8 +1,8 @@
-"""Small bounded network steps for the doctor, each on its own so its line can name what broke.
+"""The doctor's own bounded steps, the ones a heartbeat has no separate call for: a CONNECT to the proxy,
+the TLS handshake on a socket, one GET, each read bounded by what is left of the walk's time.
 
-Every step takes its time limit: a name lookup runs on a helper thread the walk stops waiting for, a
-connect or a read has a socket timeout no longer than what is left. (NET's core/heartbeat carries the
-same ideas for the beat itself; these are the doctor's own, one link at a time.)
+The name lookup, the connect race and the trust store are the heartbeat's own (core/heartbeat/resolve.py,
+connect.py, trust.py), so the doctor checks what the beat really does.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 
@@ -33,105 +31,8 @@ class Deadline:
         return left if cap is None else min(cap, left)
 
 
-def resolve(host: str, port: int, timeout: float) -> list[tuple[int, str]]:
-    """(family, address) pairs, IPv6 and IPv4, in the resolver's order; StepTimeout when the resolver
-    stays silent (the helper thread is left to finish on its own), socket.gaierror when it says no."""
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["value"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="doctor-dns", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise StepTimeout(f"no answer within {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    seen: list[tuple[int, str]] = []
-    for family, _type, _proto, _name, address in box["value"]:
-        pair = (int(family), str(address[0]))
-        if pair not in seen:
-            seen.append(pair)
-    return seen
-
-
-@dataclass
-class Attempt:
-    family: int
-    address: str
-    result: str = "no answer"  # "connected", "refused", "no answer", an OS error
-    ms: float = 0.0
-
-
-@dataclass
-class Connected:
-    sock: socket.socket | None
-    attempts: list[Attempt] = field(default_factory=list)
-
-
 def family_name(family: int) -> str:
     return "IPv6" if family == socket.AF_INET6 else "IPv4"
-
-
-def pick_addresses(addresses: list[tuple[int, str]], per_family: int = 2) -> list[tuple[int, str]]:
-    """The first few of each family, interleaved (IPv6 first when the resolver put it first)."""
-    by_family: dict[int, list[str]] = {}
-    for family, address in addresses:
-        by_family.setdefault(family, []).append(address)
-    order = list(by_family)
-    picked = []
-    for i in range(per_family):
-        for family in order:
-            if i < len(by_family[family]):
-                picked.append((family, by_family[family][i]))
-    return picked
-
-
-def connect_all(addresses: list[tuple[int, str]], port: int, timeout: float) -> Connected:
-    """Connects to the addresses in parallel (Happy Eyeballs, as a report): the fastest socket is kept,
-    every attempt is told (so a dead IPv6 route beside a working IPv4 one shows)."""
-    attempts = [Attempt(family, address) for family, address in addresses]
-    socks: list[socket.socket | None] = [None] * len(attempts)
-    done = threading.Condition()
-
-    def run(i: int) -> None:
-        attempt = attempts[i]
-        started = time.monotonic()
-        sock = socket.socket(attempt.family, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect((attempt.address, port))
-            attempt.result = "connected"
-            socks[i] = sock
-        except ConnectionRefusedError:
-            attempt.result = "refused"
-            sock.close()
-        except TimeoutError:
-            attempt.result = f"no answer within {timeout:g} s"
-            sock.close()
-        except OSError as exc:
-            attempt.result = exc.strerror or type(exc).__name__
-            sock.close()
-        attempt.ms = (time.monotonic() - started) * 1000
-        with done:
-            done.notify_all()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    end = time.monotonic() + timeout + 0.5
-    for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
-    winners = sorted((a.ms, i) for i, a in enumerate(attempts) if socks[i] is not None)
-    keep = socks[winners[0][1]] if winners else None
-    for sock in socks:
-        if sock is not None and sock is not keep:
-            sock.close()
-    return Connected(keep, attempts)
 
 
 def host_port(url: str) -> tuple[str, int]:

@@ -22,8 +22,7 @@ VERDICT, CLOCK = "Orchestrator", "Clock"
 VERDICT_S = 5.0
 SKEW_WARN_S = 60.0
 SKEW_FAIL_S = 300.0
-_SAID = re.compile(r"HTTP \d+: (.*)\)\.?$", re.S)  # the server's words inside the outcome's sentence
-_UNKNOWN_MINER = re.compile(r"\bminer\b.*\bnot found\b", re.I | re.S)
+_SAID = re.compile(r"HTTP (\d+: [^()]*)\)")  # the server's words inside the outcome's sentence
 
 
 @dataclass(frozen=True)
@@ -103,40 +102,40 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     finally:
         engine.close()
     masked = mask_secret(miner_id)
-    error = outcome.error or ""
-    said = _SAID.search(error)
-    reply = f"HTTP {outcome.status_code}: {said.group(1)}" if said else error
+    error = outcome.error or outcome.kind.value
     if outcome.kind is OutcomeKind.ACCEPTED:
         line = f"miner {masked} is registered: the orchestrator accepted it; {sent}"
         if not agent.running:
             return warn(VERDICT, line, "start Polaris Tray (or --headless) so this machine is counted online")
         return ok(VERDICT, line)
     if outcome.kind is OutcomeKind.NOT_REGISTERED:
-        if _UNKNOWN_MINER.search(error):
-            return fail(
-                VERDICT,
-                f"miner {masked} is not registered with this orchestrator ({reply}); {sent}",
-                "run `polaris register` to get an id, or check the id and that this is the server "
-                "you registered with",
-            )
         return fail(
             VERDICT,
-            f"the server has no heartbeat endpoint at this URL ({reply}); {sent}",
+            f"miner {masked} is not registered with this orchestrator ({_said(error)}); {sent}",
+            "run `polaris register` to get an id, or check the id and that this is the server "
+            "you registered with",
+        )
+    if outcome.status_code == 404:  # a bare Not Found: no such route, the URL is wrong
+        return fail(
+            VERDICT,
+            f"the server has no heartbeat endpoint at this URL ({_said(error)}); {sent}",
             "check the server URL: it should end in /api/v1",
         )
     if outcome.kind is OutcomeKind.REJECTED:
         return fail(
             VERDICT,
-            f"{error}; {sent}",
+            f"{error} {sent}",
             "update Polaris Tray: the orchestrator expects another heartbeat shape",
         )
     if outcome.kind is OutcomeKind.RATE_LIMITED:
-        return warn(
-            VERDICT,
-            f"the orchestrator asks to slow down ({error}); {sent}",
-            "nothing to do: the agent waits as asked",
-        )
-    return fail(VERDICT, f"{error or outcome.kind.value}; {sent}", "see the lines above; retry in a minute")
+        return warn(VERDICT, f"{error} {sent}", "nothing to do: the agent waits as asked")
+    return fail(VERDICT, f"{error} {sent}", "see the lines above; retry in a minute")
+
+
+def _said(error: str) -> str:
+    """The server's own words from the outcome's sentence ("HTTP 404: Miner … not found"), else all of it."""
+    found = _SAID.search(error)
+    return f"HTTP {found.group(1)}" if found else error
 
 
 def check_clock(date_header: str | None, now_wall: float) -> Check:

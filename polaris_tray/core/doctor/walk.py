@@ -91,12 +91,12 @@ def _network(walk: _Walk, url: str, miner_id: str | None, environ: Mapping[str, 
     endpoint = heartbeat_endpoint(url)
     host, port = host_port(endpoint)
     https = endpoint.lower().startswith("https://")
-    proxy = network.select_proxy(endpoint, environ)
+    proxy, proxy_problem = network.select_proxy(endpoint)
     dns, addresses = network.check_dns(host, port, deadline, proxied=proxy is not None)
     walk.add(dns)
     if dns.broken:
         return walk.skip_from(NET_LINKS[1:], "DNS failed")
-    check, sock = network.check_proxy(proxy, host, port, deadline, environ)
+    check, sock = network.check_proxy(proxy, proxy_problem, endpoint, deadline, environ)
     walk.add(check)
     if check.broken:
         return walk.skip_from(NET_LINKS[2:], "the proxy failed")
@@ -109,7 +109,7 @@ def _network(walk: _Walk, url: str, miner_id: str | None, environ: Mapping[str, 
             return walk.skip_from(NET_LINKS[3:], "TCP failed")
     if https:
         check, tls_sock = network.check_tls(
-            sock, host, port, deadline, trust=network.trust_in_use(environ), now_wall=inp.now_wall()
+            sock, host, port, deadline, trusted=network.trust_in_use(environ), now_wall=inp.now_wall()
         )
         walk.add(check)
         if tls_sock is None:
