@@ -77,6 +77,15 @@ def test_the_agent_is_seen_running_only_while_it_holds_the_lock(tmp_path, monkey
     lock = InstanceLock(tmp_path)
     monkeypatch.setattr("polaris_tray.core.platform.instance_dir.instance_dir", lambda: tmp_path)
     assert verdict.agent_state().running is False
+    service = tmp_path / "service"
+    service.mkdir(mode=0o700)
+    unit_lock = InstanceLock.for_miner("alice-miner-01", service)  # the system unit's, per miner
+    assert unit_lock.acquire("headless")
+    try:
+        assert verdict.agent_state("alice-miner-01", (service,)).running
+        assert not verdict.agent_state("bob-miner-02", (service,)).running
+    finally:
+        unit_lock.release()
     assert lock.acquire("tray")
     try:
         state = verdict.agent_state()

@@ -48,18 +48,30 @@ def _flock_held(path: Path) -> bool | None:
     return False
 
 
-def agent_state() -> AgentState:
-    """Is this user's agent (tray or headless) running? The one-agent lock tells, read only."""
+SYSTEM_SERVICE_DIR = Path("/run/polaris-tray")  # the system unit's RuntimeDirectory=polaris-tray
+
+
+def agent_state(
+    miner_id: str | None = None, service_dirs: tuple[Path, ...] = (SYSTEM_SERVICE_DIR,)
+) -> AgentState:
+    """Is an agent beating for this user or this miner? Its one-agent lock tells, read only: this user's
+    (tray, headless, the user service), else the system service's lock for this miner id."""
     from polaris_tray.core.platform.instance_dir import InstanceLock
 
+    locks = []
     try:
-        lock = InstanceLock()
+        locks.append(InstanceLock())
     except OSError:
-        return AgentState(False)
-    held = _flock_held(lock.path)
-    if held is None and os.path.exists(lock.path):
-        held = _try_shared(lock.path)
-    return AgentState(bool(held), lock.holder() if held else "")
+        pass
+    if miner_id:
+        locks += [InstanceLock.for_miner(miner_id, directory) for directory in service_dirs]
+    for lock in locks:
+        held = _flock_held(lock.path)
+        if held is None and os.path.exists(lock.path):
+            held = _try_shared(lock.path)
+        if held:
+            return AgentState(True, lock.holder())
+    return AgentState(False)
 
 
 def _try_shared(path: Path) -> bool:

@@ -127,6 +127,6 @@ def _network(walk: _Walk, url: str, miner_id: str | None, environ: Mapping[str, 
     elif not miner_id:
         walk.add(skipped(verdict.VERDICT, "no miner id to ask about"))
     else:
-        agent = inp.agent if inp.agent is not None else verdict.agent_state()
+        agent = inp.agent if inp.agent is not None else verdict.agent_state(miner_id)
         walk.add(verdict.check_verdict(url, miner_id, agent, deadline))
     walk.add(verdict.check_clock(http.date, inp.now_wall()))
