@@ -75,7 +75,11 @@ class DoctorDialog(QDialog):
         self.text.clear()
         self.verdict.setText("Checking… (at most about 15 seconds)")
         self.again_button.setEnabled(False)
-        inp = DoctorInput(server_url=self._server_url, agent=AgentState(self._beating, "this tray"))
+        inp = DoctorInput(
+            server_url=self._server_url,
+            server_url_origin="in use by this tray",
+            agent=AgentState(self._beating, "this tray"),
+        )
         bridge = self._bridge
 
         def walk() -> None:

@@ -34,7 +34,9 @@ SERVER_OPTIONS = (
 )
 
 
-def check_configuration(settings_path: Path, override_url: str | None) -> tuple[Check, str | None]:
+def check_configuration(
+    settings_path: Path, override_url: str | None, override_origin: str = "command line"
+) -> tuple[Check, str | None]:
     """The settings file as the app would read it, and the server URL this run would use."""
     notes: list[str] = []
     saved_url = None
@@ -64,7 +66,7 @@ def check_configuration(settings_path: Path, override_url: str | None) -> tuple[
             notes.append("it holds a miner id, which the app removes (the id belongs in the keyring)")
         saved_url = data.get("server_url") if isinstance(data.get("server_url"), str) else None
         notes.insert(0, f"settings file {settings_path} is valid")
-    origin = "command line" if override_url else ("settings" if saved_url else "default")
+    origin = override_origin if override_url else ("settings" if saved_url else "default")
     text = override_url or saved_url or DEFAULT_SERVER_URL
     try:
         url = normalize_server_url(text)

@@ -24,6 +24,7 @@ BUDGET_S = 12.0
 @dataclass
 class DoctorInput:
     server_url: str | None = None  # --server-url (or the tray's URL in use); None: the saved setting
+    server_url_origin: str = "command line"  # how the line names where server_url came from
     miner_id_file: Path | None = None
     send: bool = True  # --no-send: no heartbeat at all, the verdict is not checked
     environ: Mapping[str, str] | None = None
@@ -71,7 +72,7 @@ def run_doctor(inp: DoctorInput, report: Callable[[Check], None] | None = None) 
         settings_path = SettingsStore().path
     else:
         settings_path = inp.settings_path
-    config, url = local.check_configuration(settings_path, inp.server_url)
+    config, url = local.check_configuration(settings_path, inp.server_url, inp.server_url_origin)
     walk.add(config)
     keyring = local.probe_keyring() if local.needs_keyring(environ, inp.miner_id_file) else None
     found = local.find_miner_id(environ, inp.home or Path.home(), inp.miner_id_file, keyring)
