@@ -21,6 +21,7 @@ from polaris_tray.core.platform.autostart.xdg import (
     _quote,  # the Desktop Entry spec's quoting, one copy of it
     plain_value,
 )
+from polaris_tray.core.platform.resources import resources_dir
 
 DESKTOP_ID = "io.polaris.tray.desktop"
 ICON_NAME = "polaris-tray"
@@ -28,13 +29,6 @@ ICON_NAME = "polaris-tray"
 
 class DesktopInstallError(Exception):
     pass
-
-
-def resources_dir() -> Path:
-    """The icons and the entry template: inside the frozen build, else in the checkout beside the package."""
-    if getattr(sys, "frozen", False):
-        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
-    return Path(__file__).resolve().parents[3] / "resources"
 
 
 def data_home(environ=None) -> Path:

@@ -21,6 +21,7 @@ from polaris_tray.core.platform.autostart.base import (
     launch_program,
     status_of,
 )
+from polaris_tray.core.platform.resources import resources_dir
 
 FILE_NAME = "io.polaris.tray.desktop"  # the menu entry's id too (desktop_install.DESKTOP_ID)
 OLD_FILE_NAME = "polaris-tray.desktop"  # the name before issue 21: migrated to FILE_NAME
@@ -81,8 +82,6 @@ def plain_value(text: str) -> str:
 def build_icon() -> str:
     """The running build's own icon file (it lives as long as the program the entry starts), else the
     theme name."""
-    from polaris_tray.core.platform.desktop_install import resources_dir
-
     icon = resources_dir() / "icons" / f"{ICON_NAME}-256.png"
     return str(icon) if icon.is_file() else ICON_NAME
 
