@@ -42,7 +42,7 @@ def doctor(home, url, *extra, env_extra=None, wrap=(), miner=MINER):
     else:
         result = run_app(["--doctor", "--server-url", url, *extra], env, timeout=60)
     took = time.monotonic() - started
-    assert miner not in result.stdout + result.stderr  # the id is masked, always
+    assert not miner or miner not in result.stdout + result.stderr  # the id is masked, always
     return result, took
 
 
@@ -224,3 +224,41 @@ def test_https_names_the_certificate_and_the_trust_in_use(home, ca):
     bad = line(untrusted, "TLS and trust")
     assert bad.startswith("✘") and "not trusted" in bad and "REQUESTS_CA_BUNDLE" in bad
     assert untrusted.returncode == 1
+
+
+@pytest.mark.keyring
+def test_the_keyring_line_with_a_real_secret_service(home, server, keyring_env):
+    env = app_env(home, miner_id=None, keyring=keyring_env)
+    assert run_app(["--set-miner-id"], env, stdin=MINER + "\n").returncode == 0
+    result = run_app(["--doctor", "--server-url", server.url], env, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert line(result, "Miner id").startswith("✔ Miner id: alic… from the OS keyring")
+    assert line(result, "Keyring").startswith("✔ Keyring: the OS keyring answers; a miner id is stored")
+    assert MINER not in result.stdout + result.stderr
+
+
+def test_no_id_and_no_keyring_names_the_ways_a_server_gives_it(home, server):
+    result, took = doctor(home, server.url, miner=None)
+    assert result.returncode == 1
+    miner = line(result, "Miner id")
+    assert miner.startswith("✘ Miner id: no miner id is configured")
+    for way in ("polaris register", "--miner-id-file", "polaris-miner-id", "POLARIS_MINER_ID"):
+        assert way in miner
+    assert line(result, "Keyring").startswith("✘ Keyring: No OS keyring")
+    assert line(result, "Orchestrator").startswith("– Orchestrator: skipped: no miner id")
+    assert server.posts == [] and took < 15
+
+
+@pytest.mark.keyring
+def test_a_locked_keyring_is_named_with_unlock_and_no_prompt_is_opened(home, server, keyring_env):
+    from tests.support import keyring_lock
+
+    keyring_lock.lock(keyring_env)
+    try:
+        result, took = doctor(home, server.url, miner=None, env_extra=keyring_env)
+    finally:
+        keyring_lock.unlock(keyring_env)
+    assert result.returncode == 1, result.stdout
+    keyring = line(result, "Keyring")
+    assert keyring.startswith("✘ Keyring: The OS keyring is locked.") and "unlock" in keyring
+    assert took < 15

@@ -140,3 +140,21 @@ def test_the_deadline_bounds_each_step_by_what_is_left():
     assert deadline.left(3.0) == 1.5
     now[0] = 20.0
     assert deadline.left(3.0) == 0.0
+
+
+def test_a_hung_keyring_costs_its_bound_once():
+    from polaris_tray.core.config.secret_store import SecretStore
+
+    release = threading.Event()
+
+    class Prompting:  # a Secret Service waiting on an unlock prompt nobody answers
+        priority = 5
+
+        def get_password(self, service, account):
+            release.wait(30)
+
+    started = time.monotonic()
+    finding = local.probe_keyring(SecretStore(timeout_s=5, backend=Prompting()), timeout=0.3)
+    assert not finding.answered and "did not answer within 0.3 s" in finding.problem
+    assert time.monotonic() - started < 3
+    release.set()

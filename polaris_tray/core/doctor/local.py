@@ -5,6 +5,7 @@ aside and never imports a legacy id into the keyring (the app does that when it 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,15 +96,28 @@ class KeyringFinding:
     problem: str = ""  # locked, none, timed out: the store's own sentence
 
 
-def probe_keyring(store: SecretStore | None = None) -> KeyringFinding:
-    """Asked once, bounded, without opening an unlock prompt on a collection known to be locked."""
-    store = store or SecretStore(timeout_s=KEYRING_TIMEOUT_S)
-    try:
-        if store.still_locked():
-            return KeyringFinding(False, problem="The OS keyring is locked.")
-        return KeyringFinding(True, store.get())
-    except SecretStoreError as exc:
-        return KeyringFinding(False, problem=str(exc))
+def probe_keyring(store: SecretStore | None = None, timeout: float = KEYRING_TIMEOUT_S) -> KeyringFinding:
+    """Asked once, without opening an unlock prompt on a collection known to be locked, and bounded as a
+    whole (the lock probe and the lookup together), so a hung Secret Service costs `timeout` once."""
+    store = store or SecretStore(timeout_s=timeout)
+    box: dict = {}
+
+    def ask() -> None:
+        try:
+            if store.still_locked():
+                box["finding"] = KeyringFinding(False, problem="The OS keyring is locked.")
+            else:
+                box["finding"] = KeyringFinding(True, store.get())
+        except SecretStoreError as exc:
+            box["finding"] = KeyringFinding(False, problem=str(exc))
+
+    worker = threading.Thread(target=ask, name="doctor-keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return box.get("finding") or KeyringFinding(
+        False,
+        problem=f"The OS keyring did not answer within {timeout:g} s (locked, or waiting on a prompt?).",
+    )
 
 
 @dataclass(frozen=True)
