@@ -185,6 +185,14 @@ def _name(cert: dict, key: str) -> str:
     return "?"
 
 
+def _subject(cert: dict) -> str:
+    """The names the certificate is for (subjectAltName, as verification uses them), else its CN."""
+    names = [value for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+    if names:
+        return ", ".join(names[:2]) + (f" (+{len(names) - 2})" if len(names) > 2 else "")
+    return _name(cert, "subject")
+
+
 def check_tls(
     sock: socket.socket,
     host: str,
@@ -233,8 +241,8 @@ def check_tls(
     expires = ssl.cert_time_to_seconds(not_after) if isinstance(not_after, str) else None
     until = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%d") if expires else "?"
     text = (
-        f"{wrapped.version()} to {_name(cert, 'subject')}, issued by {_name(cert, 'issuer')}, valid until "
-        f"{until} ({_ms(started)}); trust: {trusted.source}"
+        f"{wrapped.version()}, certificate for {_subject(cert)}, issued by {_name(cert, 'issuer')}, "
+        f"valid until {until} ({_ms(started)}); trust: {trusted.source}"
     )
     if expires is not None and expires - now_wall < CERT_WARN_DAYS * 86400:
         return warn(TLS, text, "the certificate expires soon: tell the orchestrator's operators"), wrapped
