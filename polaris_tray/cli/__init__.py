@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from polaris_tray.cli.once import cmd_once
 
         return cmd_once(args)
+    if args.doctor:
+        from polaris_tray.cli.doctor import cmd_doctor
+
+        return cmd_doctor(args)
     if args.headless:
         from polaris_tray.cli.headless import cmd_headless
 

@@ -70,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="add Polaris Tray to your applications menu (a .desktop entry and icons in ~/.local/share)",
     )
     mode.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added")
+    mode.add_argument(
+        "--doctor",
+        action="store_true",
+        help="check each link to the orchestrator (settings, miner id, keyring, DNS, proxy, TCP, TLS, HTTP, "
+        "registration, clock, GPUs), one line each with its fix; exit 1 when one is broken",
+    )
+    parser.add_argument(
+        "--no-send",
+        action="store_true",
+        help="with --doctor: send no heartbeat (the registration is then not checked)",
+    )
     parser.add_argument("--demo", action="store_true", help="use a built-in demo orchestrator on 127.0.0.1")
     parser.add_argument(
         "--server-url",

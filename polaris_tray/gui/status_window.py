@@ -89,6 +89,9 @@ class StatusWindow(QWidget):
         self.copy_button = QPushButton("&Copy diagnostics")
         self.copy_button.clicked.connect(self.copy_diagnostics)
         self.copy_button.setEnabled(diagnostics is not None)
+        self.diagnose_button = QPushButton("&Diagnose…")  # the doctor: which link to the orchestrator broke
+        self.diagnose_button.clicked.connect(self.diagnose)
+        self.diagnose_button.setEnabled(not demo)
         self.quit_button = QPushButton("&Quit")
         self.quit_button.clicked.connect(self.quit_requested)
         self._layout()
@@ -133,7 +136,7 @@ class StatusWindow(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area = scroll  # not self.scroll: that would hide QWidget.scroll()
         buttons = QHBoxLayout()
-        for button in (self.toggle, self.settings_button, self.copy_button):
+        for button in (self.toggle, self.settings_button, self.copy_button, self.diagnose_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.quit_button)
@@ -263,6 +266,12 @@ class StatusWindow(QWidget):
         self.copy_button.setText("&Copied")
         QTimer.singleShot(2000, self, lambda: self.copy_button.setText("&Copy diagnostics"))  # dies with us
         return text
+
+    def diagnose(self):
+        from polaris_tray.gui.doctor_dialog import open_doctor
+
+        snap = self._snapshot
+        return open_doctor(self, snap.server_url if snap else None, bool(snap and snap.running))
 
     def _on_toggle(self) -> None:
         if self._snapshot is not None and self._snapshot.running:

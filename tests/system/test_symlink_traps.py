@@ -84,10 +84,10 @@ def test_a_bad_settings_symlink_is_set_aside_without_touching_its_target(home, t
 
 
 def test_autostart_entry_symlink_is_replaced(home, target):
-    plant(home / ".config" / "autostart" / "polaris-tray.desktop", target)
+    plant(home / ".config" / "autostart" / "io.polaris.tray.desktop", target)
     result = run_app(["--autostart", "on"], app_env(home))
     assert result.returncode == 0, result.stderr
-    entry = home / ".config" / "autostart" / "polaris-tray.desktop"
+    entry = home / ".config" / "autostart" / "io.polaris.tray.desktop"
     assert untouched(target) and not entry.is_symlink() and b"[Desktop Entry]" in entry.read_bytes()
 
 

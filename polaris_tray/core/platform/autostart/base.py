@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 LOGIN_FLAG = "--login"  # a login launch waits for the tray and opens no dialog
 
@@ -61,12 +64,33 @@ class Autostart:
     def is_enabled(self) -> bool:
         return self.status().state is AutostartState.ENABLED
 
+    def command(self) -> list[str]:
+        """What the entry should start: this running app (a backend built with a command uses that)."""
+        return getattr(self, "_command", None) or launch_program()
+
+    def elsewhere(self, status: AutostartStatus | None = None) -> str | None:
+        """The program an enabled entry starts when that is not this app (an old place, another copy)."""
+        status = status or self.status()
+        if status.state is not AutostartState.ENABLED or not status.program:
+            return None
+        return None if same_program(status.program, self.command()[0]) else status.program
+
     def repair_if_stale(self) -> bool:
-        """At launch: an entry of ours pointing at a program that moved is rewritten to point at us."""
-        if self.status().state is AutostartState.STALE:
+        """At launch: an entry of ours that starts a program that moved, or another copy of the app (the
+        checkout's after installing the tarball), is rewritten to start this one. True when rewritten."""
+        status = self.status()
+        if status.state is AutostartState.STALE or self.elsewhere(status):
             self.enable()
+            log.info("Start at login started %s; it now starts %s", status.program, self.command()[0])
             return True
         return False
+
+
+def same_program(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normpath(a) == os.path.normpath(b)
 
 
 def status_of(program: str | None, location: str) -> AutostartStatus:
