@@ -14,6 +14,9 @@ from polaris_tray.service.hooks import server_only_options
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.no_send and not args.doctor:
+        err("--no-send goes with --doctor (it keeps the doctor from sending its one heartbeat).")
+        return EXIT_CONFIG
     if args.once:
         from polaris_tray.cli.once import cmd_once
 

@@ -192,3 +192,27 @@ def test_an_entry_of_the_old_name_is_migrated_to_the_one_desktop_id(tmp_path):
     entry.old_path.write_text(render_entry([program]))
     entry.disable()
     assert not entry.path.exists() and not entry.old_path.exists()
+
+
+@pytest.mark.gui
+def test_the_tray_at_start_points_an_entry_of_another_copy_here_and_logs_it(home, orchestrator, x_display):
+    """The reported case: autostart set up from the checkout, then the tarball run; the tray's start
+    rewrites the entry (old name migrated too) to start the program that is running now."""
+    from tests.support.app import files_containing, start_app
+    from tests.support.gui import gui_env, stop, wait_colour
+
+    checkout = _program(home / "old-checkout" / ".venv" / "bin" / "polaris-tray")
+    old_entry = home / ".config" / "autostart" / OLD_FILE_NAME
+    old_entry.parent.mkdir(parents=True)
+    old_entry.write_text(render_entry([checkout]))  # the old name, starting the other copy
+    proc = start_app(["--server-url", orchestrator.url, "--interval", "1"], gui_env(home, x_display))
+    try:
+        wait_colour(x_display, "green", 15)
+    finally:
+        stop(proc)
+    entry = home / ".config" / "autostart" / "io.polaris.tray.desktop"
+    assert not old_entry.exists()
+    program = exec_program(entry.read_text())
+    assert program == launch_program()[0] and program != checkout
+    logs = files_containing(home / ".local" / "state", "it now starts")
+    assert logs and checkout in logs[0].read_text()

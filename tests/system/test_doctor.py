@@ -89,6 +89,11 @@ def test_no_send_sends_nothing_and_says_the_verdict_was_not_checked(home, server
     assert result.returncode == 0
 
 
+def test_no_send_alone_is_refused_with_a_sentence(home):
+    result = run_app(["--no-send"], app_env(home), timeout=30)
+    assert result.returncode == 2 and "--no-send goes with --doctor" in result.stderr
+
+
 def test_a_wrong_path_is_named_with_the_url_fix_and_no_heartbeat_is_sent(home, server):
     result, _took = doctor(home, server.url.removesuffix("/v1"))
     assert result.returncode == 1
@@ -208,3 +213,25 @@ def test_a_locked_keyring_is_named_with_unlock_and_no_prompt_is_opened(home, ser
     keyring = line(result, "Keyring")
     assert keyring.startswith("✘ Keyring: The OS keyring is locked.") and "unlock" in keyring
     assert took < 15
+
+
+def test_a_servers_id_file_is_the_named_source(home, server, tmp_path):
+    id_file = tmp_path / "miner-id"
+    id_file.write_text(MINER + "\n")
+    id_file.chmod(0o600)
+    result = run_app(
+        ["--doctor", "--server-url", server.url, "--miner-id-file", str(id_file)],
+        app_env(home, miner_id=None),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert line(result, "Miner id").startswith(f"✔ Miner id: alic… from the file {id_file}")
+    assert line(result, "Keyring").startswith("✔ Keyring: not consulted")
+    id_file.chmod(0o644)  # readable by others: refused, as the agent itself refuses it
+    refused = run_app(
+        ["--doctor", "--server-url", server.url, "--miner-id-file", str(id_file)],
+        app_env(home, miner_id=None),
+        timeout=60,
+    )
+    assert refused.returncode == 1 and line(refused, "Miner id").startswith("✘ Miner id: The miner id file")
+    assert MINER not in refused.stdout + refused.stderr
