@@ -101,6 +101,7 @@ def test_override_is_shown_and_named(qtbot, home):
 def test_the_dialog_shrinks_back_when_a_message_goes(qtbot, home):
     d = make(qtbot, miner_masked="f3a9…")
     qtbot.waitUntil(lambda: not d._calls, timeout=5000)
+    d.advanced_toggle.click()  # the URL's reason shows inside the disclosure
     before = d.height()
     d.url_edit.setText("http://example.org/api")
     grown = d.height()

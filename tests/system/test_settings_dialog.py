@@ -82,9 +82,11 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
         dialog.import_button.text(),
     ]
     assert all("&" in t for t in texts)
+    assert dialog.focusWidget() is dialog.miner_edit  # typing at once goes into the id
+    dialog.advanced_toggle.click()  # server, interval and log level open
     order = []
-    widget = dialog.url_edit
-    for _ in range(40):  # walk the chain the way Tab does: only visible widgets that take tab focus
+    widget = dialog.miner_edit
+    for _ in range(60):  # walk the chain the way Tab does: only visible widgets that take tab focus
         widget = widget.nextInFocusChain()
         inner = order and widget.parent() is order[-1]  # a spin box's own line edit
         if (
@@ -94,16 +96,17 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
             and not inner
         ):
             order.append(widget)
-        if widget is dialog.url_edit:
+        if widget is dialog.miner_edit:
             break
     expected = [
-        dialog.miner_edit,
         dialog.show_button,
         dialog.import_button,
-        dialog.interval_spin,
         dialog.start_on_launch,
         dialog.start_at_login,
         dialog.notify_box,
+        dialog.advanced_toggle,
+        dialog.url_edit,
+        dialog.interval_spin,
         dialog.level_combo,
         dialog.test_button,
     ]

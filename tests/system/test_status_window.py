@@ -104,7 +104,8 @@ def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
     tls = Outcome(TLS.kind, error=long_error, reason=TLS.reason)
     window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=tls))
     assert window.action.isVisible() and window.action.text() == "&Open settings"
-    assert window.headline.text() == "Needs attention" and len(window.problem.text()) <= 60
+    assert window.headline.text() == "Needs attention"
+    assert window.problem.text() == long_error and window.problem.wordWrap()  # wrapped whole, never cut
     assert window.problem.toolTip().endswith("x" * 200)
     with qtbot.waitSignal(window.settings_requested):
         window.action.click()
@@ -157,11 +158,16 @@ def test_stop_warns_until_told_not_to_ask_again_and_remembers_it(qtbot, tmp_path
     ctl = _Stopper(store)
     guarded_stop(ctl)
     assert ctl.stops == 0 and "offline within 45 s" in ctl.stop_warning.text()
-    ctl.stop_warning.buttons()[1].click()  # Keep running
+    assert ctl.stop_warning.defaultButton().text() == "&Keep running"  # Enter keeps the miner counted
+    qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Return)
+    assert ctl.stops == 0 and not ctl.stop_warning.isVisible()
+    guarded_stop(ctl)
+    qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Escape)  # Esc too
     assert ctl.stops == 0
     guarded_stop(ctl)
     ctl.stop_warning.checkBox().setChecked(True)
-    ctl.stop_warning.defaultButton().click()
+    stop = next(b for b in ctl.stop_warning.buttons() if b.text() == "&Stop heartbeat")
+    stop.click()
     assert ctl.stops == 1
     assert store.load().settings.warn_on_stop is False  # persisted with the settings
     again = _Stopper(store)
