@@ -85,6 +85,7 @@ class SettingsDialog(SettingsWidgets):
         self.notify_box.setChecked(values.notifications)
         self.level_combo.setCurrentText(values.log_level)
         self.save_server.setVisible(state.offer_save_server)
+        self.where_note.setVisible(not state.read_only and not self.form.miner_in_effect)
         self.save_server.setChecked(values.save_server)
         self.miner_edit.clear()
         self.miner_edit.setPlaceholderText(state.miner_placeholder)

@@ -2,7 +2,8 @@
 
     python -m tests.support.render_status OUT_DIR SUFFIX     (e.g. QT_SCALE_FACTOR=2 ... test-artifacts 200)
 
-Prints one line per state: name, window size (logical), minimum size, screen size (logical).
+Prints one line per state: name, window size (logical), minimum size, screen size (logical), the scroll
+areas showing a scroll bar and the labels cut off (comma-separated, "-" for none), then the title.
 """
 
 import sys
@@ -17,6 +18,7 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.storage.redact import mask_secret
+from tests.support.clipping import clipped_labels, visible_scrollbars
 from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
 URL = "https://orchestrator.example/api/v1"
@@ -90,6 +92,15 @@ def main(out: str, suffix: str) -> None:
         app.processEvents()
         image = window.grab()
         image.save(str(Path(out) / f"status-{name}-{suffix}.png"))
+        bars, cut = set(), set()
+        tabs = getattr(window, "tabs", None)
+        for page in range(tabs.count()) if tabs is not None else [None]:
+            if page is not None:  # a short screen: every tab is looked at, and saved
+                tabs.setCurrentIndex(page)
+                app.processEvents()
+                window.grab().save(str(Path(out) / f"status-{name}-tab{page}-{suffix}.png"))
+            bars.update(visible_scrollbars(window, allowed=(window.table,)))  # 50 rows scroll inside it
+            cut.update(clipped_labels(window))
         minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
         print(
             name,
@@ -99,6 +110,8 @@ def main(out: str, suffix: str) -> None:
             minimum.height(),
             screen.width(),
             screen.height(),
+            ",".join(sorted(bars)) or "-",
+            ",".join(sorted(cut)).replace(" ", "_") or "-",
             window.windowTitle(),
             flush=True,
         )

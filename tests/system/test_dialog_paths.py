@@ -235,8 +235,10 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
     assert {"settings-first-run", "settings-no-keyring", "settings-override", "menu-red", "about"} <= set(
         sizes
     )
-    for name, (width, height, dpr, _path) in sizes.items():
+    assert "settings-first-run-server" in sizes  # the "Save this server for next time" box, ticked
+    for name, (width, height, dpr, _path, cut) in sizes.items():
         assert dpr == float(scale)
+        assert cut == [], f"{name}: cut off: {cut}"
         assert width <= 1280 and height <= 680, name  # 720 less a title bar and a panel
         if name.startswith("menu-"):
             assert width <= HEADER_MAX_PX + 120, name

@@ -247,10 +247,12 @@ def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_pat
     ).stdout
     lines = [line.split() for line in out.splitlines()]
     assert [line[0] for line in lines] == ["online", "amber", "red", "unconfigured", "stopped", "demo"]
-    for _name, width, height, min_w, min_h, screen_w, screen_h, *_title in lines:
+    for name, width, height, min_w, min_h, screen_w, screen_h, bars, cut, *_title in lines:
         assert (int(screen_w), int(screen_h)) == (1280 // scale, 720 // scale)
         assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
         assert int(min_w) <= int(width) and int(min_h) <= int(height)
+        assert bars == "-", f"{name}: a scroll bar shows in {bars}"
+        assert cut == "-", f"{name}: cut off: {cut}"
     assert (ARTIFACTS / f"status-red-{scale * 100}.png").exists()
 
 
