@@ -226,7 +226,10 @@ class StatusWindow(QWidget):
         first = now if first is None else first  # no history for this miner: no figure, not 0 %
         coverage = self._recent.coverage
         hour = uptime_of(coverage, now, HOUR_S, first)
-        slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
+        if hour.clipped:  # all history lies inside the hour: 24 h and 7 days cover that same span now,
+            slow = [(name, hour) for _w, name in SLOW_WINDOWS]  # so they say what it says, not a stale copy
+        else:
+            slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
         figure = "—" if hour.ratio is None else f"{hour.ratio * 100:.1f} %"
         self.uptime.setText(f"Uptime, last hour: {figure}")
         more = [f"{label}: {'—' if u.ratio is None else f'{u.ratio * 100:.1f} %'}" for label, u in slow]

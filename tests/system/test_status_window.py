@@ -272,3 +272,27 @@ def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
     window._last_refresh -= QUIET_REFRESH_S
     window._tick()
     assert window.uptime.text() == "Uptime, last hour: 43.8 %"
+
+
+def test_with_under_an_hour_of_history_24_h_and_7_days_say_what_the_hour_says(qtbot, tmp_path):
+    """Issue 21: 63.3 % for the hour beside 69.7 % for 24 h and 7 days, with 20 minutes of history (the longer
+    windows were kept for a minute while the hour moved on). With all history inside the hour, the three
+    windows cover the same span, so they must agree at every refresh."""
+    from polaris_tray.gui.status_window import StatusWindow
+
+    path = tmp_path / "h.sqlite3"
+    writer = HistoryStore(path, clock=lambda: T0)
+    now = scripted_session(writer, T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now]
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.RETRYING, "https://o/api/v1", miner_tag=reader.tag(MINER)))
+    window.show()
+    for at in range(int(now) + 5, int(now) + 35, 5):  # 30 s of failures: the hour's figure falls
+        writer.record(Outcome(TLS.kind, error=TLS.error, reason=TLS.reason), at=float(at), miner_id=MINER)
+    writer.count()
+    t[0] = now + 30
+    window.refresh_history()
+    hour = window.uptime.text().split(": ")[1]
+    assert window.uptime_more.text().startswith(f"24 h: {hour} · 7 days: {hour} · history: ")
