@@ -77,7 +77,7 @@ class SettingsDialog(SettingsWidgets):
         self._masked = miner_masked
         values = state.values
         self.url_edit.setText(values.server_url)
-        self.interval_spin.setMinimum(state.interval_min)
+        self.interval_spin.setRange(state.interval_min, state.interval_max)
         self.interval_spin.setDecimals(0 if values.interval_s.is_integer() else 1)
         self.interval_spin.setValue(values.interval_s)
         self.start_on_launch.setChecked(values.start_on_launch)

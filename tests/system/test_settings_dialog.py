@@ -66,9 +66,32 @@ def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
     assert "spaces" in dialog.miner_note.text()
 
 
-def test_interval_range_is_10_s_to_1_h(dialog):
-    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 3600
-    assert dialog.interval_spin.value() == 30
+def test_interval_range_is_the_saved_range_of_limits(dialog):
+    """One place says what a saved interval may be (core/config/limits.py): the spin box reads it."""
+    from polaris_tray.core.config.limits import (
+        DEFAULT_INTERVAL_S,
+        SAVED_INTERVAL_MAX_S,
+        SAVED_INTERVAL_MIN_S,
+    )
+
+    assert dialog.interval_spin.minimum() == SAVED_INTERVAL_MIN_S
+    assert dialog.interval_spin.maximum() == SAVED_INTERVAL_MAX_S
+    assert dialog.interval_spin.value() == DEFAULT_INTERVAL_S
+
+
+def test_a_longer_interval_of_this_run_is_shown_unclamped_and_left_alone_by_ok(qtbot, home):
+    """--interval keeps its wide range for one run: the field shows it as it is, and OK without a change
+    neither saves it nor drops it (a clamped field would have looked like a change)."""
+    from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S
+
+    longer = SAVED_INTERVAL_MAX_S * 2
+    overrides = {"server_url": None, "interval_s": longer}
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == longer
+    d._ok()
+    assert overrides["interval_s"] == longer and SettingsStore().load().settings.interval_s == 30
 
 
 def test_keyboard_mnemonics_and_accessible_names(dialog):

@@ -19,6 +19,7 @@ from polaris_tray.core.config.miner_id import (
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.config.settings import (
+    MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     InvalidSetting,
     Settings,
@@ -70,6 +71,7 @@ class FormState:
     miner_editable: bool
     read_only: bool  # demo mode: look, don't touch
     interval_min: float  # the saved range, widened to show a shorter --interval of this run
+    interval_max: float  # ... or a longer one (a field must not clamp a value it merely shows)
     advanced_open: bool = False  # server, interval and log level shown: a command-line override is in force
     offer_save_server: bool = False  # a --server-url the user may save (the box is ticked on a first run)
 
@@ -152,6 +154,7 @@ class SettingsForm:
             miner_editable=not demo,
             read_only=demo,
             interval_min=min(MIN_INTERVAL_S, interval),
+            interval_max=max(MAX_INTERVAL_S, interval),
             advanced_open=not demo and bool(self.active_overrides()),
             offer_save_server=self.offer_save_server,
         )
