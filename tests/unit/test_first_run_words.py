@@ -108,3 +108,11 @@ def test_the_status_window_names_the_whole_server_url():
     assert "Server: orchestrator.example\n" not in text
     shown = replace(snap(LinkState.ONLINE, OK, 5, 0), server_url=url)
     assert f"Server: {url}" in details_text(["Server: orchestrator.example"], shown).replace("\u200b", "")
+
+
+def test_demo_mode_shows_its_server_under_an_open_advanced(form):
+    class Demo:
+        server_url, interval_s = "http://127.0.0.1:40123/api/v1", 5.0
+
+    state = form.load(Settings(), None, demo=True, in_effect=Demo())
+    assert state.advanced_open and state.read_only and state.values.server_url == Demo.server_url

@@ -155,7 +155,7 @@ class SettingsForm:
             read_only=demo,
             interval_min=min(MIN_INTERVAL_S, interval),
             interval_max=max(MAX_INTERVAL_S, interval),
-            advanced_open=not demo and bool(self.active_overrides()),
+            advanced_open=demo or bool(self.active_overrides()),  # the demo's own server is the point
             offer_save_server=self.offer_save_server,
         )
 
