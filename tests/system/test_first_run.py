@@ -149,9 +149,11 @@ def _keyring_value(keyring_env) -> str:
     ).stdout.strip()
 
 
-def _window_rgb(display, window: str) -> bytes:
+def _window_rgb(display, window: str, top: int) -> bytes:
+    """The window's top `top` rows, as RGB bytes."""
+    crop = ["-crop", f"10000x{top}+0+0", "-depth", "8", "rgb:-"]
     return subprocess.run(
-        ["import", "-display", display.display, "-window", window, "-depth", "8", "rgb:-"],
+        ["import", "-display", display.display, "-window", window, *crop],
         capture_output=True,
         timeout=20,
         check=True,
@@ -159,10 +161,11 @@ def _window_rgb(display, window: str) -> bytes:
 
 
 def _wait_confirmation(display, window: str, timeout: float = 15) -> None:
-    """The confirmation is the window's only green text (#188038), polled off the screen as a user sees it."""
+    """The confirmation is green text (#188038) above the headline, polled off the screen as a user sees it.
+    Only the top rows are read: the table's "accepted" cells further down are a similar green."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        raw = _window_rgb(display, window)
+        raw = _window_rgb(display, window, top=80)
         green = sum(
             1
             for i in range(0, len(raw) - 2, 3)
