@@ -22,6 +22,11 @@ from tests.support.clipping import clipped_labels, visible_scrollbars
 from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
 URL = "https://orchestrator.example/api/v1"
+LONG_ERROR = (
+    "The server's certificate could not be verified (self-signed certificate in certificate chain): "
+    "the system's trust store does not include the authority that signed it. If this orchestrator uses "
+    "a private authority, add its certificate to the trust store, or check that no proxy intercepts it."
+)[:300]
 
 
 def states(now: float, tag: str | None) -> dict[str, Snapshot]:
@@ -53,6 +58,14 @@ def states(now: float, tag: str | None) -> dict[str, Snapshot]:
             last_success_wall=now - 400,
             next_attempt_wall=now + 30,
             last_outcome=tls,
+            **common,
+        ),
+        "red-long": Snapshot(  # the longest error an outcome carries (300 characters), wrapped whole
+            LinkState.ATTENTION,
+            URL,
+            last_success_wall=now - 400,
+            next_attempt_wall=now + 30,
+            last_outcome=Outcome(TLS.kind, error=LONG_ERROR, reason=TLS.reason),
             **common,
         ),
         "unconfigured": Snapshot(LinkState.UNCONFIGURED, URL),

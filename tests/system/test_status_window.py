@@ -246,7 +246,15 @@ def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_pat
         check=True,
     ).stdout
     lines = [line.split() for line in out.splitlines()]
-    assert [line[0] for line in lines] == ["online", "amber", "red", "unconfigured", "stopped", "demo"]
+    assert [line[0] for line in lines] == [
+        "online",
+        "amber",
+        "red",
+        "red-long",
+        "unconfigured",
+        "stopped",
+        "demo",
+    ]
     for name, width, height, min_w, min_h, screen_w, screen_h, bars, cut, *_title in lines:
         assert (int(screen_w), int(screen_h)) == (1280 // scale, 720 // scale)
         assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
