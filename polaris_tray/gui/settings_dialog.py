@@ -179,7 +179,8 @@ class SettingsDialog(SettingsWidgets):
             start_at_login=self.start_at_login.isChecked(),
             notifications=self.notify_box.isChecked(),
             log_level=self.level_combo.currentText(),
-            save_server=self.save_server.isVisible() and self.save_server.isChecked(),
+            save_server=not self.save_server.isHidden()
+            and self.save_server.isChecked(),  # folded: still meant
         )
 
     def current_settings(self) -> Settings:
@@ -316,7 +317,7 @@ class SettingsDialog(SettingsWidgets):
             self._fit()
 
     def _show_test_result(self, result, error, round_: int | None = None) -> None:
-        self._check()  # the button again, as the fields now allow
+        self.test_button.setEnabled(self.form.check(self.values()).url is None)
         if round_ is not None and round_ != self._test_round:
             return  # the fields changed while it ran: its verdict is about values no longer shown
         if error is not None:

@@ -59,6 +59,9 @@ def test_a_server_from_the_command_line_is_offered_and_saved_by_enter(qtbot, hom
     assert dialog.advanced.isVisible() and dialog.url_edit.text() == overrides["server_url"]
     assert dialog.save_server.isVisible() and dialog.save_server.isChecked()
     assert dialog.focusWidget() is dialog.miner_edit
+    dialog.advanced_toggle.click()  # folded away, the ticked box still means what it says
+    assert not dialog.save_server.isVisible()
+    dialog.miner_edit.setFocus()
     qtbot.keyClicks(dialog.focusWidget(), MINER)
     qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
