@@ -196,3 +196,25 @@ def test_stop_question_defaults_to_keep_running(qtbot, tmp_path):
     guarded_stop(ctl)
     qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Return)
     assert ctl.stops == 0
+
+
+def test_copy_diagnostics_and_the_window_name_the_whole_server_url(qtbot, home, orchestrator, monkeypatch):
+    """A wrong path ("/api" for "/api/v1") must be visible where a user looks and in what they send."""
+    from PySide6.QtGui import QGuiApplication
+
+    from tests.support.worker import start_controller
+
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    url = orchestrator.url.replace("/api/v1", "/api")
+    controller = start_controller(url, "10")
+    try:
+        qtbot.waitUntil(
+            lambda: controller.snapshot is not None and controller.snapshot.running, timeout=10000
+        )
+        window = controller.open_status()
+        assert f"Server: {url}" in window.details.text().replace("\u200b", "")
+        text = window.copy_diagnostics()
+        assert f"server_url: {url}" in text and QGuiApplication.clipboard().text() == text
+        assert MINER not in text
+    finally:
+        controller.quit()
