@@ -119,6 +119,15 @@ def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_displa
     try:
         window = _wait_window(x_display, "Settings")  # "Settings — Polaris Tray": Qt appends the name
         assert tray_colour(x_display.display) == "grey"
+        shot = [
+            "import",
+            "-display",
+            x_display.display,
+            "-window",
+            window,
+            str(ARTIFACTS / "first-run-x11.png"),
+        ]
+        subprocess.run(shot, timeout=20, check=False)  # the welcome as a user meets it, on a real X server
         _xdotool(x_display, "windowfocus", "--sync", window)
         _xdotool(x_display, "type", "--delay", "20", MINER)
         typed = time.monotonic()
