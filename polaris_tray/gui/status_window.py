@@ -81,6 +81,9 @@ class StatusWindow(QWidget):
         self.confirm.setStyleSheet("color: #188038;")
         self.confirm.hide()
         self._confirm_pending = False  # the first-run dialog stored an id: say once when it is counted
+        self.send_note = label(name="sendNote", wrap=True)  # "Sending at 14:02:31 — waiting for ..."
+        self.send_note.hide()
+        self._send_note_for: object = None  # the outcome it was said after: a new attempt ends it
         self.action = QPushButton()  # "Enter miner id…" / "Open settings" when the user must act
         self.action.setObjectName("actionButton")
         self.action.clicked.connect(self.settings_requested)
@@ -132,6 +135,7 @@ class StatusWindow(QWidget):
         fix.addWidget(self.action)
         fix.addStretch(1)
         text.addLayout(fix)
+        text.addWidget(self.send_note)
         text.addWidget(self.uptime)
         text.addWidget(self.uptime_more)
         text.addWidget(self.details)
@@ -290,6 +294,13 @@ class StatusWindow(QWidget):
         self.action.setText(action)
         self.action.setVisible(bool(action) and not demo)
         self._confirm(snap)
+        if self.send_note.isVisible() and (snap.last_outcome is not self._send_note_for or not snap.running):
+            self.send_note.hide()  # the attempt it announced has happened (or the beat stopped)
+
+    def show_send_now(self, words: str) -> None:
+        self._send_note_for = self._snapshot.last_outcome if self._snapshot is not None else None
+        self.send_note.setText(words)
+        self.send_note.show()
 
     def await_first_online(self) -> None:
         """The first-run dialog stored an id: the first accepted beat is confirmed here, once."""

@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.status.send_now import send_now_words
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, headline, tooltip
 from polaris_tray.core.status.state import Colour, LinkState
@@ -23,6 +22,7 @@ class TrayIcon(QObject):
     start_requested = Signal()
     stop_requested = Signal()
     beat_now_requested = Signal()
+    send_now_waits = Signal(str)  # Send now cannot go yet: when it will, in words (the status window says it)
     settings_requested = Signal()
     status_requested = Signal()
     autostart_toggled = Signal(bool)
@@ -84,14 +84,12 @@ class TrayIcon(QObject):
             self.start_requested.emit()
 
     def _on_beat_now(self) -> None:
-        """Sent at once while healthy; during a retry wait the click is answered with when it will go."""
+        """Sent at once while healthy; during a retry wait the click is answered with when it will go.
+        Not as a notification: those are kept for the way to red and back (at most one a minute)."""
         words = send_now_words(self._snapshot, time.time())
         self.beat_now_requested.emit()
         if words:
-            self.last_send_now_words = words
-            self.notify(APP_DISPLAY_NAME, words)
-
-    last_send_now_words = ""
+            self.send_now_waits.emit(words)
 
     def _on_autostart_toggled(self, checked: bool) -> None:
         if self._refreshing:

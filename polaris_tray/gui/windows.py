@@ -108,6 +108,11 @@ class WindowActions:
         if self.snapshot is not None:
             window.show_snapshot(self.snapshot)
 
+    def tell_send_now(self, words: str) -> None:
+        """Send now during a retry wait: the status window opens and says when the beat will go; the
+        attempt then shows there, where a silent wait of seconds would have looked like nothing."""
+        self.open_status().show_send_now(words)
+
     def _autostart_enabled(self) -> bool:
         try:
             return self.autostart.is_enabled()

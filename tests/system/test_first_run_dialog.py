@@ -148,7 +148,7 @@ def test_send_now_in_a_retry_wait_says_when_it_will_go(qtbot):
 
     tray = TrayIcon()
     told = []
-    tray.notify = lambda title, message, critical=False: told.append(message)
+    tray.send_now_waits.connect(told.append)
     now = time.time()
     tray.show_snapshot(Snapshot(LinkState.RETRYING, URL, "f3a9…", now - 20, now + 11, REFUSED))
     with qtbot.waitSignal(tray.beat_now_requested):  # the request still goes to the worker
@@ -158,6 +158,35 @@ def test_send_now_in_a_retry_wait_says_when_it_will_go(qtbot):
     tray.show_snapshot(Snapshot(LinkState.ONLINE, URL, "f3a9…", now, now + 25, OK))
     tray.beat_action.trigger()
     assert len(told) == 1  # healthy: it goes at once, nothing to explain
+
+
+def test_the_status_window_says_when_send_now_goes_until_the_attempt_happens(
+    qtbot, home, monkeypatch, orchestrator
+):
+    """The real controller: the tray's answer opens the status window with the words; the next attempt's
+    snapshot (a new outcome) takes them away."""
+    from tests.support.orchestrator import Reply
+    from tests.support.worker import start_controller
+
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    orchestrator.behaviour = Reply(503)  # failing: a retry wait follows
+    controller = start_controller(orchestrator.url, "10")
+    try:
+        qtbot.waitUntil(
+            lambda: controller.snapshot is not None and controller.snapshot.last_outcome is not None,
+            timeout=10000,
+        )
+        words = "Sending at 14:02:31 — waiting for the retry window"
+        controller.tray.send_now_waits.emit(words)
+        window = controller.status_window
+        assert window is not None and window.isVisible()
+        assert window.send_note.isVisible() and window.send_note.text() == words
+        window.show_snapshot(controller.snapshot)  # the same attempt: still waiting
+        assert window.send_note.isVisible()
+        window.show_snapshot(Snapshot(LinkState.RETRYING, URL, last_outcome=REFUSED))  # a new attempt
+        assert not window.send_note.isVisible()
+    finally:
+        controller.quit()
 
 
 def test_the_menu_header_does_not_grow_between_snapshots_of_one_state(qtbot):
