@@ -301,6 +301,11 @@ class StatusWindow(QWidget):
         self._send_note_for = self._snapshot.last_outcome if self._snapshot is not None else None
         self.send_note.setText(words)
         self.send_note.show()
+        self._to_front_tab()
+
+    def _to_front_tab(self) -> None:
+        if self.tabs is not None:
+            self.tabs.setCurrentIndex(0)  # a short screen: what was just said is on the first tab
 
     def await_first_online(self) -> None:
         """The first-run dialog stored an id: the first accepted beat is confirmed here, once."""
@@ -311,6 +316,7 @@ class StatusWindow(QWidget):
         if self._confirm_pending and online:
             self._confirm_pending = False
             self.confirm.show()
+            self._to_front_tab()
         elif not online:
             self.confirm.hide()  # never left standing beside a state that says otherwise
 
