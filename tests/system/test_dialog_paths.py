@@ -221,7 +221,11 @@ def test_about_shows_icon_version_licence_and_link(qtbot):
 def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
     out = ARTIFACTS / "screens"
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    config = home / "screen.json"  # a 1280x720 screen: 640x360 logical at scale 2
+    screen = {"name": "s0", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    platform = f"offscreen:configfile={config}"
+    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": platform, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests/support/render_screens.py"), str(out), f"{int(scale) * 100}pct"],
         env=env,
@@ -236,6 +240,8 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
         sizes
     )
     assert "settings-first-run-server" in sizes  # the "Save this server for next time" box, ticked
+    # the welcome a newcomer meets fits the screen with a title bar, at either scale (issue 21)
+    assert sizes["settings-first-run"][1] <= 720 / int(scale) - 30
     for name, (width, height, dpr, _path, cut) in sizes.items():
         assert dpr == float(scale)
         assert cut == [], f"{name}: cut off: {cut}"
