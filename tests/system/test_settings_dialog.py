@@ -66,9 +66,32 @@ def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
     assert "spaces" in dialog.miner_note.text()
 
 
-def test_interval_range_is_10_s_to_1_h(dialog):
-    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 30
-    assert dialog.interval_spin.value() == 30
+def test_interval_range_is_the_saved_range_of_limits(dialog):
+    """One place says what a saved interval may be (core/config/limits.py): the spin box reads it."""
+    from polaris_tray.core.config.limits import (
+        DEFAULT_INTERVAL_S,
+        SAVED_INTERVAL_MAX_S,
+        SAVED_INTERVAL_MIN_S,
+    )
+
+    assert dialog.interval_spin.minimum() == SAVED_INTERVAL_MIN_S == 10
+    assert dialog.interval_spin.maximum() == SAVED_INTERVAL_MAX_S == 30
+    assert dialog.interval_spin.value() == DEFAULT_INTERVAL_S
+
+
+def test_a_longer_interval_of_this_run_is_shown_unclamped_and_left_alone_by_ok(qtbot, home):
+    """--interval keeps its wide range for one run: the field shows it as it is, and OK without a change
+    neither saves it nor drops it (a clamped field would have looked like a change)."""
+    from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S
+
+    longer = SAVED_INTERVAL_MAX_S * 2
+    overrides = {"server_url": None, "interval_s": longer}
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == longer
+    d._ok()
+    assert overrides["interval_s"] == longer and SettingsStore().load().settings.interval_s == 30
 
 
 def test_keyboard_mnemonics_and_accessible_names(dialog):
@@ -82,9 +105,11 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
         dialog.import_button.text(),
     ]
     assert all("&" in t for t in texts)
+    assert dialog.focusWidget() is dialog.miner_edit  # typing at once goes into the id
+    dialog.advanced_toggle.click()  # server, interval and log level open
     order = []
-    widget = dialog.url_edit
-    for _ in range(40):  # walk the chain the way Tab does: only visible widgets that take tab focus
+    widget = dialog.miner_edit
+    for _ in range(60):  # walk the chain the way Tab does: only visible widgets that take tab focus
         widget = widget.nextInFocusChain()
         inner = order and widget.parent() is order[-1]  # a spin box's own line edit
         if (
@@ -94,16 +119,17 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
             and not inner
         ):
             order.append(widget)
-        if widget is dialog.url_edit:
+        if widget is dialog.miner_edit:
             break
     expected = [
-        dialog.miner_edit,
         dialog.show_button,
         dialog.import_button,
-        dialog.interval_spin,
         dialog.start_on_launch,
         dialog.start_at_login,
         dialog.notify_box,
+        dialog.advanced_toggle,
+        dialog.url_edit,
+        dialog.interval_spin,
         dialog.level_combo,
         dialog.test_button,
     ]
