@@ -348,13 +348,13 @@ def skew_seconds(date_header: str, now_wall: float) -> float | None:
 
     try:
         when = email.utils.parsedate_to_datetime(date_header)
-    except (TypeError, ValueError, IndexError):
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp() - now_wall
+    except (TypeError, ValueError, IndexError, OverflowError):  # a server's numbers too big for a datetime
         return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.timestamp() - now_wall
 
 
 def plain_words(seconds: float) -> str:

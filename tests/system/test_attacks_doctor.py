@@ -1,0 +1,30 @@
+"""Attacks on --doctor (issue 21 item 4) by a hostile server: the doctor must finish with a sentence for
+every link, never a traceback, and never tell the orchestrator something untrue."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.app import app_env, run_app
+from tests.support.hostile import HostileServer, reply
+
+MINER = "attack-miner-42"
+
+# Dates that email.utils parses into numbers datetime cannot hold (OverflowError, not ValueError).
+HOSTILE_DATES = (
+    "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+    "Mon, 01 Jan 2020 99999999999999999999:00:00 GMT",
+    "Mon, 01 Jan 2020 00:00:00 +99999999999999999999",
+)
+
+
+@pytest.mark.parametrize("date", HOSTILE_DATES)
+def test_a_date_header_too_big_for_a_datetime_is_unreadable_not_a_crash(home, date):
+    with HostileServer(reply(405, b'{"detail":"Method Not Allowed"}', {"Date": date})) as server:
+        result = run_app(
+            ["--doctor", "--no-send", "--server-url", server.url], app_env(home, miner_id=MINER), timeout=60
+        )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Clock: skipped: the server's Date header could not be read" in result.stdout, result.stdout
+    assert "HTTP:" in result.stdout and "GPU" in result.stdout  # the walk went on to its last line
+    assert MINER not in result.stdout + result.stderr
