@@ -228,6 +228,8 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         snap = with_uptime(snap, self.history_reader, self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
+        if getattr(self.instance, "lock", None) is not None:  # for --doctor: does this tray beat now?
+            self.instance.lock.note_beating(snap.state in BEATING and not self.demo)
         self.tray.show_snapshot(snap)
         if self.status_window is not None:
             self.status_window.show_snapshot(snap)

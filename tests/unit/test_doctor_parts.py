@@ -88,6 +88,9 @@ def test_the_agent_is_seen_running_only_while_it_holds_the_lock(tmp_path, monkey
         unit_lock.release()
     assert lock.acquire("tray")
     try:
+        state = verdict.agent_state()  # a tray that holds the lock but does not beat (Stopped)
+        assert not state.running and state.holder == f"tray {os.getpid()}"
+        lock.note_beating(True)
         state = verdict.agent_state()
         assert state.running and state.holder == f"tray {os.getpid()}"
     finally:

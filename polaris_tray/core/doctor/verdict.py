@@ -28,7 +28,7 @@ _SAID = re.compile(r"HTTP (\d+: [^()]*)\)")  # the server's words inside the out
 @dataclass(frozen=True)
 class AgentState:
     running: bool
-    holder: str = ""  # "tray 1234", "headless 99": who holds the lock
+    holder: str = ""  # "tray 1234", "headless 99": who holds the lock (an idle tray: running False)
 
 
 def _flock_held(path: Path) -> bool | None:
@@ -56,7 +56,7 @@ def agent_state(
 ) -> AgentState:
     """Is an agent beating for this user or this miner? Its one-agent lock tells, read only: this user's
     (tray, headless, the user service), else the system service's lock for this miner id."""
-    from polaris_tray.core.platform.instance_dir import InstanceLock
+    from polaris_tray.core.platform.instance_dir import BEATING_MARK, InstanceLock
 
     locks = []
     try:
@@ -65,13 +65,19 @@ def agent_state(
         pass
     if miner_id:
         locks += [InstanceLock.for_miner(miner_id, directory) for directory in service_dirs]
+    idle = ""
     for lock in locks:
         held = _flock_held(lock.path)
         if held is None and os.path.exists(lock.path):
             held = _try_shared(lock.path)
         if held:
-            return AgentState(True, lock.holder())
-    return AgentState(False)
+            holder = lock.holder()
+            words = holder.split()
+            if words[:1] == ["tray"] and words[-1:] != [BEATING_MARK]:
+                idle = holder  # a tray holds the lock while Stopped or not set up: it does not beat
+                continue
+            return AgentState(True, " ".join(w for w in words if w != BEATING_MARK))
+    return AgentState(False, idle)
 
 
 def _try_shared(path: Path) -> bool:
@@ -102,6 +108,8 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     why = (
         (f"your agent runs ({agent.holder})" if agent.running and agent.holder else "your agent runs")
         if agent.running
+        else f"{agent.holder} runs but does not beat now (stopped or not set up), so it is not counted online"
+        if agent.holder
         else "no agent runs for this user, so it is not counted online"
     )
     sent = f"sent one heartbeat with status '{status}' ({why})"

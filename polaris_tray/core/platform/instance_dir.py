@@ -25,6 +25,7 @@ from polaris_tray.core.storage.paths import (
 
 DIR_PREFIX = "polaris-tray"
 REPLY_TIMEOUT_S = 3.0
+BEATING_MARK = "beating"  # the holder's last word while it sends heartbeats (see note_beating)
 MAX_MESSAGE = 65536
 
 
@@ -101,6 +102,8 @@ class InstanceLock:
         self.path = self.directory / f"{self.name}.lock"
         self.socket_path = self.directory / f"{self.name}.sock"
         self._fd: int | None = None
+        self._mode = ""
+        self._beating: bool | None = None
 
     @classmethod
     def for_miner(cls, miner_id: str, directory: Path) -> InstanceLock:
@@ -119,7 +122,22 @@ class InstanceLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{mode} {os.getpid()}\n".encode())
         self._fd = fd
+        self._mode, self._beating = mode, None
         return True
+
+    def note_beating(self, beating: bool) -> None:
+        """The holder only: whether it sends heartbeats now ('tray 1234 beating'). A tray holds the lock
+        while Stopped or not set up, so the doctor must not take the lock alone for a beating agent."""
+        if self._fd is None or beating == self._beating:
+            return
+        self._beating = beating
+        text = f"{self._mode} {os.getpid()}{' ' + BEATING_MARK if beating else ''}\n".encode()
+        try:
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            os.write(self._fd, text)
+            os.ftruncate(self._fd, len(text))
+        except OSError:
+            self._beating = None  # try again on the next change; a reader then sees the old words
 
     def holder(self) -> str:
         """'tray 1234', 'headless 99' or '' when unknown (read through no symlink, a few bytes only)."""
