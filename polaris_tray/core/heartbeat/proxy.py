@@ -33,11 +33,12 @@ class Proxy:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The parts of the URL no message may contain."""
-        parts = urlsplit(self.url)
+        """The parts of the URL no message may contain (split by hand: urlsplit raises on some URLs)."""
+        userinfo = self.url.partition("://")[2].partition("/")[0].rpartition("@")[0]
+        username, _, password = userinfo.partition(":")
         found = [self.url]
-        if parts.password:
-            found += [parts.password, unquote(parts.password), f"{parts.username}:{parts.password}"]
+        if password:
+            found += [password, unquote(password), f"{username}:{password}"]
         return tuple(s for s in found if len(s) >= 2)
 
 
@@ -55,9 +56,16 @@ def proxy_for(endpoint: str) -> Proxy | None:
     if "://" not in url:
         url = f"http://{url}"
     scheme = url.split("://", 1)[0].lower()
+    names = [n for n in _VARIABLES if _env_equals(n, url)] or ["the proxy variables"]
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError on what urllib3 could not use either
+    except ValueError:
+        raise ProxyConfigError(
+            f"The proxy URL in {names[0]} cannot be read: percent-encode special characters in its user "
+            "name and password (e.g. %5D for ], %40 for @), as http://user:pass@host:port."
+        ) from None
     shown = shown_address(url)
     if scheme.startswith("socks"):
-        names = [n for n in _VARIABLES if _env_equals(n, url)] or ["the proxy variables"]
         raise ProxyConfigError(
             f"SOCKS proxies are not supported ({names[0]} names {scheme}://{shown}): set HTTPS_PROXY to an "
             "HTTP proxy that allows CONNECT (http://host:port), or add the server to NO_PROXY."
