@@ -85,6 +85,12 @@ def stuck_dns(monkeypatch):
     stuck.release.set()
 
 
+def _waiters(resolver: Resolver, host: str) -> int:
+    with resolver._lock:
+        lookup = resolver._inflight.get(host)
+        return len(lookup.waiters) if lookup else 0
+
+
 def test_lookups_of_one_name_are_single_flight():
     stuck = StuckResolver()
     resolver = Resolver(stuck)
@@ -96,8 +102,8 @@ def test_lookups_of_one_name_are_single_flight():
     for t in threads:
         t.start()
     deadline = time.monotonic() + 5
-    while stuck.calls < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    while not (stuck.calls >= 1 and _waiters(resolver, "a.test") == 2) and time.monotonic() < deadline:
+        time.sleep(0.01)  # both waiting on the one lookup: released earlier, the second would start its own
     stuck.release.set()
     for t in threads:
         t.join(5)
