@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.app import app_env, run_app
-from tests.support.hostile import HostileServer, reply
+from tests.support.hostile import HostileServer, Raw, reply
 
 MINER = "attack-miner-42"
 
@@ -28,3 +28,17 @@ def test_a_date_header_too_big_for_a_datetime_is_unreadable_not_a_crash(home, da
     assert "Clock: skipped: the server's Date header could not be read" in result.stdout, result.stdout
     assert "HTTP:" in result.stdout and "GPU" in result.stdout  # the walk went on to its last line
     assert MINER not in result.stdout + result.stderr
+
+
+def test_a_reason_phrase_with_terminal_escapes_is_not_printed_raw(home):
+    """The status line's reason is the server's text: escapes in it would drive the user's terminal."""
+    hostile = b"\x1b]0;owned\x07\x1b[2J\x1b[31m" + b"x" * 9000
+    raw = b"HTTP/1.1 500 " + hostile + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with HostileServer(Raw(raw)) as server:
+        result = run_app(
+            ["--doctor", "--no-send", "--server-url", server.url], app_env(home, miner_id=MINER), timeout=60
+        )
+    http = next(line for line in result.stdout.splitlines() if line[2:].startswith("HTTP:"))
+    assert http.startswith("✘") and "HTTP 500" in http, result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout, repr(http[:200])
+    assert len(http) < 400, len(http)

@@ -303,7 +303,7 @@ def check_http(sock, endpoint: str, deadline: probes.Deadline, user_agent: str) 
         ), HttpFinding()
     finally:
         sock.close()
-    said = _detail(body) or reason
+    said = _detail(body) or clean(reason, limit=120)  # the server's words: never raw to a terminal
     date = headers.get("date")
     took = _ms(started)
     if code == 404:
