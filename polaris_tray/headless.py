@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 
 from polaris_tray.console import EXIT_FAILED
+from polaris_tray.core.heartbeat import wake
 from polaris_tray.core.heartbeat.pacemaker import Pacemaker
 from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.state import LinkState
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
 JOIN_BUDGET_S = 1.8  # the process must end within 2 s of a stop signal
+RESUME_POLL_S = 2.0  # how often the loop asks whether the machine slept (the tray's watcher: about 1 s)
 
 
 class BeatLoop(threading.Thread):
@@ -44,6 +46,9 @@ class BeatLoop(threading.Thread):
         self._service = service
         self._note_lock = threading.Lock()
         self._clock_thread = StateClock(self)
+        # The monotonic clock stands still in a suspend: without this the state would say "online" after a
+        # wake for what is left of the 45 s, and the next beat would wait out the rest of its interval.
+        self._resume = wake.ResumeDetector(*wake.default_clocks())
         if service is not None:
             service.watch(pacemaker.tracker, pacemaker.clock)
 
@@ -83,19 +88,33 @@ class BeatLoop(threading.Thread):
             now = pm.clock()
             if self._service:
                 self._service.alive()  # the loop came round: progress, whatever comes next
-            if now >= deadline:
+            if now >= deadline or self._woke():
                 return True
-            wake = deadline
+            until = min(deadline, now + RESUME_POLL_S)
             if self._service and self._service.tick_s:
-                wake = min(wake, now + self._service.tick_s)
-            if self._stop_event.wait(wake - now):
+                until = min(until, now + self._service.tick_s)
+            if self._stop_event.wait(until - now):
                 return False
         return False
+
+    def _woke(self) -> bool:
+        """The machine slept since the last look: the time asleep counts against the 45 s, and a beat goes
+        now (as the tray's worker does on a wake)."""
+        slept = self._resume.poll()
+        if slept is None:
+            return False
+        log.info("Resumed after %.0f s asleep: beating now", slept)
+        wake.account_sleep(self.pacemaker.tracker, slept)
+        self.pacemaker.beat_now()
+        self.note_state()
+        self._clock_thread.poke()
+        return True
 
     def run(self) -> None:
         pm = self.pacemaker
         try:
             pm.start()
+            self._resume.poll()  # the baseline: a sleep is the growth from here
             self.note_state()
             self._clock_thread.start()
             while pm.next_at is not None and self._wait_until(pm.next_at):
