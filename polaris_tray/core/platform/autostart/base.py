@@ -79,11 +79,22 @@ class Autostart:
         """At launch: an entry of ours that starts a program that moved, or another copy of the app (the
         checkout's after installing the tarball), is rewritten to start this one. True when rewritten."""
         status = self.status()
-        if status.state is AutostartState.STALE or self.elsewhere(status):
+        other = self.elsewhere(status)
+        if other and not looks_like_this_app(other):
+            log.info("Start at login starts %s, not this app: left as it is", other)
+            return False
+        if status.state is AutostartState.STALE or other:
             self.enable()
             log.info("Start at login started %s; it now starts %s", status.program, self.command()[0])
             return True
         return False
+
+
+def looks_like_this_app(program: str) -> bool:
+    """A program this app's own entries start: a polaris-tray script, build or AppImage, or a Python (the
+    checkout's `python -m polaris_tray`). A wrapper in front of it (env, sh, flatpak-spawn) is the user's."""
+    name = "".join(c for c in os.path.basename(program).lower() if c.isalnum())
+    return "polaristray" in name or name.startswith("python")
 
 
 def same_program(a: str, b: str) -> bool:
