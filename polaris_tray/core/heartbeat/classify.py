@@ -70,7 +70,7 @@ def _chain_text(exc: BaseException) -> str:
     return " ".join(str(e) for e in exception_chain(exc))
 
 
-def tls_message(exc: BaseException) -> str:
+def tls_message(exc: BaseException, proxy: str | None = None) -> str:
     text = _chain_text(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         if "expired" in text:
@@ -82,6 +82,11 @@ def tls_message(exc: BaseException) -> str:
             "network inspects TLS, install its CA in the system trust store (see docs/networks.md)."
         )
     if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text or "http request" in text.lower():
+        if proxy:  # a filtering proxy that opens the tunnel and then answers with a page of its own
+            return (
+                f"TLS: no TLS came through the proxy {proxy} (it answered the tunnel in plain text, or the "
+                "server does not speak HTTPS): ask who runs the proxy whether it lets this server through."
+            )
         return "This server does not speak HTTPS — did you mean http://?"
     return f"TLS: the handshake failed: {clean(_innermost(exc), limit=EXCERPT)}"
 

@@ -192,7 +192,7 @@ class HeartbeatClient:
             if self._cutter.timed_out or self._cutter.aborted:
                 return self._network(NetworkReason.OTHER, "cut", started)  # replaced by post()
             if isinstance(exc, requests.exceptions.SSLError) and self._cutter.phase[0] is Phase.TLS:
-                reason, message = NetworkReason.TLS, tls_message(exc)
+                reason, message = NetworkReason.TLS, tls_message(exc, self._proxy_shown)
             elif isinstance(exc, (TimeoutError, requests.exceptions.Timeout)):
                 reason, message = self._timeout()
             else:
