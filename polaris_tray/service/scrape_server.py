@@ -4,7 +4,8 @@ One thread and a selector, no thread per connection. At most MAX_OPEN connection
 beyond that the listener is not polled, so further clients wait in the kernel's backlog and cost this
 process nothing. Every connection has a read and a write deadline and a request size cap. When accept()
 fails for want of descriptors (EMFILE, ENFILE, ...) the listener rests for a moment instead of spinning:
-the pending connection stays readable, and polling it again at once would burn a core.
+the pending connection stays readable, and polling it again at once would burn a core. At most
+MAX_ACCEPTS_PER_S connections are taken a second, so a flood of scrapes cannot buy a core of rendering.
 
 Every request gets one answer and the connection closes: a scraper needs no more.
 """
@@ -27,6 +28,9 @@ READ_TIMEOUT_S = 5.0
 WRITE_TIMEOUT_S = 5.0
 MAX_REQUEST_BYTES = 8192
 ACCEPT_REST_S = 0.5  # after EMFILE and the like: the listener waits this long before the next accept
+# Connections taken per second at most (a burst of as many): Prometheus asks every 15 s, while a local
+# flood of scrapes would otherwise keep a core busy rendering. The rest wait in the kernel's backlog.
+MAX_ACCEPTS_PER_S = 20.0
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _NO_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -86,6 +90,7 @@ class ScrapeServer:
         write_timeout_s: float = WRITE_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
         listener: socket.socket | None = None,  # already listening (tests hand in one that misbehaves)
+        max_accepts_per_s: float = MAX_ACCEPTS_PER_S,
     ) -> None:
         self._render = render
         self._max_open = max_open or connection_budget()
@@ -102,6 +107,9 @@ class ScrapeServer:
         self._conns: dict[int, _Conn] = {}
         self._listening = False
         self._rest_until: float | None = None
+        self._rate = max_accepts_per_s
+        self._tokens = max_accepts_per_s  # a token bucket: one token per connection taken
+        self._refilled = clock()
         self._short_logged = False
         self._closed = threading.Event()
         self._listen(True)
@@ -160,8 +168,21 @@ class ScrapeServer:
                     self._write(key.data)
             self._expire(self._clock())
 
+    def _may_take(self) -> bool:
+        """A connection's worth of the rate is there (taken on accept); else the listener rests till it is."""
+        now = self._clock()
+        self._tokens = min(self._rate, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            return True
+        self._listen(False)
+        self._rest_until = now + (1.0 - self._tokens) / self._rate
+        return False
+
     def _accept(self) -> None:
         while len(self._conns) < self._max_open:
+            if not self._may_take():
+                return
             try:
                 sock, _peer = self._listener.accept()
             except BlockingIOError:
@@ -176,6 +197,7 @@ class ScrapeServer:
                     return
                 continue  # ECONNABORTED and the like: that client is gone, the next may be fine
             self._short_logged = False
+            self._tokens -= 1.0
             sock.setblocking(False)
             conn = _Conn(sock, self._clock() + self._read_timeout)
             self._conns[sock.fileno()] = conn

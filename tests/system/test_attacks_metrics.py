@@ -172,3 +172,46 @@ def test_a_hostile_local_client_cannot_stop_the_beat_or_spin_the_server(home, or
     assert cpu < ATTACK_S * 0.6, f"the agent spun: {cpu:.2f} s of CPU in {ATTACK_S:g} s"
     assert 'polaris_agent_state{polaris_agent_state="online"} 1.0' in text, text[:500]
     assert agent.returncode == 0, err[-3000:]
+
+
+def _scrape_flood(port: int, stop: threading.Event, done: list[int]) -> None:
+    """Honest-looking scrapes as fast as the server takes them."""
+    while not stop.is_set():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                while s.recv(65536):
+                    pass
+            done.append(1)
+        except OSError:
+            pass
+
+
+def test_a_flood_of_scrapes_cannot_buy_a_core_of_rendering(home, orchestrator):
+    """Before: ~3,000 scrapes a second from any local user kept the agent at 100 % of a core."""
+    port = _free_port()
+    command = [sys.executable, "-m", "polaris_tray", "--headless", "--server-url", orchestrator.url]
+    command += ["--interval", str(INTERVAL_S), "--metrics-listen", f"127.0.0.1:{port}"]
+    agent = subprocess.Popen(command, env=app_env(home), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    stop, done = threading.Event(), []
+    flooders = [threading.Thread(target=_scrape_flood, args=(port, stop, done)) for _ in range(4)]
+    try:
+        assert orchestrator.wait_for(2, timeout=20), "the agent never beat"
+        cpu_before, beats_before = _cpu_seconds(agent.pid), len(orchestrator.times())
+        for t in flooders:
+            t.start()
+        time.sleep(ATTACK_S)  # the flood's length: CPU and beats are counted over it
+        cpu = _cpu_seconds(agent.pid) - cpu_before
+        beats = len(orchestrator.times()) - beats_before
+    finally:
+        stop.set()
+        for t in flooders:
+            t.join(10)
+        agent.terminate()
+        _out, err = agent.communicate(timeout=20)
+    print(
+        f"scrape flood: {len(done)} scrapes answered, agent CPU {cpu:.2f} s in {ATTACK_S:g} s, {beats} beats"
+    )
+    assert done, "no scrape was answered at all"
+    assert cpu < ATTACK_S * 0.25, f"{cpu:.2f} s of CPU in {ATTACK_S:g} s ({len(done)} scrapes)"
+    assert beats >= ATTACK_S / INTERVAL_S / 2, (beats, err[-2000:])
