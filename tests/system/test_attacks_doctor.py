@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.app import app_env, run_app
-from tests.support.hostile import HostileServer, Raw, reply
+from tests.support.hostile import HEADER_DRIP, HostileServer, Raw, reply
 
 MINER = "attack-miner-42"
 
@@ -42,3 +42,28 @@ def test_a_reason_phrase_with_terminal_escapes_is_not_printed_raw(home):
     assert http.startswith("✘") and "HTTP 500" in http, result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout, repr(http[:200])
     assert len(http) < 400, len(http)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        HEADER_DRIP,  # the headers one byte at a time, for ever
+        Raw(b"HTTP/1.1 405 X\r\nDate: " + b"9" * 5_000_000 + b"\r\n\r\n"),  # a 5 MB header line
+        Raw(b"HTTP/1.1 404 X\r\nContent-Length: 50000000\r\n\r\n" + b"{" * 20_000_000),  # a flood body
+    ],
+    ids=["header-drip", "huge-header", "flood-body"],
+)
+def test_a_flooding_or_dripping_server_cannot_hold_the_doctor(home, shape):
+    import time
+
+    with HostileServer(shape, every=0.2) as server:
+        started = time.monotonic()
+        result = run_app(
+            ["--doctor", "--no-send", "--server-url", server.url], app_env(home, miner_id=MINER), timeout=60
+        )
+        took = time.monotonic() - started
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert took < 20, took  # the walk's budget is 13 s
+    http = next(line for line in result.stdout.splitlines() if line[2:].startswith("HTTP:"))
+    assert http.startswith("✘") or shape is not HEADER_DRIP, result.stdout  # a 405 read from 16 KB: fine
+    assert "GPU readers" in result.stdout and len(result.stdout) < 5000, len(result.stdout)
