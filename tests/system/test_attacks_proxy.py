@@ -38,6 +38,7 @@ def test_once_refuses_an_unreadable_proxy_url_with_a_sentence(env):
     assert result.returncode != 0
     assert "Internal error" not in text and "Traceback" not in text, text
     assert "config_error" in result.stdout and "HTTPS_PROXY" in text and "cannot be read" in text, text
+    assert "***" not in text and "http://HOST:PORT" in text  # the advice itself is not scrubbed away
     assert PASSWORD not in text and "alice" not in text
 
 

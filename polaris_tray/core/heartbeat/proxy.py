@@ -61,8 +61,9 @@ def proxy_for(endpoint: str) -> Proxy | None:
         urlsplit(url).port  # noqa: B018 - raises ValueError on what urllib3 could not use either
     except ValueError:
         raise ProxyConfigError(
-            f"The proxy URL in {names[0]} cannot be read: percent-encode special characters in its user "
-            "name and password (e.g. %5D for ], %40 for @), as http://user:pass@host:port."
+            f"The proxy URL in {names[0]} cannot be read (a port outside 1-65535, or a special character "
+            "not percent-encoded): write it as http://HOST:PORT, with any user name and password before "
+            "the host percent-encoded (%5D for ], %40 for @)."
         ) from None
     shown = shown_address(url)
     if scheme.startswith("socks"):
