@@ -44,6 +44,8 @@ def cmd_headless(args) -> int:
     lock = None if demo else take_agent_lock(config.miner_id)
     if isinstance(lock, int):
         return lock
+    if lock:
+        lock.note_beating(True, config.server_url)  # for --doctor: which server this agent beats
     service = start_service_hooks(args)
     if isinstance(service, str):
         if lock:

@@ -229,7 +229,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         previous, self.snapshot = self._state, snap
         self._state = snap.state
         if getattr(self.instance, "lock", None) is not None:  # for --doctor: does this tray beat now?
-            self.instance.lock.note_beating(snap.state in BEATING and not self.demo)
+            self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
         self.tray.show_snapshot(snap)
         if self.status_window is not None:
             self.status_window.show_snapshot(snap)

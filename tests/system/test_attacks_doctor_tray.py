@@ -38,6 +38,13 @@ def orchestrator():
     server.stop()
 
 
+@pytest.fixture
+def other_orchestrator():
+    server = RoutedOrchestrator(miners={MINER})
+    yield server
+    server.stop()
+
+
 def test_the_doctor_sends_offline_beside_a_stopped_tray(qtbot, orchestrator, home, monkeypatch):
     monkeypatch.setenv("POLARIS_MINER_ID", MINER)
     monkeypatch.setenv("POLARIS_TRAY_INSTANCE", f"attack-doctor-{os.getpid()}")
@@ -55,9 +62,38 @@ def test_the_doctor_sends_offline_beside_a_stopped_tray(qtbot, orchestrator, hom
         qtbot.waitUntil(lambda: not controller._stop_pending, timeout=5000)
         sent_before = len(orchestrator.statuses())
         stopped = run_app(["--doctor", "--server-url", orchestrator.url], env, timeout=60)
-        assert "status 'offline'" in stopped.stdout and "does not beat now" in stopped.stdout, stopped.stdout
+        assert "status 'offline'" in stopped.stdout and "does not beat this server" in stopped.stdout, (
+            stopped.stdout
+        )
         assert orchestrator.statuses()[sent_before:] == ["offline"]
         assert MINER not in stopped.stdout + stopped.stderr
+    finally:
+        controller.quit()
+        controller.instance.release()
+
+
+def test_the_doctor_sends_offline_to_a_server_the_running_agent_does_not_beat(
+    qtbot, orchestrator, other_orchestrator, home, monkeypatch
+):
+    """A tray beating server A; the user asks the doctor about server B (--server-url): B must not be told
+    'online', nothing beats it."""
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    monkeypatch.setenv("POLARIS_TRAY_INSTANCE", f"attack-doctor-b-{os.getpid()}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_"))}
+    env.update(PYTHONUNBUFFERED="1")
+    controller = start_tray(orchestrator.url)
+    try:
+        qtbot.waitUntil(
+            lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.ONLINE,
+            timeout=10000,
+        )
+        other = run_app(["--doctor", "--server-url", other_orchestrator.url], env, timeout=60)
+        assert "status 'offline'" in other.stdout and "does not beat this server" in other.stdout, (
+            other.stdout
+        )
+        assert other_orchestrator.statuses() == ["offline"]
+        same = run_app(["--doctor", "--server-url", orchestrator.url + "/"], env, timeout=60)
+        assert "status 'online'" in same.stdout, same.stdout  # the server it beats (a trailing / or not)
     finally:
         controller.quit()
         controller.instance.release()

@@ -52,11 +52,14 @@ SYSTEM_SERVICE_DIR = Path("/run/polaris-tray")  # the system unit's RuntimeDirec
 
 
 def agent_state(
-    miner_id: str | None = None, service_dirs: tuple[Path, ...] = (SYSTEM_SERVICE_DIR,)
+    miner_id: str | None = None,
+    service_dirs: tuple[Path, ...] = (SYSTEM_SERVICE_DIR,),
+    server_url: str | None = None,
 ) -> AgentState:
     """Is an agent beating for this user or this miner? Its one-agent lock tells, read only: this user's
-    (tray, headless, the user service), else the system service's lock for this miner id."""
-    from polaris_tray.core.platform.instance_dir import BEATING_MARK, InstanceLock
+    (tray, headless, the user service), else the system service's lock for this miner id. A lock whose
+    note names another server (server_url given) is an agent that does not beat this one."""
+    from polaris_tray.core.platform.instance_dir import BEATING_MARK, InstanceLock, server_tag
 
     locks = []
     try:
@@ -71,12 +74,15 @@ def agent_state(
         if held is None and os.path.exists(lock.path):
             held = _try_shared(lock.path)
         if held:
-            holder = lock.holder()
-            words = holder.split()
-            if words[:1] == ["tray"] and words[-1:] != [BEATING_MARK]:
-                idle = holder  # a tray holds the lock while Stopped or not set up: it does not beat
+            words = lock.holder().split()
+            who, note = " ".join(words[:2]), words[2:]
+            if words[:1] == ["tray"] and note[:1] != [BEATING_MARK]:
+                idle = who  # a tray holds the lock while Stopped or not set up: it does not beat
                 continue
-            return AgentState(True, " ".join(w for w in words if w != BEATING_MARK))
+            if server_url and len(note) > 1 and note[1] != server_tag(server_url):
+                idle = f"{who}, beating another server"
+                continue
+            return AgentState(True, who)
     return AgentState(False, idle)
 
 
@@ -108,7 +114,7 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     why = (
         (f"your agent runs ({agent.holder})" if agent.running and agent.holder else "your agent runs")
         if agent.running
-        else f"{agent.holder} runs but does not beat now (stopped or not set up), so it is not counted online"
+        else f"{agent.holder} does not beat this server now, so it is not counted online"
         if agent.holder
         else "no agent runs for this user, so it is not counted online"
     )

@@ -130,6 +130,6 @@ def _network(
     elif not miner_id:
         walk.add(skipped(verdict.VERDICT, "no miner id to ask about"))
     else:
-        agent = inp.agent if inp.agent is not None else verdict.agent_state(miner_id)
+        agent = inp.agent if inp.agent is not None else verdict.agent_state(miner_id, server_url=url)
         walk.add(verdict.check_verdict(url, miner_id, agent, deadline))
     walk.add(verdict.check_clock(http.date, inp.now_wall()))

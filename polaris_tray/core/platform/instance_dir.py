@@ -87,6 +87,11 @@ def service_dir(environ=None) -> Path | None:
     return None
 
 
+def server_tag(server_url: str) -> str:
+    """A short tag of the server an agent beats (its URL without a trailing slash), for the lock's note."""
+    return hashlib.sha256(server_url.strip().rstrip("/").encode()).hexdigest()[:12]
+
+
 def miner_tag(miner_id: str) -> str:
     """A non-reversible tag of the miner id, safe in file names and logs."""
     return hashlib.sha256(f"polaris-tray-miner:{miner_id}".encode()).hexdigest()[:16]
@@ -103,7 +108,7 @@ class InstanceLock:
         self.socket_path = self.directory / f"{self.name}.sock"
         self._fd: int | None = None
         self._mode = ""
-        self._beating: bool | None = None
+        self._beating: str | None = None  # the note last written (None: none yet)
 
     @classmethod
     def for_miner(cls, miner_id: str, directory: Path) -> InstanceLock:
@@ -125,13 +130,15 @@ class InstanceLock:
         self._mode, self._beating = mode, None
         return True
 
-    def note_beating(self, beating: bool) -> None:
-        """The holder only: whether it sends heartbeats now ('tray 1234 beating'). A tray holds the lock
-        while Stopped or not set up, so the doctor must not take the lock alone for a beating agent."""
-        if self._fd is None or beating == self._beating:
+    def note_beating(self, beating: bool, server_url: str = "") -> None:
+        """The holder only: whether it sends heartbeats now, and to which server ('tray 1234 beating TAG').
+        A tray holds the lock while Stopped or not set up, and an agent beats one server: the doctor must
+        not take the lock alone for an agent beating the server it checks."""
+        note = f"{BEATING_MARK} {server_tag(server_url)}" if beating else ""
+        if self._fd is None or note == self._beating:
             return
-        self._beating = beating
-        text = f"{self._mode} {os.getpid()}{' ' + BEATING_MARK if beating else ''}\n".encode()
+        self._beating = note
+        text = f"{self._mode} {os.getpid()}{' ' + note if note else ''}\n".encode()
         try:
             os.lseek(self._fd, 0, os.SEEK_SET)
             os.write(self._fd, text)
