@@ -67,3 +67,23 @@ def test_a_flooding_or_dripping_server_cannot_hold_the_doctor(home, shape):
     http = next(line for line in result.stdout.splitlines() if line[2:].startswith("HTTP:"))
     assert http.startswith("✘") or shape is not HEADER_DRIP, result.stdout  # a 405 read from 16 KB: fine
     assert "GPU readers" in result.stdout and len(result.stdout) < 5000, len(result.stdout)
+
+
+def test_names_in_a_trusted_certificate_reach_the_terminal_cleaned(home, tmp_path):
+    """A TLS-inspecting proxy's CA (trusted by the user) names itself as it likes: its names are shown."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    hostile = "\x1b]0;owned\x07Evil\x1b[2J" + "E" * 40
+    authority = trustme.CA(organization_name=hostile)
+    ca_path = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_path))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", common_name=hostile).configure_cert(context)
+    with HostileServer(reply(405, b"{}"), tls=context) as server:
+        env = app_env(home, miner_id=MINER, REQUESTS_CA_BUNDLE=str(ca_path))
+        result = run_app(["--doctor", "--no-send", "--server-url", server.url], env, timeout=60)
+    tls = next(line for line in result.stdout.splitlines() if line[2:].startswith("TLS and trust:"))
+    assert tls.startswith("✔") and "Evil" in tls, result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout, repr(tls[:300])
+    assert len(tls) < 600, len(tls)

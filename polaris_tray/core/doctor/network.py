@@ -177,11 +177,13 @@ def trust_in_use(environ: Mapping[str, str]) -> Trust | str:
 
 
 def _name(cert: dict, key: str) -> str:
+    """A name from the certificate, cleaned: a CA the user trusts (a TLS-inspecting proxy's) names itself
+    as it likes, and its text must not drive the terminal."""
     for wanted in ("commonName", "organizationName"):
         for rdn in cert.get(key, ()):
             for name, value in rdn:
                 if name == wanted:
-                    return value
+                    return clean(value, limit=80)
     return "?"
 
 
@@ -189,7 +191,8 @@ def _subject(cert: dict) -> str:
     """The names the certificate is for (subjectAltName, as verification uses them), else its CN."""
     names = [value for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
     if names:
-        return ", ".join(names[:2]) + (f" (+{len(names) - 2})" if len(names) > 2 else "")
+        shown = ", ".join(clean(n, limit=80) for n in names[:2])
+        return shown + (f" (+{len(names) - 2})" if len(names) > 2 else "")
     return _name(cert, "subject")
 
 
