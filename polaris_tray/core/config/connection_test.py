@@ -41,9 +41,21 @@ class ConnectionTest:
         miner_id = self._typed or resolve_miner_id(self._secrets).miner_id
         if not miner_id:
             return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
-        outcome = self._probe.attempt(miner_id)
+        outcome = self._probe.attempt(miner_id, _true_status(miner_id, self._probe.server_url))
         return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value)
 
     def cancel(self) -> None:
         if self._probe is not None:
             self._probe.cancel()
+
+
+def _true_status(miner_id: str, server_url: str) -> str:
+    """The test's heartbeat must not tell the orchestrator "online" while nothing beats this server (a
+    Stopped tray, a first run): it would count the miner online for 45 s. The one-agent lock tells, as
+    for --doctor (core/doctor/verdict.py)."""
+    from polaris_tray.core.doctor.verdict import agent_state
+
+    try:
+        return "online" if agent_state(miner_id, server_url=server_url).running else "offline"
+    except OSError:
+        return "offline"

@@ -86,13 +86,13 @@ class Probe:
         self._engine: HeartbeatEngine | None = None
         self._cancelled = False
 
-    def attempt(self, miner_id: str) -> Outcome:
+    def attempt(self, miner_id: str, status: str = "online") -> Outcome:
         with self._lock:
             if self._cancelled:
                 return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
             engine = self._engine = HeartbeatEngine(self.server_url, miner_id)
         try:
-            return engine.attempt()
+            return engine.attempt(status)
         finally:
             engine.close()
 
