@@ -62,19 +62,22 @@ def test_fifty_black_holed_addresses_leak_nothing_over_many_attempts(black_holes
         for _ in range(8):
             cutter.begin()
             WATCHDOG.arm(cutter, 0.8)  # the deadline's cut, as a heartbeat has it
-            seen: list[int] = []
+            made: list[socket.socket] = []
 
-            def adopt(sock, seen=seen):
+            def adopt(sock, made=made):
                 cutter.adopt(sock)
-                seen.append(_open_fds())
+                made.append(sock)
 
             with pytest.raises((TimeoutError, ConnectCancelled)):
                 connect_first(black_holes, timeout=5.0, adopt=adopt, cancel=cutter)
             cutter.end()
-            peaks.append(max(seen) - baseline_fds)
-        assert _open_fds() == baseline_fds, "sockets or duplicates left open"
+            peaks.append(len(made))
+            assert all(sock.fileno() == -1 for sock in made), "a racing socket left open"
+            assert not cutter._handles, "a duplicate left open"
+        # Other tests' threads may close descriptors meanwhile: never more than before.
+        assert _open_fds() <= baseline_fds, "sockets or duplicates left open"
         assert threading.active_count() <= baseline_threads
-        # 0.8 s at one new connect per 0.25 s: at most 4 racing sockets, each with its duplicate.
-        assert max(peaks) <= 2 * 5, peaks
+        # 0.8 s at one new connect per 0.25 s: at most 4 sockets started (5 with scheduling slack).
+        assert max(peaks) <= 5, peaks
     finally:
         WATCHDOG.unregister()
