@@ -66,9 +66,20 @@ def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
     assert "spaces" in dialog.miner_note.text()
 
 
-def test_interval_range_is_10_s_to_1_h(dialog):
+def test_interval_range_is_10_s_to_30_s(dialog):
     assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 30
     assert dialog.interval_spin.value() == 30
+
+
+def test_a_longer_run_interval_shows_as_is_and_ok_keeps_it(qtbot, home):
+    """--interval 120 for this run: the box shows 120 (not clamped to 30), and Apply leaves the run on it."""
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    overrides = {"server_url": None, "interval_s": 120.0}  # as the controller keeps them
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == 120
+    d._apply()
+    assert overrides["interval_s"] == 120.0  # unchanged by the user: the override stands
 
 
 def test_keyboard_mnemonics_and_accessible_names(dialog):
