@@ -76,6 +76,7 @@ class FakeRunKey:
 
     def __init__(self):
         self.value = None
+        self.approved = None  # Explorer\\StartupApproved\\Run: Task Manager's on/off flag
 
     def get(self):
         return self.value
@@ -85,6 +86,12 @@ class FakeRunKey:
 
     def delete(self):
         self.value = None
+
+    def approval(self):
+        return self.approved
+
+    def clear_approval(self):
+        self.approved = None
 
 
 def test_windows_run_key(tmp_path):
