@@ -1,21 +1,21 @@
-"""Our code on Linux as a simulated Windows (win32) or macOS (darwin): in this process (the `sim` fixture
-of tests/platform/conftest.py) or in a child (sim_env() puts platform_sim_boot/sitecustomize.py on its
-PYTHONPATH, which calls install() before any of our modules is imported).
+"""Our code on Linux as a simulated Windows (win32) or macOS (darwin): in this process (the `win32` and
+`darwin` fixtures of tests/platform/conftest.py) or in a child (sim_env() puts
+platform_sim_boot/sitecustomize.py on its PYTHONPATH, which calls install() before our modules import).
 
 What install() does:
 - sys.platform is the simulated one; the standard library and the compiled dependencies (psutil, PySide6,
   requests) are imported first, as on Linux, so only our own code branches on the simulated platform.
-- win32: the modules and functions Windows' CPython 3.11 lacks are gone (fcntl, pwd, grp, termios,
-  resource; os.getuid and kin, fchmod, fchown, O_NOFOLLOW, O_CLOEXEC, O_NONBLOCK, O_DIRECTORY, set_blocking,
-  getloadavg, register_at_fork, fork; socket.AF_UNIX and SOCK_CLOEXEC; SIGHUP and the other POSIX signals,
-  pthread_sigmask, sigwait; time.clock_gettime and every CLOCK_*; not statvfs, sysconf or uname, which the
-  Linux psutil and platform loaded here call themselves); os.O_BINARY exists; os.open, called by our code,
-  refuses a directory and notes every regular file opened without O_BINARY (text mode: CRLF on write,
-  Ctrl-Z ends a read); os.dup refuses a socket as it refuses a SOCKET handle; socket.socketpair is the
-  loopback TCP pair Windows has; msvcrt, winreg and ctypes.windll.kernel32 are the fakes of
-  platform_sim_win.py;
-  platformdirs resolves %APPDATA%/%LOCALAPPDATA%, which sim_env() puts under the test's HOME; disk_usage
-  of "C:\\" reads "/". time.monotonic counts suspended time, as Windows' does.
+- win32: what Windows' CPython 3.11 lacks is gone: fcntl, pwd, grp, termios, resource; os.getuid and kin,
+  fchmod, fchown, O_NOFOLLOW, O_CLOEXEC, O_NONBLOCK, O_DIRECTORY, set_blocking, getloadavg,
+  register_at_fork, fork; socket.AF_UNIX and SOCK_CLOEXEC; time.clock_gettime and every CLOCK_*; SIGHUP,
+  the other POSIX signals, pthread_sigmask and sigwait (in a child only: pytest's timeout needs them).
+  Kept: statvfs, sysconf and uname, which the Linux psutil and platform loaded here call themselves.
+  os.O_BINARY exists; os.open, called by our code, refuses a directory and notes every regular file
+  opened without O_BINARY (text mode: CRLF on write, Ctrl-Z ends a read); os.dup refuses a socket as it
+  refuses a SOCKET handle; socket.socketpair is the loopback TCP pair Windows has; msvcrt, winreg and
+  ctypes.windll.kernel32 are the fakes of platform_sim_win.py; platformdirs resolves %APPDATA% and
+  %LOCALAPPDATA%, which sim_env() puts under the test's HOME; disk_usage of "C:\\" reads "/";
+  time.monotonic counts suspended time, as Windows' does.
 - darwin: CLOCK_BOOTTIME, SOCK_CLOEXEC and the Linux-only os functions are gone; CLOCK_MONOTONIC counts
   sleep and CLOCK_UPTIME_RAW does not, as on macOS; time.monotonic does not count sleep.
 
@@ -109,6 +109,13 @@ class Simulation:
         self.clocks.slept += seconds
 
 
+def text_mode_log(environ) -> Path:
+    """Where a simulated Windows process lists the files it opened without O_BINARY."""
+    path = Path(environ.get("HOME", "/nonexistent")) / ".polaris-sim" / "text-mode-opens.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def sim_env(platform: str, env: dict, *, uptime_s: float | None = None, session: int = 1) -> dict:
     """A child's environment that runs under the simulation (see tests/support/app.py's app_env)."""
     assert platform in PLATFORMS
@@ -183,8 +190,9 @@ def _install_windows(sim: Simulation, patch, environ, win) -> None:
         patch.delattr(socket, name, raising=False)
     import signal
 
-    for name in _WIN_GONE_SIGNAL:
-        patch.delattr(signal, name, raising=False)
+    if isinstance(patch, DirectPatch):  # a child: in pytest's own process its timeout needs setitimer
+        for name in _WIN_GONE_SIGNAL:
+            patch.delattr(signal, name, raising=False)
     patch.setattr(signal, "SIGBREAK", 21, raising=False)
     for name in (*_LINUX_CLOCKS, "clock_gettime", "clock_gettime_ns", "clock_settime", "clock_getres"):
         patch.delattr(time, name, raising=False)
@@ -201,6 +209,8 @@ def _install_windows(sim: Simulation, patch, environ, win) -> None:
         fd = real_open(path, flags & ~win.O_BINARY, mode, dir_fd=dir_fd)
         if ours and not flags & win.O_BINARY and stat.S_ISREG(os.fstat(fd).st_mode):
             sim.text_mode_opens.append(str(path))
+            with open(text_mode_log(environ), "a") as log:  # for the parent of a simulated child
+                log.write(f"{path}\n")
         return fd
 
     def sim_dup(fd):
