@@ -38,7 +38,7 @@ SERVICE = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
 CALL_TIMEOUT_S = 1.0  # a local bus answers in milliseconds; a wedged server must not freeze the tray
 EXPIRE_MS = 10_000
-OSASCRIPT_TIMEOUT_S = 5.0
+OSASCRIPT_TIMEOUT_S = 2.0  # the GUI thread waits for it: a wedged one must not freeze the tray for long
 # The texts are arguments, never part of the script: no quoting to get wrong.
 _OSASCRIPT = ("on run argv", "display notification (item 2 of argv) with title (item 1 of argv)", "end run")
 

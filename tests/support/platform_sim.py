@@ -196,7 +196,7 @@ def _install_windows(sim: Simulation, patch, environ, win) -> None:
     patch.setattr(signal, "SIGBREAK", 21, raising=False)
     for name in (*_LINUX_CLOCKS, "clock_gettime", "clock_gettime_ns", "clock_settime", "clock_getres"):
         patch.delattr(time, name, raising=False)
-    patch.setattr(time, "monotonic", sim.clocks.through_sleep)  # GetTickCount64 (3.11): counts sleep
+    patch.setattr(time, "monotonic", sim.clocks.process_monotonic)  # GetTickCount64 (3.11): counts sleep
     patch.setattr(time, "time", sim.clocks.wall)
     patch.setattr(os, "O_BINARY", win.O_BINARY, raising=False)
     patch.setattr(os, "O_TEXT", win.O_TEXT, raising=False)
@@ -264,5 +264,5 @@ def _install_darwin(sim: Simulation, patch) -> None:
         return reader()
 
     patch.setattr(time, "clock_gettime", clock_gettime)
-    patch.setattr(time, "monotonic", clocks.awake)  # mach_absolute_time: stops while asleep
+    patch.setattr(time, "monotonic", clocks.real_monotonic)  # mach_absolute_time: stops while asleep
     patch.setattr(time, "time", clocks.wall)

@@ -208,6 +208,14 @@ class SimClocks:
     def wall(self) -> float:
         return self._real_time() + self.slept
 
+    def process_monotonic(self) -> float:
+        """Windows' time.monotonic: counts sleep. Not offset by the simulated uptime, so other threads of
+        a test process that read time.monotonic see no jump but a test's own suspend."""
+        return self._gettime(self._mono) + self.slept
+
+    def real_monotonic(self) -> float:
+        return self._gettime(self._mono)
+
 
 class _CFunc:
     """A foreign function as ctypes makes it: restype c_int until the caller declares another."""
