@@ -237,7 +237,8 @@ def test_test_connection_reports_unreachable(qtbot, dialog):
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
     text = dialog.test_result.text()
-    assert text.startswith("Unreachable: Could not connect to 127.0.0.1:") and "connection refused" in text, text
+    assert text.startswith("Unreachable: Could not connect to 127.0.0.1:"), text
+    assert "connection refused" in text, text
 
 
 @pytest.mark.keyring
