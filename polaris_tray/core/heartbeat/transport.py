@@ -334,8 +334,8 @@ def _tracked_pool(pool_cls, cutter: Cutter):
 
         def connect(self):
             super().connect()
-            if self.sock is not None:  # the TLS layer's own object: adopted too (see adopt())
-                cutter.adopt(self.sock)
+            if cutter.adopt_failures and self.sock is not None:
+                cutter.adopt(self.sock)  # the TLS layer's own object: the raw one held was detached
             cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
 
         def request(self, *args, **kwargs):
