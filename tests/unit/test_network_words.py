@@ -177,3 +177,20 @@ def test_payload_address_needs_no_name_lookup(monkeypatch):
         client.close()
     monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
     assert metrics.routed_ip_address("localhost") == "127.0.0.1"  # the connection's own address
+
+
+def test_trust_is_built_once_per_variables_and_files(named_tls, tmp_path):
+    import os
+    import shutil
+
+    from polaris_tray.core.heartbeat.trust import trust
+
+    bundle = tmp_path / "bundle.pem"
+    shutil.copy(named_tls[1], bundle)
+    env = {"REQUESTS_CA_BUNDLE": str(bundle)}
+    first = trust(env)
+    assert trust(dict(env)) is first  # a bundle is loaded once, not for every client
+    stat = bundle.stat()
+    os.utime(bundle, (stat.st_atime, stat.st_mtime + 10))  # the administrator replaced the file
+    assert trust(env) is not first
+    assert trust({"SSL_CERT_FILE": str(bundle)}) is not first
