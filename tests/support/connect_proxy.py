@@ -19,7 +19,8 @@ SILENT = "silent"  # accepts the connection and reads the CONNECT, never answers
 DRIP_CONNECT = "drip_connect"  # answers the CONNECT one byte every `every` seconds
 DRIP_TUNNEL = "drip_tunnel"  # opens the tunnel at once, then relays the server's bytes one at a time
 NEEDS_AUTH = "needs_auth"  # 407 unless the request carries `credentials`
-SHAPES = (PASS, SILENT, DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH)
+FORBIDDEN = "forbidden"  # 403: the proxy's policy refuses the target
+SHAPES = (PASS, SILENT, DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH, FORBIDDEN)
 
 
 @dataclass
@@ -121,6 +122,9 @@ class ConnectProxy:
                 self._cond.notify_all()
             if self.shape == SILENT or self._wedged.is_set():
                 self._stop.wait()
+                return
+            if self.shape == FORBIDDEN:
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
             if self.shape == NEEDS_AUTH and auth != _basic(self.credentials):
                 client.sendall(

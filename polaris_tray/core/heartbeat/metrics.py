@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 import psutil
 
 from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
+from polaris_tray.core.heartbeat.local_address import local_address_for
 from polaris_tray.core.heartbeat.resolve import RESOLVER
-from polaris_tray.core.heartbeat.transport import local_address_for
 from polaris_tray.core.platform.clocks import through_sleep_clock
 
 log = logging.getLogger(__name__)
