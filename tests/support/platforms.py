@@ -37,6 +37,7 @@ LINUX_ONLY = {
     "tests/unit/test_settings_form.py::test_demo_mode_shows": "~/.config/polaris-tray hard-coded (XDG)",
     "tests/unit/test_settings_form.py::test_saving_keeps": "~/.config/polaris-tray hard-coded (XDG)",
     "tests/unit/test_workflow_lint.py::test_actionlint": "actionlint and shellcheck are installed on Linux",
+    "tests/unit/test_platform_marks.py::test_every_entry": "collects tests/system, whose helpers import pwd",
     # system: the real services these need exist on the Linux test machine only
     "tests/system/test_clock_steps.py": "faketime and /proc",
     "tests/system/test_desktop_install.py": "XDG menu entries, Xvfb",
