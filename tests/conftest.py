@@ -114,6 +114,18 @@ def qapp_args():
     return ["polaris-tray-tests"]
 
 
+@pytest.fixture(autouse=True)
+def _garbage_on_the_gui_thread(request):
+    """In-process Qt tests run the worker beside widgets as the app does: collect as the app does, on the
+    GUI thread only (polaris_tray/gui/gui_thread_gc.py), or a collection in the worker's thread can
+    deadlock the test run."""
+    if {"qtbot", "qapp"} & set(request.fixturenames):
+        from polaris_tray.gui import gui_thread_gc
+
+        gui_thread_gc.install(request.getfixturevalue("qapp"))
+    yield
+
+
 def pytest_collection_modifyitems(config, items):
     mark_platform_needs(items, ROOT)
 
