@@ -70,6 +70,11 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve Prometheus metrics there (headless; loopback only unless --metrics-allow-remote)",
     )
     parser.add_argument(
+        "--host-root",
+        metavar="PATH",
+        help="read the host's figures from PATH/proc (a container with the host's /proc at /host/proc)",
+    )
+    parser.add_argument(
         "--metrics-allow-remote",
         action="store_true",
         help="let --metrics-listen use an address that is not loopback",
@@ -91,6 +96,11 @@ def server_only_options(args) -> str | None:
 def start_service_hooks(args) -> ServiceHooks | str:
     """The hooks for a headless run, or an error message (a bad --metrics-listen, a port in use)."""
     metrics = None
+    if getattr(args, "host_root", None):
+        from polaris_tray.service.host_root import use_host_root
+
+        if problem := use_host_root(args.host_root):
+            return problem
     if getattr(args, "metrics_listen", None):
         from polaris_tray.service.metrics_http import AgentMetrics, ListenError, parse_listen
 
