@@ -30,6 +30,8 @@ TEST_PACKAGES=(
   weston  # a headless Wayland compositor: the tray tests run the app on Wayland too
   # Server mode: systemd-analyze checks the units; gcc builds the stand-in NVML library.
   systemd gcc libc6-dev
+  # Fleets (issue 23): a Debian minbase root, the agent's OCI image built and unpacked without a registry.
+  debootstrap buildah umoci
 )
 
 # The keyring needs a Secret Service. Desktops ship one (GNOME Keyring, KWallet); where none is

@@ -88,10 +88,11 @@ def test_unpacked_root_beats_and_stops_on_sigterm_writing_only_its_state(bundle,
     config = json.loads((bundle / "config.json").read_text())["process"]
     user = f"{config['user']['uid']}:{config['user']['gid']}"
     assert config["user"]["uid"] == IMAGE_UID and config["cwd"] == "/var/lib/polaris-tray"
-    # The volumes: an empty state folder owned by the image's user, the miner id as the node keeps it.
+    # The volumes: an empty state folder as a Kubernetes emptyDir comes (root's, mode 0777), the miner
+    # id as the node keeps it (the image's user's, 0600).
     state = tmp_path / "state"
-    state.mkdir(mode=0o700)
-    os.chown(state, IMAGE_UID, IMAGE_UID)
+    state.mkdir()
+    os.chmod(state, 0o777)
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "miner-id").write_text(MINER_ID + "\n")
@@ -143,6 +144,7 @@ def test_unpacked_root_beats_and_stops_on_sigterm_writing_only_its_state(bundle,
     written = [p.relative_to(state) for p in state.rglob("*")]
     assert written, "the state volume holds what the agent keeps (its log, history, lock)"
     assert all(p.stat().st_uid == IMAGE_UID for p in state.rglob("*"))
+    assert not [p for p in state.rglob("*") if p.stat().st_mode & 0o077], "private: 0700 folders, 0600 files"
 
 
 def _agent_process(pid: int, timeout: float = 30) -> psutil.Process:
