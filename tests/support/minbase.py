@@ -141,3 +141,68 @@ def container_argv(rootfs: Path, *, state: Path, secrets: Path, user: str, env: 
         *env,
         *argv,
     ]
+
+
+def carry_apt(root: Path) -> None:
+    """This machine's apt sources and its own apt settings (not its packages'), name resolution and
+    local CA certificates into a root, as build_scripts/fresh-check.sh carries them: apt works there."""
+    for name in ("resolv.conf", "hosts"):
+        shutil.copy(Path("/etc") / name, root / "etc" / name, follow_symlinks=True)
+    for path in root.glob("etc/apt/sources.list.d/*"):
+        path.unlink()
+    sources = [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]
+    settings = [*Path("/etc/apt/apt.conf.d").glob("*"), *Path("/etc/apt/trusted.gpg.d").glob("*")]
+    settings += [*Path("/etc/apt/keyrings").glob("*")] if Path("/etc/apt/keyrings").is_dir() else []
+    for path in [*sources, *settings]:
+        if not path.is_file():
+            continue
+        owned = subprocess.run(["dpkg", "-S", str(path)], capture_output=True).returncode == 0
+        if path.parent.name == "apt.conf.d" and owned:
+            continue
+        (root / path.relative_to("/")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, root / path.relative_to("/"))
+    local_ca = Path("/usr/local/share/ca-certificates")
+    if local_ca.is_dir() and any(local_ca.iterdir()):
+        shutil.copytree(local_ca, root / local_ca.relative_to("/"), dirs_exist_ok=True)
+        run_in_root(root, ["update-ca-certificates"])
+    (root / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")  # nothing starts in the root
+    (root / "usr/sbin/policy-rc.d").chmod(0o755)
+
+
+# A system's mounts in a private mount namespace (gone with it): /proc, /dev, /sys read-only, a /tmp of
+# its own, and folders of this machine bound read-only (BINDS: "src:dest" pairs).
+_ROOT_SH = r"""
+set -eu
+R="$1"; shift
+mount --bind "$R" "$R"
+mount -t proc proc "$R/proc"
+mount --rbind /dev "$R/dev"
+mount --rbind /sys "$R/sys" && mount -o remount,bind,ro "$R/sys"
+mount -t tmpfs tmpfs "$R/tmp"
+for pair in $BINDS; do
+  src="${pair%%:*}" dest="$R${pair#*:}"
+  mkdir -p "$dest" && mount --bind "$src" "$dest" && mount -o remount,bind,ro "$dest"
+done
+exec chroot ${USERSPEC:+--userspec="$USERSPEC" --groups=} "$R" "$@"
+"""
+
+ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def root_argv(root: Path, argv: list[str], *, binds=(), user: str = "", env: dict | None = None) -> list[str]:
+    """unshare ... chroot ROOT env -i ... ARGV: a command in the root with a clean environment."""
+    clean = {"PATH": ROOT_PATH, "LANG": "C.UTF-8", "HOME": "/root", **(env or {})}
+    return [
+        "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--",
+        "env", f"BINDS={' '.join(f'{s}:{d}' for s, d in binds)}", f"USERSPEC={user}",
+        "sh", "-c", _ROOT_SH, "root", str(root),
+        "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in clean.items()), *argv,
+    ]  # fmt: skip
+
+
+def run_in_root(
+    root: Path, argv: list[str], *, timeout: float = 600, **kwargs
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(root_argv(root, argv, **kwargs), capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{argv}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+    return result

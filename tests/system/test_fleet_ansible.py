@@ -1,0 +1,163 @@
+"""deploy/ansible: the role passes ansible-lint, and runs for real (ansible-playbook -c local) inside a
+fresh Debian minbase root, where no systemd runs: the unit is installed and enabled, not started; the test
+then starts the agent as the unit would and it beats to the loopback orchestrator."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from tests.support.app import ARTIFACTS, ROOT
+from tests.support.minbase import carry_apt, minbase_tar, root_argv, run_in_root, unpack_root, work_dir
+
+ANSIBLE = ROOT / "deploy" / "ansible"
+MINER_ID = "miner-ansible-000042"
+SERVICE_UID = 61234  # what DynamicUser= would pick
+PIP = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+
+
+def test_ansible_lint_offline_is_clean():
+    lint = Path(sys.executable).with_name("ansible-lint")
+    if not lint.exists():
+        pytest.skip("ansible-lint is absent: pip install -e '.[test]'")
+    result = subprocess.run(
+        [str(lint), "--offline", "--nocolor", "playbook.yml", "roles/polaris_tray"],
+        cwd=ANSIBLE, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "0 failure(s), 0 warning(s)" in result.stdout + result.stderr
+
+
+def test_example_playbook_reads_the_id_without_echo():
+    (play,) = yaml.safe_load((ANSIBLE / "playbook.yml").read_text())
+    (prompt,) = play["vars_prompt"]
+    assert prompt["private"] is True
+    tasks = yaml.safe_load((ANSIBLE / "roles/polaris_tray/tasks/main.yml").read_text())
+    (write,) = [t for t in tasks if "miner id, readable" in t["name"]]
+    assert write["no_log"] is True and write["ansible.builtin.copy"]["mode"] == "0600"
+
+
+@pytest.fixture(scope="module")
+def wheelhouse():
+    """The agent and its server-mode dependencies as wheels (this machine's pip, its registry settings),
+    and ansible-core for the root: what an offline fleet keeps on a file share."""
+    house = work_dir() / "wheels"
+    house.mkdir(exist_ok=True)
+    subprocess.run([*PIP, "download", "--only-binary=:all:", "-d", str(house), "-r",
+                    str(ROOT / "deploy/container/requirements.txt")], check=True, timeout=600)  # fmt: skip
+    subprocess.run([*PIP, "wheel", "--no-deps", "-w", str(house), str(ROOT)], check=True, timeout=600)
+    from importlib.metadata import version
+
+    tools = work_dir() / "ansible"
+    subprocess.run([*PIP, "install", "--target", str(tools), f"ansible-core=={version('ansible-core')}"],
+                   check=True, timeout=600)  # fmt: skip
+    (wheel,) = house.glob("polaris_tray-*.whl")
+    return house, tools, wheel.name
+
+
+def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestrator, tmp_path):
+    house, tools, wheel = wheelhouse
+    root = unpack_root(minbase_tar(), work_dir() / "ansible-root")
+    carry_apt(root)
+    binds = [(ROOT, "/srv/polaris-tray"), (house, "/srv/wheels"), (tools, "/opt/ansible")]
+    secrets = root / "root" / "polaris-vars.yml"  # as a vault file would be: never on a command line
+    secrets.write_text(
+        yaml.safe_dump({"polaris_tray_prompted_id": "", "polaris_tray_vault_miner_id": MINER_ID})
+    )
+    secrets.chmod(0o600)
+    settings = {
+        "polaris_hosts": "localhost",
+        "polaris_tray_package": f"/srv/wheels/{wheel}",
+        "polaris_tray_pip_extra_args": "--no-index --find-links /srv/wheels",
+        "polaris_tray_server_url": orchestrator.url,
+        "polaris_tray_interval": "0.3",
+    }
+    started = time.monotonic()
+    play = run_in_root(
+        root,
+        ["python3", "-m", "ansible.cli.playbook", "-c", "local", "-i", "localhost,",
+         "-e", "@/root/polaris-vars.yml", "-e", yaml.safe_dump(settings, default_flow_style=True).strip(),
+         "/srv/polaris-tray/deploy/ansible/playbook.yml"],
+        binds=binds,
+        env={"PYTHONPATH": "/opt/ansible", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": "/tmp/ansible"},
+        timeout=900,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    (ARTIFACTS / "fleet-ansible-install.txt").write_text(
+        f"role install in a fresh minbase root: {took:.0f} s\n"
+    )
+    print(f"the role installed in {took:.0f} s")
+    assert re.search(r"failed=0", play.stdout), play.stdout[-3000:]
+    assert MINER_ID not in play.stdout + play.stderr, "the id is never shown"
+    assert "Enable the service for the next boot" in play.stdout and "Enable and start" in play.stdout
+
+    # What the role left: the id 0600 root's, the shipped unit, its drop-in, enabled, the agent linked.
+    id_file = root / "etc/polaris-tray/miner-id"
+    st = id_file.stat()
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600) and id_file.read_text() == MINER_ID + "\n"
+    unit = root / "etc/systemd/system/polaris-tray.service"
+    assert unit.read_text() == (ROOT / "resources/systemd/polaris-tray.service").read_text()
+    wants = root / "etc/systemd/system/multi-user.target.wants/polaris-tray.service"
+    assert os.readlink(wants) == "/etc/systemd/system/polaris-tray.service"
+    assert os.readlink(root / "usr/local/bin/polaris-tray") == "/opt/polaris-tray/venv/bin/polaris-tray"
+    venv_lib = next((root / "opt/polaris-tray/venv/lib").glob("python3*/site-packages"))
+    assert (venv_lib / "polaris_tray").is_dir() and not list(venv_lib.glob("PySide6*")), "no Qt on a server"
+    drop_in = (root / "etc/systemd/system/polaris-tray.service.d/ansible.conf").read_text()
+    (exec_start,) = [line for line in drop_in.splitlines() if line.startswith("ExecStart=/")]
+
+    _run_as_the_unit_would(root, unit.read_text(), exec_start.split("=", 1)[1].split(), orchestrator)
+
+
+def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator) -> None:
+    """The unit's environment (%S, %E, %t expanded), its directories made for its dynamic user, and the
+    credential handed over in $CREDENTIALS_DIRECTORY, then ExecStart as that user; SIGTERM stops it."""
+    specifiers = {"%S": "/var/lib", "%E": "/etc", "%t": "/run"}
+    env = {}
+    for line in unit.splitlines():
+        if line.startswith("Environment="):
+            for pair in line.split("=", 1)[1].split():
+                key, value = pair.split("=", 1)
+                for spec, path in specifiers.items():
+                    value = value.replace(spec, path)
+                env[key] = value
+    directories = {"STATE_DIRECTORY": "/var/lib/polaris-tray", "RUNTIME_DIRECTORY": "/run/polaris-tray",
+                   "LOGS_DIRECTORY": "/var/log/polaris-tray", "CONFIGURATION_DIRECTORY": "/etc/polaris-tray",
+                   "CREDENTIALS_DIRECTORY": "/run/credentials/polaris-tray.service"}  # fmt: skip
+    for key, path in directories.items():
+        env[key] = path
+        if key != "CONFIGURATION_DIRECTORY":
+            (root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            os.chown(root / path.lstrip("/"), SERVICE_UID, SERVICE_UID)
+            (root / path.lstrip("/")).chmod(0o700)
+    credential = root / "run/credentials/polaris-tray.service/polaris-miner-id"
+    credential.write_bytes((root / "etc/polaris-tray/miner-id").read_bytes())
+    os.chown(credential, SERVICE_UID, SERVICE_UID)
+    credential.chmod(0o400)
+    proc = subprocess.Popen(
+        root_argv(root, argv, user=f"{SERVICE_UID}:{SERVICE_UID}", env=env),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert orchestrator.wait_for(3, timeout=60), "the installed agent did not beat"
+        agent = next(
+            c for c in psutil.Process(proc.pid).children(recursive=True) if "--headless" in c.cmdline()
+        )
+        agent.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _out, err = proc.communicate(timeout=10)
+    assert rc == 0, err[-3000:]
+    assert all(b["metrics"]["miner_id"] == MINER_ID for b in orchestrator.bodies())
+    assert "from credential" in err, "the id came in as the unit's credential"
