@@ -161,3 +161,30 @@ def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator)
     assert rc == 0, err[-3000:]
     assert all(b["metrics"]["miner_id"] == MINER_ID for b in orchestrator.bodies())
     assert "from credential" in err, "the id came in as the unit's credential"
+
+
+@pytest.mark.parametrize(("ids", "fails"), [(("miner-rig-0001", "miner-rig-0002"), False),
+                                            (("miner-rig-0001", "miner-rig-0001 "), True)])  # fmt: skip
+def test_role_refuses_one_miner_id_on_two_hosts(tmp_path, ids, fails):
+    """The role's first check, run alone over a two-host inventory (both local, nothing installed)."""
+    playbook = Path(sys.executable).with_name("ansible-playbook")
+    if not playbook.exists():
+        pytest.skip("ansible-core is absent: pip install -e '.[test]'")
+    inventory = tmp_path / "hosts.yml"
+    hosts = {
+        f"rig{n}": {"ansible_connection": "local", "polaris_tray_miner_id": i} for n, i in enumerate(ids)
+    }
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    play = tmp_path / "check.yml"
+    play.write_text(yaml.safe_dump([{
+        "name": "Unique ids", "hosts": "all", "gather_facts": False,
+        "tasks": [{"ansible.builtin.include_role": {"name": "polaris_tray", "tasks_from": "unique_ids"}}],
+    }]))  # fmt: skip
+    result = subprocess.run(
+        [str(playbook), "-i", str(inventory), str(play)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "ANSIBLE_ROLES_PATH": str(ANSIBLE / "roles"), "ANSIBLE_NOCOLOR": "1",
+             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert (result.returncode != 0) == fails, result.stdout[-2000:]
+    assert "miner-rig-0001" not in result.stdout + result.stderr, "the ids are compared, never shown"
