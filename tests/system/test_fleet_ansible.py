@@ -7,23 +7,37 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
 
+from polaris_tray.service.miner_tag import fleet_tag
 from tests.support.app import ARTIFACTS, ROOT
 from tests.support.minbase import carry_apt, minbase_tar, root_argv, run_in_root, unpack_root, work_dir
 
+# Building a Debian root, an image or a wheelhouse takes minutes on a loaded machine: once per run.
+pytestmark = pytest.mark.timeout(900)
+
+
 ANSIBLE = ROOT / "deploy" / "ansible"
 MINER_ID = "miner-ansible-000042"
+KEY = "the fleet's shared key, long enough"
 SERVICE_UID = 61234  # what DynamicUser= would pick
 PIP = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_ansible_lint_offline_is_clean():
@@ -67,12 +81,19 @@ def wheelhouse():
 
 def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestrator, tmp_path):
     house, tools, wheel = wheelhouse
+    port = _free_port()
     root = unpack_root(minbase_tar(), work_dir() / "ansible-root")
     carry_apt(root)
     binds = [(ROOT, "/srv/polaris-tray"), (house, "/srv/wheels"), (tools, "/opt/ansible")]
     secrets = root / "root" / "polaris-vars.yml"  # as a vault file would be: never on a command line
     secrets.write_text(
-        yaml.safe_dump({"polaris_tray_prompted_id": "", "polaris_tray_vault_miner_id": MINER_ID})
+        yaml.safe_dump(
+            {
+                "polaris_tray_prompted_id": "",
+                "polaris_tray_vault_miner_id": MINER_ID,
+                "polaris_tray_fleet_key": KEY,
+            }
+        )
     )
     secrets.chmod(0o600)
     settings = {
@@ -81,6 +102,7 @@ def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestra
         "polaris_tray_pip_extra_args": "--no-index --find-links /srv/wheels",
         "polaris_tray_server_url": orchestrator.url,
         "polaris_tray_interval": "0.3",
+        "polaris_tray_metrics_listen": f"127.0.0.1:{port}",
     }
     started = time.monotonic()
     play = run_in_root(
@@ -98,13 +120,15 @@ def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestra
     )
     print(f"the role installed in {took:.0f} s")
     assert re.search(r"failed=0", play.stdout), play.stdout[-3000:]
-    assert MINER_ID not in play.stdout + play.stderr, "the id is never shown"
+    assert MINER_ID not in play.stdout + play.stderr and KEY not in play.stdout, "no secret is shown"
     assert "Enable the service for the next boot" in play.stdout and "Enable and start" in play.stdout
 
     # What the role left: the id 0600 root's, the shipped unit, its drop-in, enabled, the agent linked.
     id_file = root / "etc/polaris-tray/miner-id"
     st = id_file.stat()
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600) and id_file.read_text() == MINER_ID + "\n"
+    key_file = root / "etc/polaris-tray/fleet-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.read_text() == KEY + "\n"
     unit = root / "etc/systemd/system/polaris-tray.service"
     assert unit.read_text() == (ROOT / "resources/systemd/polaris-tray.service").read_text()
     wants = root / "etc/systemd/system/multi-user.target.wants/polaris-tray.service"
@@ -115,12 +139,14 @@ def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestra
     drop_in = (root / "etc/systemd/system/polaris-tray.service.d/ansible.conf").read_text()
     (exec_start,) = [line for line in drop_in.splitlines() if line.startswith("ExecStart=/")]
 
-    _run_as_the_unit_would(root, unit.read_text(), exec_start.split("=", 1)[1].split(), orchestrator)
+    _run_as_the_unit_would(
+        root, unit.read_text() + drop_in, exec_start.split("=", 1)[1].split(), orchestrator, port
+    )
 
 
-def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator) -> None:
-    """The unit's environment (%S, %E, %t expanded), its directories made for its dynamic user, and the
-    credential handed over in $CREDENTIALS_DIRECTORY, then ExecStart as that user; SIGTERM stops it."""
+def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator, port: int) -> None:
+    """The unit's environment (%S, %E, %t, %d expanded), its directories made for its dynamic user, and
+    the credentials handed over in $CREDENTIALS_DIRECTORY, then ExecStart as that user; SIGTERM stops it."""
     specifiers = {"%S": "/var/lib", "%E": "/etc", "%t": "/run"}
     env = {}
     for line in unit.splitlines():
@@ -139,16 +165,19 @@ def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator)
             (root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
             os.chown(root / path.lstrip("/"), SERVICE_UID, SERVICE_UID)
             (root / path.lstrip("/")).chmod(0o700)
-    credential = root / "run/credentials/polaris-tray.service/polaris-miner-id"
-    credential.write_bytes((root / "etc/polaris-tray/miner-id").read_bytes())
-    os.chown(credential, SERVICE_UID, SERVICE_UID)
-    credential.chmod(0o400)
+    for name, source in re.findall(r"^LoadCredential=([^:\n]+):(\S+)$", unit, re.M):
+        credential = root / "run/credentials/polaris-tray.service" / name
+        credential.write_bytes((root / source.lstrip("/")).read_bytes())
+        os.chown(credential, SERVICE_UID, SERVICE_UID)
+        credential.chmod(0o400)
+    argv = [a.replace("%d", env["CREDENTIALS_DIRECTORY"]) for a in argv]
     proc = subprocess.Popen(
         root_argv(root, argv, user=f"{SERVICE_UID}:{SERVICE_UID}", env=env),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert orchestrator.wait_for(3, timeout=60), "the installed agent did not beat"
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         agent = next(
             c for c in psutil.Process(proc.pid).children(recursive=True) if "--headless" in c.cmdline()
         )
@@ -161,6 +190,8 @@ def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator)
     assert rc == 0, err[-3000:]
     assert all(b["metrics"]["miner_id"] == MINER_ID for b in orchestrator.bodies())
     assert "from credential" in err, "the id came in as the unit's credential"
+    assert f'polaris_agent_miner_info{{miner_tag="{fleet_tag(KEY, MINER_ID)}"}} 1.0' in metrics
+    assert MINER_ID not in metrics
 
 
 @pytest.mark.parametrize(("ids", "fails"), [(("miner-rig-0001", "miner-rig-0002"), False),

@@ -25,6 +25,7 @@ EVAL, EVAL_STEP = (
     5764,
 )  # the uptime window then holds exactly 720 two-minute points whichever end is open
 VARIABLES = {"$latest_version": "0.1.0", "$job": "polaris-agent"}
+TAG_SHARED = "9a8b7c6d5e4f30211203a4b5"
 R1, R2, R3 = ({"instance": f"rig{n}:9464", "job": "polaris-agent"} for n in (1, 2, 3))
 
 
@@ -68,6 +69,10 @@ SERIES = [
             answered=f"0+1x{STEPS}", version="0.1.0", state="retrying", memory=60e6),
     *_agent(R3, last=f"0x{STEPS}", accepted=f"0x{STEPS}", failed=f"0+1x{STEPS}", failed_as="network_error",
             streak=f"1+1x{STEPS}", answered=f"0x{STEPS}", version="0.0.9", state="offline", memory=40e6),
+    # rig1 and rig2 were given one miner id (their fleet tags match); rig3 has its own.
+    _series("polaris_agent_miner_info", {**R1, "miner_tag": TAG_SHARED}, f"1x{STEPS}"),
+    _series("polaris_agent_miner_info", {**R2, "miner_tag": TAG_SHARED}, f"1x{STEPS}"),
+    _series("polaris_agent_miner_info", {**R3, "miner_tag": "0f1e2d3c4b5a697887766554"}, f"1x{STEPS}"),
     _series("DCGM_FI_DEV_GPU_UTIL", {"Hostname": "rig1", "gpu": "0"}, f"80x{STEPS}"),
     _series("DCGM_FI_DEV_GPU_UTIL", {"Hostname": "rig1", "gpu": "1"}, f"60x{STEPS}"),
 ]  # fmt: skip
@@ -91,6 +96,7 @@ EXPECTED = {
     "Agents by state": [[({"polaris_agent_state": s}, 1) for s in ("online", "retrying", "offline")]],
     "Agents by version": [[({"version": "0.1.0"}, 2), ({"version": "0.0.9"}, 1)]],
     "GPU utilisation by node": [[({"Hostname": "rig1"}, 70)]],
+    "Miner ids on more than one agent": [[({"miner_tag": TAG_SHARED}, 2)]],
     "Agent memory and CPU": [
         [
             ({"instance": "rig1:9464"}, 50e6),
@@ -130,7 +136,10 @@ def test_no_panel_needs_a_label_carrying_the_miner_id():
         for target in panel["targets"]:
             labels = set(re.findall(r"\b([a-z_]+)\s*(?:=~|!=|=|!~)\s*\"", target["expr"]))
             labels |= {n for group in re.findall(r"by \(([^)]*)\)", target["expr"]) for n in group.split(",")}
-            assert not [label for label in labels if "miner" in label], (panel["title"], target["expr"])
+            # miner_tag is the keyed tag (service/miner_tag.py), never the id: the one miner label allowed
+            assert not [label for label in labels if "miner" in label and label != "miner_tag"], target[
+                "expr"
+            ]
 
 
 def test_every_panel_has_an_expectation_and_a_datasource():
@@ -223,4 +232,11 @@ def _alert_expectations() -> list[dict]:
             ],
         },
         {"expr": 'ALERTS{alertname="PolarisHeartbeatSlow"}', "eval_time": EVAL, "exp_samples": []},
+        {
+            "expr": 'ALERTS{alertname="PolarisDuplicateMinerId"}',
+            "eval_time": EVAL,
+            "exp_samples": [
+                firing("PolarisDuplicateMinerId", {"miner_tag": TAG_SHARED, "severity": "critical"})
+            ],
+        },
     ]

@@ -18,6 +18,10 @@ import pytest
 from tests.support.app import ARTIFACTS
 from tests.support.minbase import IMAGE_UID, container_argv, image, listing, oci_config
 
+# Building a Debian root, an image or a wheelhouse takes minutes on a loaded machine: once per run.
+pytestmark = pytest.mark.timeout(900)
+
+
 MINER_ID = "miner-abcdef123456"
 
 
