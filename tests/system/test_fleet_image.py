@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import psutil
 import pytest
 
 from tests.support.app import ARTIFACTS
+from tests.support.fake_nvml import build_fake_nvml
 from tests.support.minbase import IMAGE_UID, container_argv, image, listing, oci_config
 
 # Building a Debian root, an image or a wheelhouse takes minutes on a loaded machine: once per run.
@@ -87,13 +89,9 @@ def test_image_holds_no_qt_and_is_small(built, bundle):
     assert size_mb < 250, "a minbase root with python3 and the agent is about 135 MB"
 
 
-def test_unpacked_root_beats_and_stops_on_sigterm_writing_only_its_state(bundle, orchestrator, tmp_path):
-    rootfs = bundle / "rootfs"
-    config = json.loads((bundle / "config.json").read_text())["process"]
-    user = f"{config['user']['uid']}:{config['user']['gid']}"
-    assert config["user"]["uid"] == IMAGE_UID and config["cwd"] == "/var/lib/polaris-tray"
-    # The volumes: an empty state folder as a Kubernetes emptyDir comes (root's, mode 0777), the miner
-    # id as the node keeps it (the image's user's, 0600).
+def _volumes(tmp_path):
+    """An empty state folder as a Kubernetes emptyDir comes (root's, mode 0777), and the miner id as the
+    node keeps it (the image's user's, 0600)."""
     state = tmp_path / "state"
     state.mkdir()
     os.chmod(state, 0o777)  # noqa: S103 - what an emptyDir is
@@ -102,6 +100,15 @@ def test_unpacked_root_beats_and_stops_on_sigterm_writing_only_its_state(bundle,
     (secrets / "miner-id").write_text(MINER_ID + "\n")
     os.chown(secrets / "miner-id", IMAGE_UID, IMAGE_UID)
     os.chmod(secrets / "miner-id", 0o600)
+    return state, secrets
+
+
+def test_unpacked_root_beats_and_stops_on_sigterm_writing_only_its_state(bundle, orchestrator, tmp_path):
+    rootfs = bundle / "rootfs"
+    config = json.loads((bundle / "config.json").read_text())["process"]
+    user = f"{config['user']['uid']}:{config['user']['gid']}"
+    assert config["user"]["uid"] == IMAGE_UID and config["cwd"] == "/var/lib/polaris-tray"
+    state, secrets = _volumes(tmp_path)
     port = _free_port()
     entry = config["args"][:4]  # the ENTRYPOINT; the CMD (metrics on 0.0.0.0) replaced as `docker run` does
     argv = [
@@ -160,3 +167,48 @@ def _agent_process(pid: int, timeout: float = 30) -> psutil.Process:
                 return child
         time.sleep(0.1)
     raise AssertionError("the agent process never appeared")
+
+
+def test_nvml_is_used_when_the_nvidia_runtime_mounts_it(bundle, orchestrator, tmp_path):
+    """The NVIDIA runtime's hooks put the driver's libnvidia-ml.so.1 into the container's multiarch library
+    folder and rerun ldconfig there; here a stand-in built from tests/support/fake_nvml.c takes its place
+    (and is taken out again after): GPU readings go out."""
+    nvml = build_fake_nvml(tmp_path / "nvml")
+    if nvml is None:
+        pytest.skip("no gcc: the stand-in NVML library cannot be built")
+    rootfs = bundle / "rootfs"
+    library = rootfs / "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"
+    cache = rootfs / "etc/ld.so.cache"
+    saved_cache = cache.read_bytes()
+    shutil.copy(nvml / "libnvidia-ml.so.1", library)
+    try:
+        subprocess.run(["ldconfig", "-r", str(rootfs)], check=True, capture_output=True, timeout=60)
+        err = _run_with_gpus(bundle, orchestrator, tmp_path)
+    finally:
+        library.unlink()
+        cache.write_bytes(saved_cache)
+    online = [b for b in orchestrator.bodies() if b["status"] == "online"]
+    assert online and all(b["metrics"]["metrics"].get("gpu_usage") == 60.0 for b in online), err[-2000:]
+    assert "NVML: 2 NVIDIA GPU(s)" in err
+
+
+def _run_with_gpus(bundle, orchestrator, tmp_path) -> str:
+    config = json.loads((bundle / "config.json").read_text())["process"]
+    state, secrets = _volumes(tmp_path)
+    argv = [*config["args"][:4], "--server-url", orchestrator.url, "--interval", "0.3"]
+    user = f"{IMAGE_UID}:{IMAGE_UID}"
+    env = [*config["env"], "FAKE_NVML_GPUS=Fake H100,30,81559,1024,55,300500;Fake H100,90,81559,40000,83,-1"]
+    proc = subprocess.Popen(
+        container_argv(bundle / "rootfs", state=state, secrets=secrets, user=user, env=env, argv=argv),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/",
+    )  # fmt: skip
+    try:
+        assert orchestrator.wait_for(3, timeout=60), "no beats from the unpacked image"
+        _agent_process(proc.pid).send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _out, err = proc.communicate(timeout=10)
+    assert rc == 0, err[-3000:]
+    return err
