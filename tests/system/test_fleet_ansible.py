@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -138,10 +139,27 @@ def test_role_installs_in_a_fresh_root_and_the_agent_beats(wheelhouse, orchestra
     assert (venv_lib / "polaris_tray").is_dir() and not list(venv_lib.glob("PySide6*")), "no Qt on a server"
     drop_in = (root / "etc/systemd/system/polaris-tray.service.d/ansible.conf").read_text()
     (exec_start,) = [line for line in drop_in.splitlines() if line.startswith("ExecStart=/")]
+    _verify_unit_with_drop_in(unit.read_text(), drop_in, tmp_path)
 
     _run_as_the_unit_would(
         root, unit.read_text() + drop_in, exec_start.split("=", 1)[1].split(), orchestrator, port
     )
+
+
+def _verify_unit_with_drop_in(unit: str, drop_in: str, tmp_path: Path) -> None:
+    """systemd reads the drop-in as the role wrote it (specifiers such as %d, LoadCredential=)."""
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        return
+    folder = tmp_path / "units"
+    (folder / "polaris-tray.service.d").mkdir(parents=True)
+    agent = "/usr/local/bin/polaris-tray"
+    (folder / "polaris-tray.service").write_text(unit.replace(agent, "/bin/true"))
+    (folder / "polaris-tray.service.d" / "ansible.conf").write_text(drop_in.replace(agent, "/bin/true"))
+    result = subprocess.run(
+        [tool, "verify", str(folder / "polaris-tray.service")], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
 
 
 def _run_as_the_unit_would(root: Path, unit: str, argv: list[str], orchestrator, port: int) -> None:
