@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/soak.py [--beats 10000] [--interval 0.1] [--modes headless,tray]
 
 Reports RSS, open file descriptors and threads at the start (beat 100), middle and end. Not part of the
-test suite (it takes about 20 minutes); its last result is in the README.
+test suite (it takes about 20 minutes); its last result is in docs/performance.md.
 """
 
 from __future__ import annotations

@@ -2,13 +2,17 @@
 
     python build_scripts/build.py             # needs the `build` extra: pip install -e ".[build]"
     python build_scripts/build.py --onefile   # the one-file variant, to compare (not what we ship)
+    python build_scripts/build.py --no-pack   # build only: CI signs the executables, then
+    python build_scripts/build.py --pack      # packs what dist/ holds (the signed files)
 
-On Debian and Ubuntu it also packs a .deb (make_deb.py). The last line printed is the path of the executable.
+On Debian and Ubuntu it also packs a .deb (make_deb.py). The last line printed is the path of the executable
+(the archive's with --pack).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -52,22 +56,27 @@ def report(folder: Path) -> None:
         print(f"  {_mb(size)}  {name}")
 
 
-def pack(folder: Path) -> Path:
+def archive_name() -> str:
     if sys.platform == "win32":
-        archive = DIST / "polaris-tray-windows.zip"
+        return "polaris-tray-windows.zip"
+    if sys.platform == "darwin":  # one build per architecture (see .github/workflows/ci.yml)
+        return f"polaris-tray-macos-{platform.machine()}.tar.gz"
+    return "polaris-tray-linux.tar.gz"
+
+
+def pack(folder: Path) -> Path:
+    archive = DIST / archive_name()
+    if sys.platform == "win32":
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
             for path in folder.rglob("*"):
                 zf.write(path, path.relative_to(DIST))
     else:
-        suffix = "macos" if sys.platform == "darwin" else "linux"
-        archive = DIST / f"polaris-tray-{suffix}.tar.gz"
         with tarfile.open(archive, "w:gz", compresslevel=9) as tf:
             tf.add(folder, arcname=folder.name)
     return archive
 
 
-def main() -> int:
-    onefile = "--onefile" in sys.argv[1:]
+def build(onefile: bool) -> None:
     env = {**os.environ, "PYTHONHASHSEED": "0", "POLARIS_ONEFILE": "1" if onefile else "0"}
     shutil.rmtree(DIST, ignore_errors=True)
     subprocess.run(
@@ -89,12 +98,10 @@ def main() -> int:
         env=env,
         check=True,
     )
-    if onefile:
-        exe = DIST / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
-        print(f"one-file executable: {_mb(exe.stat().st_size)}")
-        print(exe)
-        return 0
-    report(APP_DIR)
+
+
+def pack_all() -> Path:
+    """The distributable archive, and on Debian and Ubuntu the .deb, from what dist/ holds."""
     archive = pack(DIST / "Polaris Tray.app" if sys.platform == "darwin" else APP_DIR)
     print(f"distributable: {archive.name} {_mb(archive.stat().st_size)}")
     if sys.platform.startswith("linux") and shutil.which("dpkg-deb"):  # Debian and Ubuntu
@@ -102,6 +109,24 @@ def main() -> int:
 
         deb = build_deb(APP_DIR, DIST)
         print(f"debian package: {deb.name} {_mb(deb.stat().st_size)}")
+    return archive
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if "--pack" in args:
+        print(pack_all())
+        return 0
+    onefile = "--onefile" in args
+    build(onefile)
+    if onefile:
+        exe = DIST / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
+        print(f"one-file executable: {_mb(exe.stat().st_size)}")
+        print(exe)
+        return 0
+    report(APP_DIR)
+    if "--no-pack" not in args:
+        pack_all()
     exe = APP_DIR / ("polaris-tray.exe" if sys.platform == "win32" else "polaris-tray")
     print(exe)
     return 0

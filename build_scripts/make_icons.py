@@ -20,8 +20,24 @@ from PySide6.QtSvg import QSvgRenderer
 
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
-ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
-ICNS_TYPES = {b"icp4": 16, b"icp5": 32, b"icp6": 64, b"ic07": 128, b"ic08": 256, b"ic09": 512, b"ic10": 1024}
+# Windows picks from these for the taskbar, Explorer's views and the title bar at 100-250 % scaling.
+ICO_SIZES = (16, 20, 24, 32, 40, 48, 64, 128, 256)
+# Every PNG type macOS reads, 1x and 2x (Retina): icp4/icp5/icp6 and ic07-ic09 are 16-512 px at 1x,
+# ic11-ic14 and ic10 are 16, 32, 128, 256 and 512 at 2x (32-1024 px). Without the 2x ones Finder and the
+# Dock upscale a 1x image on a Retina screen.
+ICNS_TYPES = {
+    b"icp4": 16,
+    b"icp5": 32,
+    b"icp6": 64,
+    b"ic07": 128,
+    b"ic08": 256,
+    b"ic09": 512,
+    b"ic11": 32,  # 16@2x
+    b"ic12": 64,  # 32@2x
+    b"ic13": 256,  # 128@2x
+    b"ic14": 512,  # 256@2x
+    b"ic10": 1024,  # 512@2x
+}
 
 
 def render(renderer: QSvgRenderer, size: int) -> bytes:
@@ -63,8 +79,9 @@ def main() -> int:
         raise SystemExit("the SVG did not load")
     for size in PNG_SIZES:
         (ICONS / f"polaris-tray-{size}.png").write_bytes(render(renderer, size))
-    (ICONS / "polaris-tray.ico").write_bytes(ico({s: render(renderer, s) for s in ICO_SIZES}))
-    (ICONS / "polaris-tray.icns").write_bytes(icns({k: render(renderer, s) for k, s in ICNS_TYPES.items()}))
+    rendered = {s: render(renderer, s) for s in {*ICO_SIZES, *ICNS_TYPES.values()}}
+    (ICONS / "polaris-tray.ico").write_bytes(ico({s: rendered[s] for s in ICO_SIZES}))
+    (ICONS / "polaris-tray.icns").write_bytes(icns({k: rendered[s] for k, s in ICNS_TYPES.items()}))
     print(f"icons written to {ICONS}")
     return 0
 

@@ -1,4 +1,7 @@
-"""Shared fixtures: a real loopback orchestrator, an isolated home, and the app run as a real process."""
+"""Shared fixtures: a real loopback orchestrator, an isolated home, and the app run as a real process.
+
+Every test runs in a profile of the run's own (HOME, USERPROFILE, APPDATA, LOCALAPPDATA, XDG_*), and tests
+that need Linux or POSIX are skipped elsewhere with the reason (tests/support/platforms.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ import pytest
 
 from tests.support.app import ARTIFACTS, ROOT
 from tests.support.orchestrator import Orchestrator
+from tests.support.platforms import (
+    WINDOWS_FOLDERS,
+    mark_platform_needs,
+    outside,
+    profile_environment,
+    real_keyring_would_be_used,
+)
 
 
 @pytest.fixture
@@ -26,6 +36,11 @@ def home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("HOME", str(home))
+    for var, path in profile_environment(
+        home, create=False
+    ).items():  # Windows finds the user's folders by these
+        if var in WINDOWS_FOLDERS:
+            monkeypatch.setenv(var, path)
     for var in (
         "XDG_CONFIG_HOME",
         "XDG_STATE_HOME",
@@ -36,6 +51,30 @@ def home(tmp_path, monkeypatch):
     ):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_profile(tmp_path_factory):
+    """The whole run in a profile of its own, so no test reads or writes the real user's (a CI runner's
+    %LOCALAPPDATA% or ~/Library included); tests that need a fresh one still take `home`."""
+    import platformdirs
+
+    root = tmp_path_factory.mktemp("profile")
+    patch = pytest.MonkeyPatch()
+    for var, value in profile_environment(root).items():
+        patch.setenv(var, value)
+    if real_keyring_would_be_used():  # the keychain and Credential Manager ignore HOME: no keyring at all
+        patch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    escaped = [
+        p
+        for p in (platformdirs.user_config_path("polaris-tray"), platformdirs.user_log_path("polaris-tray"))
+        if outside(p, root)
+    ]
+    if escaped:
+        patch.undo()
+        pytest.exit(f"the test profile does not hold the app's folders: {escaped} (platformdirs too old?)", 3)
+    yield root
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +112,10 @@ def x_display():
 @pytest.fixture(scope="session")
 def qapp_args():
     return ["polaris-tray-tests"]
+
+
+def pytest_collection_modifyitems(config, items):
+    mark_platform_needs(items, ROOT)
 
 
 def pytest_configure(config):

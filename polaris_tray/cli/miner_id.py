@@ -9,6 +9,19 @@ from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXI
 MAX_ID_INPUT = 4096  # a miner id is a few dozen characters: more is a mistake, never read into memory
 
 
+def without_keyring() -> str:
+    """The ways a machine with no keyring (a server) gives the agent its id: none of them is argv."""
+    from polaris_tray.core.config.miner_id import CREDENTIAL_NAME, ENV_VAR
+
+    return (
+        "Without a keyring (a server), give the id in one of these ways instead: "
+        "--miner-id-file PATH (a file of yours, mode 600, holding only the id); "
+        f"the systemd credential {CREDENTIAL_NAME} (LoadCredential={CREDENTIAL_NAME}:/path in the unit; "
+        "see docs/troubleshooting.md); "
+        f"or {ENV_VAR}=<id> in the environment, for one run."
+    )
+
+
 def read_miner_id_input() -> str:
     """One line from the terminal (hidden) or at most MAX_ID_INPUT bytes from a pipe. EOFError: nothing came;
     ValueError: too long, not UTF-8, or more than one line."""
@@ -67,6 +80,7 @@ def cmd_set_miner_id(args) -> int:
         SecretStore().set(miner_id)
     except SecretStoreError as exc:
         err(f"the miner id was not stored. {exc}")
+        err(without_keyring())
         return EXIT_CONFIG
     err("the miner id is stored in the OS keyring.")
     return EXIT_OK

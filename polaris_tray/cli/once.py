@@ -6,7 +6,7 @@ import logging
 
 from polaris_tray.cli.plan import console_plan, start_demo
 from polaris_tray.cli.report import print_once
-from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, err
 from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 
 
@@ -34,7 +34,17 @@ def cmd_once(args) -> int:
         if demo:
             demo.stop()
     # The outcome's texts are redacted where they were made; this is the net under them.
-    print_once(outcome.as_json(), (config.miner_id,) if config.miner_id else ())
+    secrets = (config.miner_id,) if config.miner_id else ()
+    print_once(outcome.as_json(), secrets)
     if outcome.ok:
         return EXIT_OK
+    err(failure_sentence(outcome, secrets))
     return EXIT_CONFIG if outcome.kind is OutcomeKind.CONFIG_ERROR else EXIT_FAILED
+
+
+def failure_sentence(outcome: Outcome, secrets: tuple[str, ...] = ()) -> str:
+    """The one human sentence a failed --once adds on stderr (stdout keeps its one JSON line)."""
+    from polaris_tray.core.storage.redact import clean
+
+    why = clean(outcome.error or outcome.kind.value.replace("_", " "), secrets)
+    return f"the heartbeat was not accepted: {why.rstrip('.')}; `polaris-tray --doctor` checks each link."

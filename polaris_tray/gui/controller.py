@@ -120,6 +120,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.tray.start_requested.connect(self.request_start)
         self.tray.stop_requested.connect(lambda: guarded_stop(self))
         self.tray.beat_now_requested.connect(self._beat_now)
+        self.tray.send_now_waits.connect(self.tell_send_now)  # gui/windows.py (issue 21)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
         self.tray.autostart_toggled.connect(self.set_autostart)
@@ -212,7 +213,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self._stop.emit()
         self._stop_pending = True
         if self.snapshot is not None and self.snapshot.running:
-            stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
+            stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None, words=None)
             self._show(stopped)
 
     # --- worker reports

@@ -139,7 +139,14 @@ class LatencyChart(QWidget):
             p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
             p.setPen(text)
             stamp = datetime.fromtimestamp(at).strftime("%H:%M")
-            p.drawText(QRectF(x - 30, axis_y, 60, AXIS_H), Qt.AlignmentFlag.AlignHCenter, stamp)
+            p.drawText(self.tick_label_rect(x, axis_y), Qt.AlignmentFlag.AlignHCenter, stamp)
+
+    def tick_label_rect(self, x: float, axis_y: float) -> QRectF:
+        """A time label centred on its tick, but kept inside the widget: a tick near the right edge (the
+        next quarter hour) must not lose its last digit."""
+        half = self.fontMetrics().horizontalAdvance("00:00") / 2 + 2
+        centre = min(max(x, half), self.width() - half)
+        return QRectF(centre - half, axis_y, 2 * half, AXIS_H)
 
     def _append(self, end: float) -> None:
         """Paint the attempts not yet in the pixmap: the line goes on, gaps stay gaps."""

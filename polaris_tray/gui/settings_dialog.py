@@ -31,15 +31,20 @@ class SettingsDialog(SettingsWidgets):
         self._calls: set[BackgroundCall] = set()
         self._masked: str | None = None
         self._miner_problem_shown = False
+        self._test_round = 0  # bumped when a field changes: a result for older values is not shown
         settings_layout.build(self)
         self.url_edit.textChanged.connect(self._check)
         self.miner_edit.textChanged.connect(self._check)
+        self.url_edit.textChanged.connect(self._forget_test_result)
+        self.miner_edit.textChanged.connect(self._forget_test_result)
+        self.advanced_toggle.toggled.connect(self._show_advanced)
         self.show_button.toggled.connect(self._toggle_miner_echo)
         self.import_button.clicked.connect(self._import_legacy)
         self.test_button.clicked.connect(self._test_connection)
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
         self.apply_button.clicked.connect(self._apply)
+        self.ok_button.setDefault(True)  # Enter in any field saves, wherever the focus is
 
     @property
     def ok_button(self):
@@ -72,13 +77,16 @@ class SettingsDialog(SettingsWidgets):
         self._masked = miner_masked
         values = state.values
         self.url_edit.setText(values.server_url)
-        self.interval_spin.setMinimum(state.interval_min)
+        self.interval_spin.setRange(state.interval_min, state.interval_max)
         self.interval_spin.setDecimals(0 if values.interval_s.is_integer() else 1)
         self.interval_spin.setValue(values.interval_s)
         self.start_on_launch.setChecked(values.start_on_launch)
         self.start_at_login.setChecked(values.start_at_login)
         self.notify_box.setChecked(values.notifications)
         self.level_combo.setCurrentText(values.log_level)
+        self.save_server.setVisible(state.offer_save_server)
+        self.where_note.setVisible(not state.read_only and not self.form.miner_in_effect)
+        self.save_server.setChecked(values.save_server)
         self.miner_edit.clear()
         self.miner_edit.setPlaceholderText(state.miner_placeholder)
         self.show_button.setChecked(False)  # the Show state never carries over to the next opening
@@ -95,9 +103,20 @@ class SettingsDialog(SettingsWidgets):
         for button in (QDialogButtonBox.StandardButton.Apply, QDialogButtonBox.StandardButton.Cancel):
             self.buttons.button(button).setVisible(not state.read_only)  # demo: look, then OK
         self._set_miner_editable(state.miner_editable)
+        self._show_advanced(state.advanced_open)
+        self._test_round += 1
         if state.miner_editable:
             self._run(self.form.probe_keyring, self._after_probe)
         self._check()
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        """The id first: typing at once goes there, and Enter saves it (the URL is never typed into)."""
+        (self.miner_edit if self.miner_edit.isEnabled() else self.ok_button).setFocus()
+
+    def _show_advanced(self, shown: bool) -> None:
+        settings_layout.show_advanced(self, shown)
+        self._fit()
 
     def _after_probe(self, problem, error) -> None:
         if problem is None:  # a usable keyring (an unexpected error is no verdict: saving will say)
@@ -160,6 +179,8 @@ class SettingsDialog(SettingsWidgets):
             start_at_login=self.start_at_login.isChecked(),
             notifications=self.notify_box.isChecked(),
             log_level=self.level_combo.currentText(),
+            save_server=not self.save_server.isHidden()
+            and self.save_server.isChecked(),  # folded: still meant
         )
 
     def current_settings(self) -> Settings:
@@ -179,6 +200,8 @@ class SettingsDialog(SettingsWidgets):
         return problems.ok
 
     def _show_problems(self, problems) -> None:
+        if problems.url and not self.advanced_toggle.isChecked():
+            self._show_advanced(True)  # a problem is never hidden behind the disclosure
         self._show_text(self.url_reason, problems.url or "", "error")
         if problems.miner:
             self._show_text(self.miner_note, problems.miner, "error")
@@ -199,6 +222,7 @@ class SettingsDialog(SettingsWidgets):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._fit()  # the notes have their real widths only now
+        self._focus_first()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -279,10 +303,23 @@ class SettingsDialog(SettingsWidgets):
         test = self.form.connection_test(self.url_edit.text(), self.miner_edit.text())
         self.test_button.setEnabled(False)
         self._show_text(self.test_result, "Sending one heartbeat…")
-        self._run(test.run, self._show_test_result, cancel=test.cancel)  # Quit cuts it, even a hang
+        round_ = self._test_round
+        self._run(
+            test.run, lambda r, e: self._show_test_result(r, e, round_), cancel=test.cancel
+        )  # Quit cuts it, even a hang
 
-    def _show_test_result(self, result, error) -> None:
-        self.test_button.setEnabled(True)
+    def _forget_test_result(self, *_args) -> None:
+        """A result speaks of the values it was made with: once the URL or the id changes it is gone."""
+        self._test_round += 1
+        if self.test_result.isVisible():
+            self._show_text(self.test_result, "")
+            self.test_result.setProperty("outcome", None)
+            self._fit()
+
+    def _show_test_result(self, result, error, round_: int | None = None) -> None:
+        self.test_button.setEnabled(self.form.check(self.values()).url is None)
+        if round_ is not None and round_ != self._test_round:
+            return  # the fields changed while it ran: its verdict is about values no longer shown
         if error is not None:
             self._show_text(self.test_result, f"Test failed: {error}", "error")
         else:

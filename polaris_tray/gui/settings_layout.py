@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from polaris_tray.core.config.settings import MAX_INTERVAL_S, MIN_INTERVAL_S
+from polaris_tray.core.config.settings_words import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
 from polaris_tray.core.storage.logs import LEVELS
 
 NOTE_WIDTH = 420  # word-wrapped labels in a form otherwise shrink to a sliver
@@ -55,6 +58,10 @@ class SettingsWidgets(QDialog):
     show_button: QPushButton
     import_button: QPushButton
     miner_note: QLabel
+    where_note: QLabel
+    advanced_toggle: QToolButton
+    advanced: QWidget
+    save_server: QCheckBox
     interval_spin: QDoubleSpinBox
     start_on_launch: QCheckBox
     start_at_login: QCheckBox
@@ -88,10 +95,15 @@ def build(d: SettingsWidgets) -> None:
     d.show_button.setAccessibleName("Show the miner id")
     d.import_button = QPushButton("&Import from user_info.json…")
     d.miner_note = _note("Miner ID status")
+    d.where_note = _note("Where do I get my miner id?")
+    d.where_note.setText(WHERE_IS_MY_ID)
+    d.where_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     miner_row = QHBoxLayout()
     miner_row.addWidget(d.miner_edit, 1)
     miner_row.addWidget(d.show_button)
 
+    d.save_server = QCheckBox(SAVE_SERVER)
+    d.save_server.hide()
     d.interval_spin = QDoubleSpinBox()
     d.interval_spin.setAccessibleName("Heartbeat interval in seconds")
     d.interval_spin.setRange(MIN_INTERVAL_S, MAX_INTERVAL_S)
@@ -113,26 +125,44 @@ def build(d: SettingsWidgets) -> None:
     test_row.addWidget(d.test_result, 1)
     test_row.addStretch(0)  # keeps the button its own size while there is no result beside it
 
-    form = QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-    for text, buddy, field in (
-        ("&Server URL:", d.url_edit, d.url_edit),
-        ("", None, d.url_reason),
+    # What a newcomer needs first (the id); server, interval and log level behind a disclosure.
+    form = _form(
         ("&Miner ID:", d.miner_edit, miner_row),
         ("", None, d.miner_note),
+        ("", None, d.where_note),
         ("", None, d.import_button),
-        ("Heartbeat inte&rval:", d.interval_spin, d.interval_spin),
         ("", None, d.start_on_launch),
         ("", None, d.start_at_login),
         ("", None, d.notify_box),
+    )
+    d.advanced_toggle = QToolButton()
+    d.advanced_toggle.setObjectName("advancedToggle")
+    d.advanced_toggle.setText(ADVANCED)
+    d.advanced_toggle.setAccessibleName("Advanced settings")
+    d.advanced_toggle.setCheckable(True)
+    d.advanced_toggle.setAutoRaise(True)
+    d.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    d.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+    d.advanced_toggle.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    d.advanced = QWidget()
+    d.advanced.setObjectName("advancedSettings")
+    advanced = _form(
+        ("&Server URL:", d.url_edit, d.url_edit),
+        ("", None, d.url_reason),
+        ("", None, d.save_server),
+        ("Heartbeat inte&rval:", d.interval_spin, d.interval_spin),
         ("Log le&vel:", d.level_combo, d.level_combo),
-    ):
-        label = QLabel(text)
-        if buddy is not None:
-            label.setBuddy(buddy)
-        form.addRow(label, field)
-        if text == "":
-            label.hide()  # an empty label still takes the row's spacing when the field hides
+    )
+    advanced.setContentsMargins(0, 0, 0, 0)
+    labels = [form.labelForField(f) for f in (miner_row,)] + [
+        advanced.labelForField(f) for f in (d.url_edit, d.interval_spin, d.level_combo)
+    ]
+    width = max(label.sizeHint().width() for label in labels if label is not None)
+    for label in labels:
+        if label is not None:
+            label.setMinimumWidth(width)  # both forms' fields start in one column
+    d.advanced.setLayout(advanced)
+    d.advanced.hide()
 
     d.buttons = QDialogButtonBox(
         QDialogButtonBox.StandardButton.Ok
@@ -149,23 +179,48 @@ def build(d: SettingsWidgets) -> None:
     layout.addWidget(d.intro)
     layout.addWidget(d.override_note)
     layout.addLayout(form)
+    layout.addWidget(d.advanced_toggle)
+    layout.addWidget(d.advanced)
     layout.addLayout(test_row)
     layout.addWidget(d.status)
     layout.addWidget(d.buttons)
     for first, second in (
-        (d.url_edit, d.miner_edit),
         (d.miner_edit, d.show_button),
         (d.show_button, d.import_button),
-        (d.import_button, d.interval_spin),
-        (d.interval_spin, d.start_on_launch),
+        (d.import_button, d.start_on_launch),
         (d.start_on_launch, d.start_at_login),
         (d.start_at_login, d.notify_box),
-        (d.notify_box, d.level_combo),
+        (d.notify_box, d.advanced_toggle),
+        (d.advanced_toggle, d.url_edit),
+        (d.url_edit, d.save_server),
+        (d.save_server, d.interval_spin),
+        (d.interval_spin, d.level_combo),
         (d.level_combo, d.test_button),
         (d.test_button, d.buttons),
     ):
         d.setTabOrder(first, second)
     d.setMinimumWidth(600)
+
+
+def _form(*rows) -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    for text, buddy, field in rows:
+        label = QLabel(text)
+        if buddy is not None:
+            label.setBuddy(buddy)
+        form.addRow(label, field)
+        if text == "":
+            label.hide()  # an empty label still takes the row's spacing when the field hides
+    return form
+
+
+def show_advanced(d: SettingsWidgets, shown: bool) -> None:
+    """The disclosure: its arrow and its panel follow one state."""
+    if d.advanced_toggle.isChecked() != shown:
+        d.advanced_toggle.setChecked(shown)
+    d.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+    d.advanced.setVisible(shown)
 
 
 def fit(d: QWidget, notes) -> None:
@@ -175,9 +230,13 @@ def fit(d: QWidget, notes) -> None:
     actual width as a minimum before the dialog takes the layout's height."""
     layout = d.layout()
     assert layout is not None  # build() gave the dialog its layout
+    inner = [lay for lay in (w.layout() for w in d.findChildren(QWidget)) if lay is not None]
     layout.activate()
     for note in notes:
         note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
+    for child in inner:  # a panel's own layout (the disclosure) learns its notes' new heights first
+        child.invalidate()
+        child.activate()
     layout.activate()
     height = max(layout.totalHeightForWidth(d.width()), layout.totalMinimumSize().height())
     if height != d.height():

@@ -13,10 +13,19 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from polaris_tray.core.status.recent_rows import RecentRows
-from polaris_tray.core.status.snapshot import Snapshot, detail_lines
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines, state_words
 from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState
 from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, uptime_of
 from polaris_tray.core.status.uptime_cache import UptimeCache
@@ -25,11 +34,12 @@ from polaris_tray.gui.attempts_table import AttemptsTable
 from polaris_tray.gui.chart_scale import window_end
 from polaris_tray.gui.icons import state_pixmap
 from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart
-from polaris_tray.gui.status_labels import label, short
+from polaris_tray.gui.status_labels import CONFIRM_ONLINE, details_text, label
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
 QUIET_REFRESH_S = 5.0  # without beats (stopped, failing) the figures still move: re-read this often
+ROOMY_HEIGHT = 600  # logical px of screen: below it (1280x720 at scale 2) the parts go on tabs, not scroll
 UPTIME_TIP = (
     f"The share of time the orchestrator counted this miner online: each accepted heartbeat counts for "
     f"{OFFLINE_AFTER_S:.0f} s; stopped, quit and sleeping time count as offline."
@@ -64,8 +74,16 @@ class StatusWindow(QWidget):
         self.badge = QLabel()
         self.badge.setFixedSize(48, 48)
         self.headline = label("Starting…", name="headline", scale=1.3, bold=True, wrap=True)
-        self.problem = label(name="problem")  # the error of a red state, shortened; all of it in the tooltip
+        self.problem = label(name="problem", wrap=True)  # the error of a red state, wrapped, never cut
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
+        self.confirm = label(CONFIRM_ONLINE, name="confirmation", bold=True, wrap=True)
+        self.confirm.setStyleSheet("color: #188038;")
+        self.confirm.hide()
+        self._confirm_pending = False  # the first-run dialog stored an id: say once when it is counted
+        self.send_note = label(name="sendNote", wrap=True)  # "Sending at 14:02:31 — waiting for ..."
+        self.send_note.hide()
+        self._send_note_for: object = None  # the outcome it was said after: a new attempt ends it
         self.action = QPushButton()  # "Enter miner id…" / "Open settings" when the user must act
         self.action.setObjectName("actionButton")
         self.action.clicked.connect(self.settings_requested)
@@ -89,6 +107,9 @@ class StatusWindow(QWidget):
         self.copy_button = QPushButton("&Copy diagnostics")
         self.copy_button.clicked.connect(self.copy_diagnostics)
         self.copy_button.setEnabled(diagnostics is not None)
+        self.diagnose_button = QPushButton("&Diagnose…")  # the doctor: which link to the orchestrator broke
+        self.diagnose_button.clicked.connect(self.diagnose)
+        self.diagnose_button.setEnabled(not demo)
         self.quit_button = QPushButton("&Quit")
         self.quit_button.clicked.connect(self.quit_requested)
         self._layout()
@@ -103,15 +124,21 @@ class StatusWindow(QWidget):
         self._last_refresh = 0.0
 
     def _layout(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen else None
+        self.compact = room is not None and room.height() < ROOMY_HEIGHT
         top = QHBoxLayout()
         top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
+        text.setSpacing(4)
+        text.addWidget(self.confirm)
         text.addWidget(self.headline)
         text.addWidget(self.problem)
         fix = QHBoxLayout()
         fix.addWidget(self.action)
         fix.addStretch(1)
         text.addLayout(fix)
+        text.addWidget(self.send_note)
         text.addWidget(self.uptime)
         text.addWidget(self.uptime_more)
         text.addWidget(self.details)
@@ -120,11 +147,22 @@ class StatusWindow(QWidget):
         content = QWidget()
         inner = QVBoxLayout(content)
         inner.setContentsMargins(0, 0, 0, 0)
-        inner.addLayout(top)
-        inner.addWidget(self.chart)
-        inner.addWidget(self.table)
+        if self.compact:  # a short screen: the state, the chart and the table each get the whole height
+            self.tabs: QTabWidget | None = QTabWidget()
+            self.tabs.setObjectName("statusTabs")
+            now = QWidget()
+            now.setLayout(top)
+            self.tabs.addTab(now, "No&w")
+            self.tabs.addTab(self.chart, "&Last hour")
+            self.tabs.addTab(self.table, "Attem&pts")
+            inner.addWidget(self.tabs)
+        else:
+            self.tabs = None
+            inner.addLayout(top)
+            inner.addWidget(self.chart)
+            inner.addWidget(self.table)
         inner.addStretch(1)  # spare height goes below the table, not between the lines of text
-        scroll = QScrollArea()  # small or scaled screens scroll the content; the buttons stay in view
+        scroll = QScrollArea()  # a last resort for screens smaller than 1280x720 at scale 2
         scroll.setObjectName("statusScroll")
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
@@ -133,7 +171,7 @@ class StatusWindow(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area = scroll  # not self.scroll: that would hide QWidget.scroll()
         buttons = QHBoxLayout()
-        for button in (self.toggle, self.settings_button, self.copy_button):
+        for button in (self.toggle, self.settings_button, self.copy_button, self.diagnose_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.quit_button)
@@ -143,11 +181,10 @@ class StatusWindow(QWidget):
         self.body.addLayout(buttons)
         content.setMinimumWidth(self.chart.minimumWidth())
         self.setMinimumSize(max(buttons.minimumSize().width() + 24, 380), 260)
-        screen = QGuiApplication.primaryScreen()
-        room = screen.availableGeometry() if screen else None
-        width, height = 640, min(600, content.sizeHint().height() + buttons.sizeHint().height() + 100)
+        # tall enough for the longest state (red: a wrapped error and its button) at one go
+        width, height = 640, 640
         if room is not None:
-            width, height = min(width, room.width() - 40), min(height, room.height() - 60)
+            width, height = min(width, room.width() - 40), min(height, room.height() - 40)
         self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
 
     def set_notice(self, text: str) -> None:
@@ -196,7 +233,10 @@ class StatusWindow(QWidget):
         first = now if first is None else first  # no history for this miner: no figure, not 0 %
         coverage = self._recent.coverage
         hour = uptime_of(coverage, now, HOUR_S, first)
-        slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
+        if hour.clipped:  # all history lies inside the hour: 24 h and 7 days cover that same span now,
+            slow = [(name, hour) for _w, name in SLOW_WINDOWS]  # so they say what it says, not a stale copy
+        else:
+            slow = self._uptimes.figures(self._history, miner, now, SLOW_WINDOWS)
         figure = "—" if hour.ratio is None else f"{hour.ratio * 100:.1f} %"
         self.uptime.setText(f"Uptime, last hour: {figure}")
         more = [f"{label}: {'—' if u.ratio is None else f'{u.ratio * 100:.1f} %'}" for label, u in slow]
@@ -233,13 +273,13 @@ class StatusWindow(QWidget):
         lines = detail_lines(snap, self._clock())
         demo = self._demo
         self.setWindowTitle("Status (demo)" if demo else "Status")
-        self.headline.setText(snap.state.words + (" (demo)" if demo else ""))
+        self.headline.setText(state_words(snap) + (" (demo)" if demo else ""))
         error = snap.last_outcome.error if snap.last_outcome is not None else None
         problem = error if snap.state is LinkState.ATTENTION and error else ""
-        self.problem.setText(short(problem))
-        self.problem.setToolTip(problem)  # the full text; the details say it in full too
+        self.problem.setText(problem)  # wrapped whole (the outcome bounds it to 300 characters)
+        self.problem.setToolTip(problem)
         self.problem.setVisible(bool(problem))
-        self.details.setText("\n".join([*lines[1:], f"Miner id: {snap.miner_id_masked}"]))
+        self.details.setText(details_text(lines[1:], snap))  # the whole server URL, not just its host
         self.details.setToolTip(lines[0] if problem else "")
         badge = (snap.state.colour, self.devicePixelRatioF())
         if badge != self._badge:  # drawn once per colour, not on every beat
@@ -252,10 +292,36 @@ class StatusWindow(QWidget):
             action = "E&nter miner id…"
         elif snap.state.colour is Colour.RED:
             action = "&Open settings"
-        self.settings_button.setEnabled(not demo)
-        self.settings_button.setToolTip("Settings are not used in demo mode." if demo else "")
+        # as in the menu: in demo mode the dialog opens read-only with the demo's values
+        self.settings_button.setToolTip("Demo mode: the demo's values, read-only." if demo else "")
         self.action.setText(action)
         self.action.setVisible(bool(action) and not demo)
+        self._confirm(snap)
+        if self.send_note.isVisible() and (snap.last_outcome is not self._send_note_for or not snap.running):
+            self.send_note.hide()  # the attempt it announced has happened (or the beat stopped)
+
+    def show_send_now(self, words: str) -> None:
+        self._send_note_for = self._snapshot.last_outcome if self._snapshot is not None else None
+        self.send_note.setText(words)
+        self.send_note.show()
+        self._to_front_tab()
+
+    def _to_front_tab(self) -> None:
+        if self.tabs is not None:
+            self.tabs.setCurrentIndex(0)  # a short screen: what was just said is on the first tab
+
+    def await_first_online(self) -> None:
+        """The first-run dialog stored an id: the first accepted beat is confirmed here, once."""
+        self._confirm_pending = True
+
+    def _confirm(self, snap: Snapshot) -> None:
+        online = snap.state is LinkState.ONLINE
+        if self._confirm_pending and online:
+            self._confirm_pending = False
+            self.confirm.show()
+            self._to_front_tab()
+        elif not online:
+            self.confirm.hide()  # never left standing beside a state that says otherwise
 
     def copy_diagnostics(self) -> str:
         text = self._diagnostics() if self._diagnostics else ""
@@ -263,6 +329,12 @@ class StatusWindow(QWidget):
         self.copy_button.setText("&Copied")
         QTimer.singleShot(2000, self, lambda: self.copy_button.setText("&Copy diagnostics"))  # dies with us
         return text
+
+    def diagnose(self):
+        from polaris_tray.gui.doctor_dialog import open_doctor
+
+        snap = self._snapshot
+        return open_doctor(self, snap.server_url if snap else None, bool(snap and snap.running))
 
     def _on_toggle(self) -> None:
         if self._snapshot is not None and self._snapshot.running:

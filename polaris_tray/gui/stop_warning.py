@@ -28,8 +28,9 @@ def guarded_stop(controller) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, APP_DISPLAY_NAME, MESSAGE.format(OFFLINE_AFTER_S))
     box.setObjectName("stopWarning")
     stop = box.addButton("&Stop heartbeat", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(stop)
+    keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)  # Enter keeps the miner counted: stopping costs money, so it takes a choice
+    box.setEscapeButton(keep)
     never = QCheckBox("&Don't ask again")
     box.setCheckBox(never)
 

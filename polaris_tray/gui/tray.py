@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from polaris_tray.core.status.snapshot import Snapshot, detail_lines, tooltip
+from polaris_tray.core.status.send_now import send_now_words
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines, headline, tooltip
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.gui.icons import state_icon, state_pixmap
 from polaris_tray.gui.notifier import DesktopNotifier, icon_file
@@ -21,6 +23,7 @@ class TrayIcon(QObject):
     start_requested = Signal()
     stop_requested = Signal()
     beat_now_requested = Signal()
+    send_now_waits = Signal(str)  # Send now cannot go yet: when it will, in words (the status window says it)
     settings_requested = Signal()
     status_requested = Signal()
     autostart_toggled = Signal(bool)
@@ -38,7 +41,7 @@ class TrayIcon(QObject):
         self.icon = self._make_icon()
         self.menu = QMenu()
         self._build_menu()
-        self.icon.setContextMenu(self.menu)
+        self._attach_menu(self.icon)
         self.menu.aboutToShow.connect(self.refresh_menu)
         self._set_colour(Colour.GREY)
         self.icon.setToolTip("Polaris Tray — starting…")
@@ -59,7 +62,8 @@ class TrayIcon(QObject):
         self.menu.addSeparator()
         self.toggle_action = self._action("&Stop heartbeat")
         self.toggle_action.triggered.connect(self._on_toggle)
-        self.beat_action = self._action("Send heartbeat &now", self.beat_now_requested)
+        self.beat_action = self._action("Send heartbeat &now")
+        self.beat_action.triggered.connect(self._on_beat_now)
         self.menu.addSeparator()
         self.status_window_action = self._action("S&tatus…", self.status_requested)
         self.settings_action = self._action("S&ettings…", self.settings_requested)
@@ -80,6 +84,14 @@ class TrayIcon(QObject):
         else:
             self.start_requested.emit()
 
+    def _on_beat_now(self) -> None:
+        """Sent at once while healthy; during a retry wait the click is answered with when it will go.
+        Not as a notification: those are kept for the way to red and back (at most one a minute)."""
+        words = send_now_words(self._snapshot, time.time())
+        self.beat_now_requested.emit()
+        if words:
+            self.send_now_waits.emit(words)
+
     def _on_autostart_toggled(self, checked: bool) -> None:
         if self._refreshing:
             return
@@ -97,12 +109,20 @@ class TrayIcon(QObject):
             self._refreshing = False
         if snap is None:
             return
-        lines = detail_lines(snap, time.time())
-        self._set_header(" · ".join(lines[:3]), "\n".join(lines))
+        self._show_header(snap)
         configured = snap.state is not LinkState.UNCONFIGURED
         self.toggle_action.setText("&Stop heartbeat" if snap.running else "&Start heartbeat")
         self.toggle_action.setEnabled(configured)
         self.beat_action.setEnabled(configured)
+
+    def _show_header(self, snap: Snapshot) -> None:
+        """A header that cannot grow while the menu is open (a panel may lay the menu out once, on its first
+        opening): the state and a clock time, no "N s ago" that lengthens; set on every snapshot, so it is
+        current before the menu opens. Relative times and the next attempt are in the tooltip."""
+        text = headline(snap)
+        if snap.last_success_wall is not None:
+            text += " · last accepted " + time.strftime("%H:%M:%S", time.localtime(snap.last_success_wall))
+        self._set_header(text, "\n".join(detail_lines(snap, time.time())))
 
     def _set_header(self, text: str, full: str) -> None:
         """Elided to a bounded width (a raw error can be a paragraph); the whole text in the tooltip."""
@@ -129,6 +149,15 @@ class TrayIcon(QObject):
         self.icon.setToolTip(text.replace("Polaris Tray", "Polaris Tray (Demo)", 1) if self._demo else text)
         if self.menu.isVisible():
             self.refresh_menu()
+        else:
+            self._show_header(snap)  # laid out before the first opening, at its final width
+
+    def _attach_menu(self, icon: QSystemTrayIcon) -> None:
+        """macOS: with a context menu set, Cocoa opens it on every click and also emits Trigger, so a
+        left click would open the menu and the status window together. There the icon has no menu of
+        Qt's: a left click opens the status window, a right (or control-) click our menu (Context)."""
+        if sys.platform != "darwin":
+            icon.setContextMenu(self.menu)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -147,7 +176,7 @@ class TrayIcon(QObject):
         old, self.icon = self.icon, self._make_icon()
         self.icon.setIcon(old.icon())
         self.icon.setToolTip(old.toolTip())
-        self.icon.setContextMenu(self.menu)
+        self._attach_menu(self.icon)
         old.hide()
         old.setContextMenu(None)  # type: ignore[arg-type]  # the stub omits that Qt takes None (no menu)
         old.deleteLater()

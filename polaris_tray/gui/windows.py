@@ -79,6 +79,8 @@ class WindowActions:
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)
             self.settings_dialog.applied.connect(self.apply_settings)
+            self.settings_dialog.applied.connect(self._after_first_run)  # after the worker has the id
+        self._first_run_open = first_run
         masked = self.snapshot.miner_id_masked if self.snapshot else None
         self.settings_dialog.load(
             self.settings,
@@ -91,6 +93,25 @@ class WindowActions:
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
+
+    def _after_first_run(self, _settings: Settings, miner_id: str | None) -> None:
+        """The first-run dialog stored an id: the status window shows the way to green and says once, in
+        words, when the orchestrator counts this computer. A window, not a notification: the user's eyes
+        are on the screen they just pressed Enter in, a notification can be missed or have no server to
+        show it, and on a StatusNotifierItem panel Qt's fallback balloon swaps the very icon that turns
+        green."""
+        if not (getattr(self, "_first_run_open", False) and miner_id):
+            return
+        self._first_run_open = False
+        window = self.open_status()
+        window.await_first_online()
+        if self.snapshot is not None:
+            window.show_snapshot(self.snapshot)
+
+    def tell_send_now(self, words: str) -> None:
+        """Send now during a retry wait: the status window opens and says when the beat will go; the
+        attempt then shows there, where a silent wait of seconds would have looked like nothing."""
+        self.open_status().show_send_now(words)
 
     def _autostart_enabled(self) -> bool:
         try:

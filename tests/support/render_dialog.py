@@ -14,6 +14,7 @@ def main(out: str, url: str) -> None:
     dialog = SettingsDialog(SettingsStore(), XdgAutostart())
     dialog.load(Settings(), first_run=False, miner_masked="f3a9…")
     dialog.url_edit.setText(url)
+    dialog.advanced_toggle.setChecked(True)  # the server, interval and log level in the picture too
     dialog.show()
     app.processEvents()
     image = dialog.grab()

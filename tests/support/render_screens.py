@@ -1,5 +1,6 @@
 """Renders the settings dialog, the tray menu and About in each state to PNGs, in its own process so
-QT_SCALE_FACTOR is set before Qt starts. Prints one JSON object: name -> [logical w, h, dpr, path]."""
+QT_SCALE_FACTOR is set before Qt starts. Prints one JSON object: name -> [logical w, h, dpr, path, [the
+labels cut off or scroll bars showing]]."""
 
 import json
 import sys
@@ -18,6 +19,7 @@ from polaris_tray.core.status.state import LinkState
 from polaris_tray.gui.about import build_about
 from polaris_tray.gui.settings_dialog import SettingsDialog
 from polaris_tray.gui.tray import TrayIcon
+from tests.support.clipping import clipped_labels, visible_scrollbars
 
 URL = "https://polaris-test-server.onrender.com/api/v1"
 LONG_ERROR = (
@@ -47,6 +49,8 @@ def settle(app):
 def dialog_states():
     masked = "f3a9…"
     yield "first-run", dict(first_run=True), Keyring(), None
+    server = {"server_url": "http://127.0.0.1:18040/api/v1", "interval_s": None}
+    yield "first-run-server", dict(first_run=True, overrides=server), Keyring(), None
     yield "normal", dict(miner_masked=masked), Keyring(), None
     yield "no-keyring", dict(first_run=True), Keyring(broken=True), None
     overrides = {"server_url": "http://127.0.0.1:18040/api/v1", "interval_s": 5.0}
@@ -83,7 +87,8 @@ def main(out_dir: str, suffix: str) -> None:
         path = out / f"{name}-{suffix}.png"
         image.save(str(path))
         dpr = image.devicePixelRatio()
-        sizes[name] = [image.width() / dpr, image.height() / dpr, dpr, str(path)]
+        cut = visible_scrollbars(widget) + clipped_labels(widget)
+        sizes[name] = [image.width() / dpr, image.height() / dpr, dpr, str(path), cut]
 
     for name, kwargs, keyring, typed in dialog_states():
         dialog = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=keyring)

@@ -2,7 +2,8 @@
 
     python -m tests.support.render_status OUT_DIR SUFFIX     (e.g. QT_SCALE_FACTOR=2 ... test-artifacts 200)
 
-Prints one line per state: name, window size (logical), minimum size, screen size (logical).
+Prints one line per state: name, window size (logical), minimum size, screen size (logical), the scroll
+areas showing a scroll bar and the labels cut off (comma-separated, "-" for none), then the title.
 """
 
 import sys
@@ -17,9 +18,15 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.storage.redact import mask_secret
+from tests.support.clipping import clipped_labels, visible_scrollbars
 from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
 URL = "https://orchestrator.example/api/v1"
+LONG_ERROR = (
+    "The server's certificate could not be verified (self-signed certificate in certificate chain): "
+    "the system's trust store does not include the authority that signed it. If this orchestrator uses "
+    "a private authority, add its certificate to the trust store, or check that no proxy intercepts it."
+)[:300]
 
 
 def states(now: float, tag: str | None) -> dict[str, Snapshot]:
@@ -51,6 +58,14 @@ def states(now: float, tag: str | None) -> dict[str, Snapshot]:
             last_success_wall=now - 400,
             next_attempt_wall=now + 30,
             last_outcome=tls,
+            **common,
+        ),
+        "red-long": Snapshot(  # the longest error an outcome carries (300 characters), wrapped whole
+            LinkState.ATTENTION,
+            URL,
+            last_success_wall=now - 400,
+            next_attempt_wall=now + 30,
+            last_outcome=Outcome(TLS.kind, error=LONG_ERROR, reason=TLS.reason),
             **common,
         ),
         "unconfigured": Snapshot(LinkState.UNCONFIGURED, URL),
@@ -90,6 +105,15 @@ def main(out: str, suffix: str) -> None:
         app.processEvents()
         image = window.grab()
         image.save(str(Path(out) / f"status-{name}-{suffix}.png"))
+        bars, cut = set(), set()
+        tabs = getattr(window, "tabs", None)
+        for page in range(tabs.count()) if tabs is not None else [None]:
+            if page is not None:  # a short screen: every tab is looked at, and saved
+                tabs.setCurrentIndex(page)
+                app.processEvents()
+                window.grab().save(str(Path(out) / f"status-{name}-tab{page}-{suffix}.png"))
+            bars.update(visible_scrollbars(window, allowed=(window.table,)))  # 50 rows scroll inside it
+            cut.update(clipped_labels(window))
         minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
         print(
             name,
@@ -99,6 +123,8 @@ def main(out: str, suffix: str) -> None:
             minimum.height(),
             screen.width(),
             screen.height(),
+            ",".join(sorted(bars)) or "-",
+            ",".join(sorted(cut)).replace(" ", "_") or "-",
             window.windowTitle(),
             flush=True,
         )

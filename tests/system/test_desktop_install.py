@@ -86,8 +86,9 @@ def test_install_then_uninstall_as_a_user_would(home, orchestrator):
 
 
 @pytest.mark.gui
-def test_autostart_icon_resolves_once_installed(home, x_display):
-    """Qt's own icon-theme lookup (as a panel or menu does it) finds the autostart entry's Icon= name."""
+def test_the_autostart_icon_resolves_before_install_and_after_uninstall(home, x_display):
+    """Issue 21: the autostart entry names the build's own icon file, so --uninstall-desktop (which removes
+    the theme icons) leaves it nothing dangling; Qt loads it as a panel or session manager would."""
     env = app_env(
         home,
         miner_id=None,
@@ -96,18 +97,34 @@ def test_autostart_icon_resolves_once_installed(home, x_display):
         DBUS_SESSION_BUS_ADDRESS="disabled:",  # the probe is bare Qt: no bus autolaunched for it
     )
     assert run_app(["--autostart", "on"], env).returncode == 0
-    autostart = (home / ".config" / "autostart" / "polaris-tray.desktop").read_text()
-    icon_name = next(x for x in autostart.splitlines() if x.startswith("Icon="))[len("Icon=") :]
+    autostart = home / ".config" / "autostart" / "io.polaris.tray.desktop"
+    icon = next(x for x in autostart.read_text().splitlines() if x.startswith("Icon="))[len("Icon=") :]
+    assert icon.startswith("/") and icon.endswith(".png")
 
-    def sizes():
+    def loads() -> bool:
         probe = subprocess.run(
-            [sys.executable, "-c", ICON_PROBE, icon_name], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", FILE_ICON_PROBE, icon], env=env, capture_output=True, text=True, timeout=60
         )
         assert probe.returncode == 0, probe.stderr
-        return json.loads(probe.stdout)
+        return probe.stdout.strip() == "True"
 
-    assert sizes() == []  # nothing installed yet: the name resolves to nothing
+    assert loads()
     assert run_app(["--install-desktop"], env).returncode == 0
-    assert {16, 22, 24, 32, 48, 64, 128, 256, 512} <= set(sizes())
-    assert run_app(["--uninstall-desktop"], env).returncode == 0
-    assert sizes() == []
+    removed = run_app(["--uninstall-desktop"], env)
+    assert removed.returncode == 0 and "start at login stays on" in removed.stdout
+    assert loads() and autostart.is_file()  # nothing the entry names was removed
+
+
+FILE_ICON_PROBE = """
+import sys
+from PySide6.QtGui import QGuiApplication, QIcon
+app = QGuiApplication([])
+print(not QIcon(sys.argv[1]).pixmap(48, 48).isNull())
+"""
+
+
+def test_the_menu_and_the_autostart_entry_share_one_desktop_id():
+    from polaris_tray.core.platform.autostart.xdg import FILE_NAME
+    from polaris_tray.core.platform.desktop_install import DESKTOP_ID
+
+    assert FILE_NAME == DESKTOP_ID == "io.polaris.tray.desktop"

@@ -101,6 +101,7 @@ def test_override_is_shown_and_named(qtbot, home):
 def test_the_dialog_shrinks_back_when_a_message_goes(qtbot, home):
     d = make(qtbot, miner_masked="f3a9…")
     qtbot.waitUntil(lambda: not d._calls, timeout=5000)
+    d.advanced_toggle.click()  # the URL's reason shows inside the disclosure
     before = d.height()
     d.url_edit.setText("http://example.org/api")
     grown = d.height()
@@ -220,7 +221,11 @@ def test_about_shows_icon_version_licence_and_link(qtbot):
 def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
     out = ARTIFACTS / "screens"
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    config = home / "screen.json"  # a 1280x720 screen: 640x360 logical at scale 2
+    screen = {"name": "s0", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    platform = f"offscreen:configfile={config}"
+    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": platform, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests/support/render_screens.py"), str(out), f"{int(scale) * 100}pct"],
         env=env,
@@ -234,8 +239,12 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
     assert {"settings-first-run", "settings-no-keyring", "settings-override", "menu-red", "about"} <= set(
         sizes
     )
-    for name, (width, height, dpr, _path) in sizes.items():
+    assert "settings-first-run-server" in sizes  # the "Save this server for next time" box, ticked
+    # the welcome a newcomer meets fits the screen with a title bar, at either scale (issue 21)
+    assert sizes["settings-first-run"][1] <= 720 / int(scale) - 30
+    for name, (width, height, dpr, _path, cut) in sizes.items():
         assert dpr == float(scale)
+        assert cut == [], f"{name}: cut off: {cut}"
         assert width <= 1280 and height <= 680, name  # 720 less a title bar and a panel
         if name.startswith("menu-"):
             assert width <= HEADER_MAX_PX + 120, name

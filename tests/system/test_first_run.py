@@ -2,7 +2,9 @@
 beating at once; Enter with the id empty keeps the dialog open and says why. pytest-qt in-process, and end
 to end on Xvfb + trayer driven by the keyboard with xdotool, the icon's colour read off the screen."""
 
+import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -13,7 +15,7 @@ from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
 from polaris_tray.core.status.state import LinkState
 from polaris_tray.gui.settings_dialog import SettingsDialog
-from tests.support.app import ARTIFACTS, start_app
+from tests.support.app import ARTIFACTS, ROOT, files_containing, start_app
 from tests.support.gui import gui_env, stop, wait_colour
 from tests.support.screen import tray_colour
 from tests.support.worker import start_controller
@@ -94,10 +96,11 @@ def _xdotool(display, *args: str) -> str:
     ).stdout
 
 
-def _wait_window(display, title: str, timeout: float = 15) -> str:
+def _wait_window(display, title: str, timeout: float = 15, pid: int | None = None) -> str:
     deadline = time.monotonic() + timeout
+    by_pid = ["--all", "--pid", str(pid)] if pid else []
     while time.monotonic() < deadline:
-        found = _xdotool(display, "search", "--onlyvisible", "--name", title).split()
+        found = _xdotool(display, "search", *by_pid, "--onlyvisible", "--name", title).split()
         if found:
             return found[0]
         time.sleep(0.1)
@@ -107,14 +110,25 @@ def _wait_window(display, title: str, timeout: float = 15) -> str:
 @pytest.mark.gui
 @pytest.mark.keyring
 def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_display, keyring_env):
+    """Issue 21's acceptance: a fresh home, no id anywhere, a real keyring and a real tray. The user types the
+    id at once (no Tab: the focus is in the id) and presses Enter; the icon turns green, the status window
+    says "Online — counted by Polaris", the saved URL is untouched, and the id is in the keyring only."""
     _saved_server(orchestrator.url)
     env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
     proc = start_app([], env)
     try:
         window = _wait_window(x_display, "Settings")  # "Settings — Polaris Tray": Qt appends the name
         assert tray_colour(x_display.display) == "grey"
+        shot = [
+            "import",
+            "-display",
+            x_display.display,
+            "-window",
+            window,
+            str(ARTIFACTS / "first-run-x11.png"),
+        ]
+        subprocess.run(shot, timeout=20, check=False)  # the welcome as a user meets it, on a real X server
         _xdotool(x_display, "windowfocus", "--sync", window)
-        _xdotool(x_display, "key", "--delay", "50", "Tab")  # from the server URL into the id field
         _xdotool(x_display, "type", "--delay", "20", MINER)
         typed = time.monotonic()
         _xdotool(x_display, "key", "Return")
@@ -122,17 +136,71 @@ def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_displa
         wait_colour(x_display, "green", 10)
         print(f"green {time.monotonic() - typed:.2f} s after Enter")
         assert orchestrator.bodies()[0]["metrics"]["miner_id"] == MINER
-        subprocess.run(
-            [
-                "import",
-                "-display",
-                x_display.display,
-                "-window",
-                "root",
-                str(ARTIFACTS / "first-run-green.png"),
-            ],
-            timeout=20,
-        )
+        saved = json.loads((home / ".config/polaris-tray/settings.json").read_text())
+        assert saved["server_url"] == orchestrator.url  # not ".../api/v1" + the id
+        assert _keyring_value(keyring_env) == MINER
+        assert files_containing(home, MINER) == []  # in the keyring, not in any file
+        status = _wait_window(x_display, "Status", pid=proc.pid)
+        _wait_confirmation(x_display, status)
+        _readme_picture(x_display, status)
     finally:
         _, err = stop(proc)
     assert MINER not in err
+
+
+def _keyring_value(keyring_env) -> str:
+    return subprocess.run(
+        ["secret-tool", "lookup", "service", "polaris-tray", "username", "miner_id"],
+        env={**os.environ, **keyring_env},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    ).stdout.strip()
+
+
+def _window_rgb(display, window: str, top: int) -> bytes:
+    """The window's top `top` rows, as RGB bytes."""
+    crop = ["-crop", f"10000x{top}+0+0", "-depth", "8", "rgb:-"]
+    return subprocess.run(
+        ["import", "-display", display.display, "-window", window, *crop],
+        capture_output=True,
+        timeout=20,
+        check=True,
+    ).stdout
+
+
+def _wait_confirmation(display, window: str, timeout: float = 15) -> None:
+    """The confirmation is green text (#188038) above the headline, polled off the screen as a user sees it.
+    Only the top rows are read: the table's "accepted" cells further down are a similar green."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = _window_rgb(display, window, top=80)
+        green = sum(
+            1
+            for i in range(0, len(raw) - 2, 3)
+            if abs(raw[i] - 0x18) < 24 and abs(raw[i + 1] - 0x80) < 24 and abs(raw[i + 2] - 0x38) < 24
+        )
+        if green > 40:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the status window never showed its green 'Online — counted by Polaris'")
+
+
+def _readme_picture(display, window: str) -> None:
+    """The README's picture: the tray (green) above the status window, as the user has them now.
+    POLARIS_UPDATE_DOC_IMAGES=1 also writes it to docs/images/, where the README takes it from."""
+    tray, shot = ARTIFACTS / "readme-tray.png", ARTIFACTS / "readme-window.png"
+    subprocess.run(
+        ["import", "-display", display.display, "-window", window, str(shot)], timeout=20, check=True
+    )
+    corner = ["import", "-display", display.display, "-window", "root", "-crop", "120x34+904+0", str(tray)]
+    subprocess.run(corner, timeout=20, check=True)  # trayer's corner of the 1024-wide screen: the icon
+    out = ARTIFACTS / "readme-status.png"
+    subprocess.run(
+        ["convert", "-background", "#d8d8d8", "-gravity", "East", str(tray), str(shot), "-append", str(out)],
+        timeout=20,
+        check=True,
+    )
+    assert out.stat().st_size > 10_000
+    if os.environ.get("POLARIS_UPDATE_DOC_IMAGES") == "1":
+        shutil.copyfile(out, ROOT / "docs" / "images" / "status.png")

@@ -66,9 +66,43 @@ def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
     assert "spaces" in dialog.miner_note.text()
 
 
-def test_interval_range_is_10_s_to_1_h(dialog):
-    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 3600
-    assert dialog.interval_spin.value() == 30
+def test_interval_range_is_the_saved_range_of_limits(dialog):
+    """One place says what a saved interval may be (core/config/limits.py): the spin box reads it."""
+    from polaris_tray.core.config.limits import (
+        DEFAULT_INTERVAL_S,
+        SAVED_INTERVAL_MAX_S,
+        SAVED_INTERVAL_MIN_S,
+    )
+
+    assert dialog.interval_spin.minimum() == SAVED_INTERVAL_MIN_S == 10
+    assert dialog.interval_spin.maximum() == SAVED_INTERVAL_MAX_S == 30
+    assert dialog.interval_spin.value() == DEFAULT_INTERVAL_S
+
+
+def test_a_longer_interval_of_this_run_is_shown_unclamped_and_left_alone_by_ok(qtbot, home):
+    """--interval keeps its wide range for one run: the field shows it as it is, and OK without a change
+    neither saves it nor drops it (a clamped field would have looked like a change)."""
+    from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S
+
+    longer = SAVED_INTERVAL_MAX_S * 2
+    overrides = {"server_url": None, "interval_s": longer}
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == longer
+    d._ok()
+    assert overrides["interval_s"] == longer and SettingsStore().load().settings.interval_s == 30
+
+
+def test_a_longer_run_interval_shows_as_is_and_ok_keeps_it(qtbot, home):
+    """--interval 120 for this run: the box shows 120 (not clamped to 30), and Apply leaves the run on it."""
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    overrides = {"server_url": None, "interval_s": 120.0}  # as the controller keeps them
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == 120
+    d._apply()
+    assert overrides["interval_s"] == 120.0  # unchanged by the user: the override stands
 
 
 def test_keyboard_mnemonics_and_accessible_names(dialog):
@@ -82,9 +116,11 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
         dialog.import_button.text(),
     ]
     assert all("&" in t for t in texts)
+    assert dialog.focusWidget() is dialog.miner_edit  # typing at once goes into the id
+    dialog.advanced_toggle.click()  # server, interval and log level open
     order = []
-    widget = dialog.url_edit
-    for _ in range(40):  # walk the chain the way Tab does: only visible widgets that take tab focus
+    widget = dialog.miner_edit
+    for _ in range(60):  # walk the chain the way Tab does: only visible widgets that take tab focus
         widget = widget.nextInFocusChain()
         inner = order and widget.parent() is order[-1]  # a spin box's own line edit
         if (
@@ -94,16 +130,17 @@ def test_keyboard_mnemonics_and_accessible_names(dialog):
             and not inner
         ):
             order.append(widget)
-        if widget is dialog.url_edit:
+        if widget is dialog.miner_edit:
             break
     expected = [
-        dialog.miner_edit,
         dialog.show_button,
         dialog.import_button,
-        dialog.interval_spin,
         dialog.start_on_launch,
         dialog.start_at_login,
         dialog.notify_box,
+        dialog.advanced_toggle,
+        dialog.url_edit,
+        dialog.interval_spin,
         dialog.level_combo,
         dialog.test_button,
     ]
@@ -158,18 +195,18 @@ def test_applied_settings_reach_the_running_worker_without_restart(qtbot, home, 
         masked = controller.snapshot.miner_id_masked
         d.load(controller.settings, controller.overrides, miner_masked=masked)  # as open_settings does
         d.url_edit.setText(second.url)
-        d.interval_spin.setValue(45)
+        d.interval_spin.setValue(25)
         d._apply()
         assert second.wait_for(1, timeout=5)  # the next beat goes to the new server
         _wait_state(
             qtbot,
             controller,
             lambda s: (
-                s.server_url == second.url and s.next_attempt_wall and s.next_attempt_wall - time.time() > 40
+                s.server_url == second.url and s.next_attempt_wall and s.next_attempt_wall - time.time() > 20
             ),
         )
         saved = json.loads((home / ".config/polaris-tray/settings.json").read_text())
-        assert saved["server_url"] == second.url and saved["interval_s"] == 45
+        assert saved["server_url"] == second.url and saved["interval_s"] == 25
         assert MINER not in json.dumps(saved)
         assert "next heartbeat" in d.status.text()
     finally:
@@ -199,7 +236,9 @@ def test_test_connection_reports_unreachable(qtbot, dialog):
     dialog.url_edit.setText(refused_url())
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_result.property("outcome") is not None, timeout=5000)
-    assert dialog.test_result.text().startswith("Unreachable: Connection refused")
+    text = dialog.test_result.text()
+    assert text.startswith("Unreachable: Could not connect to 127.0.0.1:"), text
+    assert "connection refused" in text, text
 
 
 @pytest.mark.keyring

@@ -104,7 +104,8 @@ def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
     tls = Outcome(TLS.kind, error=long_error, reason=TLS.reason)
     window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=tls))
     assert window.action.isVisible() and window.action.text() == "&Open settings"
-    assert window.headline.text() == "Needs attention" and len(window.problem.text()) <= 60
+    assert window.headline.text() == "Needs attention"
+    assert window.problem.text() == long_error and window.problem.wordWrap()  # wrapped whole, never cut
     assert window.problem.toolTip().endswith("x" * 200)
     with qtbot.waitSignal(window.settings_requested):
         window.action.click()
@@ -157,11 +158,16 @@ def test_stop_warns_until_told_not_to_ask_again_and_remembers_it(qtbot, tmp_path
     ctl = _Stopper(store)
     guarded_stop(ctl)
     assert ctl.stops == 0 and "offline within 45 s" in ctl.stop_warning.text()
-    ctl.stop_warning.buttons()[1].click()  # Keep running
+    assert ctl.stop_warning.defaultButton().text() == "&Keep running"  # Enter keeps the miner counted
+    qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Return)
+    assert ctl.stops == 0 and not ctl.stop_warning.isVisible()
+    guarded_stop(ctl)
+    qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Escape)  # Esc too
     assert ctl.stops == 0
     guarded_stop(ctl)
     ctl.stop_warning.checkBox().setChecked(True)
-    ctl.stop_warning.defaultButton().click()
+    stop = next(b for b in ctl.stop_warning.buttons() if b.text() == "&Stop heartbeat")
+    stop.click()
     assert ctl.stops == 1
     assert store.load().settings.warn_on_stop is False  # persisted with the settings
     again = _Stopper(store)
@@ -240,11 +246,21 @@ def test_every_state_fits_a_1280x720_screen_and_is_saved_as_a_screenshot(tmp_pat
         check=True,
     ).stdout
     lines = [line.split() for line in out.splitlines()]
-    assert [line[0] for line in lines] == ["online", "amber", "red", "unconfigured", "stopped", "demo"]
-    for _name, width, height, min_w, min_h, screen_w, screen_h, *_title in lines:
+    assert [line[0] for line in lines] == [
+        "online",
+        "amber",
+        "red",
+        "red-long",
+        "unconfigured",
+        "stopped",
+        "demo",
+    ]
+    for name, width, height, min_w, min_h, screen_w, screen_h, bars, cut, *_title in lines:
         assert (int(screen_w), int(screen_h)) == (1280 // scale, 720 // scale)
         assert int(width) <= int(screen_w) and int(height) <= int(screen_h) - 40  # room for a panel
         assert int(min_w) <= int(width) and int(min_h) <= int(height)
+        assert bars == "-", f"{name}: a scroll bar shows in {bars}"
+        assert cut == "-", f"{name}: cut off: {cut}"
     assert (ARTIFACTS / f"status-red-{scale * 100}.png").exists()
 
 
@@ -264,3 +280,27 @@ def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
     window._last_refresh -= QUIET_REFRESH_S
     window._tick()
     assert window.uptime.text() == "Uptime, last hour: 43.8 %"
+
+
+def test_with_under_an_hour_of_history_24_h_and_7_days_say_what_the_hour_says(qtbot, tmp_path):
+    """Issue 21: 63.3 % for the hour beside 69.7 % for 24 h and 7 days, with 20 minutes of history (the longer
+    windows were kept for a minute while the hour moved on). With all history inside the hour, the three
+    windows cover the same span, so they must agree at every refresh."""
+    from polaris_tray.gui.status_window import StatusWindow
+
+    path = tmp_path / "h.sqlite3"
+    writer = HistoryStore(path, clock=lambda: T0)
+    now = scripted_session(writer, T0)
+    reader = HistoryStore(path, readonly=True)
+    t = [now]
+    window = StatusWindow(reader, clock=lambda: t[0])
+    qtbot.addWidget(window)
+    window.show_snapshot(Snapshot(LinkState.RETRYING, "https://o/api/v1", miner_tag=reader.tag(MINER)))
+    window.show()
+    for at in range(int(now) + 5, int(now) + 35, 5):  # 30 s of failures: the hour's figure falls
+        writer.record(Outcome(TLS.kind, error=TLS.error, reason=TLS.reason), at=float(at), miner_id=MINER)
+    writer.count()
+    t[0] = now + 30
+    window.refresh_history()
+    hour = window.uptime.text().split(": ")[1]
+    assert window.uptime_more.text().startswith(f"24 h: {hour} · 7 days: {hour} · history: ")

@@ -68,7 +68,7 @@ def test_history_and_its_journals_are_not_created_through_symlinks(tmp_path, tar
 def test_settings_symlink_is_replaced_not_written_through(home, target):
     s = SettingsStore(home / ".config" / "polaris-tray")
     plant(s.path, target)
-    s.save(Settings(interval_s=45))
+    s.save(Settings(interval_s=25))
     assert untouched(target)
     assert not s.path.is_symlink() and stat.S_IMODE(s.path.stat().st_mode) == 0o600
 
@@ -84,10 +84,10 @@ def test_a_bad_settings_symlink_is_set_aside_without_touching_its_target(home, t
 
 
 def test_autostart_entry_symlink_is_replaced(home, target):
-    plant(home / ".config" / "autostart" / "polaris-tray.desktop", target)
+    plant(home / ".config" / "autostart" / "io.polaris.tray.desktop", target)
     result = run_app(["--autostart", "on"], app_env(home))
     assert result.returncode == 0, result.stderr
-    entry = home / ".config" / "autostart" / "polaris-tray.desktop"
+    entry = home / ".config" / "autostart" / "io.polaris.tray.desktop"
     assert untouched(target) and not entry.is_symlink() and b"[Desktop Entry]" in entry.read_bytes()
 
 

@@ -228,3 +228,24 @@ def test_abort_cuts_a_hanging_connect(full_backlog):
         client.close()
     assert out.reason is NetworkReason.CANCELLED, out
     assert elapsed < 0.3 + 0.5
+
+
+@pytest.mark.parametrize("shape", SLOW_SHAPES)
+def test_the_deadline_holds_when_sockets_cannot_be_duplicated(server_for, shape, monkeypatch):
+    """Windows: os.dup refuses SOCKET handles. Before: the failed duplicate was swallowed, no cut reached
+    any socket, and a dripping reply ran far past the deadline. Now a failed duplicate leaves the cutter
+    holding the socket object itself."""
+
+    def refuse(*args):
+        raise OSError(9, "Bad file descriptor (as os.dup does for a Windows SOCKET)")
+
+    monkeypatch.setattr("os.dup", refuse)
+    monkeypatch.setattr("socket.dup", refuse)
+    server = server_for(shape)
+    client = HeartbeatClient(server.url, "ua", deadline_s=1.0)
+    try:
+        out, elapsed = timed_post(client)
+    finally:
+        client.close()
+    assert out.reason is NetworkReason.TIMEOUT, out
+    assert elapsed < 1.0 + 0.5

@@ -19,6 +19,7 @@ from polaris_tray.core.config.miner_id import (
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.config.settings import (
+    MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     InvalidSetting,
     Settings,
@@ -34,6 +35,7 @@ from polaris_tray.core.config.settings_words import (
     NOTHING_SAVED,
     PLACEHOLDER_KEEP,
     PLACEHOLDER_NEW,
+    SAVE_SERVER_NOTE,
     WELCOME,
     no_keyring_help,
 )
@@ -54,6 +56,7 @@ class FormValues:
     start_at_login: bool
     notifications: bool
     log_level: str
+    save_server: bool = False  # "Save this server for next time": a --server-url of this run is saved
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class FormState:
     miner_editable: bool
     read_only: bool  # demo mode: look, don't touch
     interval_min: float  # the saved range, widened to show a shorter --interval of this run
+    interval_max: float  # ... or a longer one (a field must not clamp a value it merely shows)
+    advanced_open: bool = False  # server, interval and log level shown: a command-line override is in force
+    offer_save_server: bool = False  # a --server-url the user may save (the box is ticked on a first run)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class SettingsForm:
         self.miner_in_effect = False
         self.keyring_problem: str | None = None
         self.demo = False
+        self.offer_save_server = False
 
     # --- opening
     def load(
@@ -126,6 +133,8 @@ class SettingsForm:
         self.miner_in_effect = bool(miner_masked) and miner_masked != mask_secret(None)
         url = self._effective("server_url", in_effect)
         interval = float(self._effective("interval_s", in_effect))
+        # a server named on the command line is for this run only unless the user says to keep it
+        self.offer_save_server = first_run and not demo and self.overrides.get("server_url") is not None
         self.loaded = FormValues(
             server_url=str(url),
             miner_id="",
@@ -134,6 +143,7 @@ class SettingsForm:
             start_at_login=self._autostart_enabled(),
             notifications=settings.notifications,
             log_level=settings.log_level,
+            save_server=self.offer_save_server,
         )
         return FormState(
             values=self.loaded,
@@ -144,6 +154,9 @@ class SettingsForm:
             miner_editable=not demo,
             read_only=demo,
             interval_min=min(MIN_INTERVAL_S, interval),
+            interval_max=max(MAX_INTERVAL_S, interval),
+            advanced_open=demo or bool(self.active_overrides()),  # the demo's own server is the point
+            offer_save_server=self.offer_save_server,
         )
 
     def _effective(self, name: str, in_effect) -> Any:
@@ -162,6 +175,8 @@ class SettingsForm:
         return [name for name in FLAGS if self.overrides.get(name) is not None]
 
     def override_note(self) -> str:
+        if self.offer_save_server and self.active_overrides() == ["server_url"]:
+            return SAVE_SERVER_NOTE
         parts = [
             f"{LABELS[name]}{f' {self.overrides[name]:g} s' if name == 'interval_s' else ''} set by "
             f"{FLAGS[name]} for this run"
@@ -229,7 +244,7 @@ class SettingsForm:
         """Saved values for fields the user left alone: an override shown in a field is not saved."""
         loaded, kept = self.loaded or values, {}
         for name in self.active_overrides():
-            if getattr(values, name) == getattr(loaded, name):
+            if getattr(values, name) == getattr(loaded, name) and not self._saves_server(name, values):
                 kept[name] = getattr(self.settings, name)
         return replace(  # fields the dialog does not show (warn_on_stop) keep their saved value
             self.settings,
@@ -239,6 +254,10 @@ class SettingsForm:
             notifications=values.notifications,
             log_level=values.log_level,
         )
+
+    def _saves_server(self, name: str, values: FormValues) -> bool:
+        """The command line's server, kept for next time by "Save this server for next time"."""
+        return name == "server_url" and self.offer_save_server and values.save_server
 
     def save(self, values: FormValues) -> SaveResult:
         """Settings file and start-at-login now; the miner id (if typed) is for store_miner_id next."""
@@ -254,8 +273,8 @@ class SettingsForm:
             return SaveResult(None, message=f"Not saved: {exc}", error=True)
         loaded = self.loaded or values
         for name in self.active_overrides():
-            if getattr(values, name) != getattr(loaded, name):
-                self.overrides[name] = None  # the user chose a value: this run follows it
+            if getattr(values, name) != getattr(loaded, name) or self._saves_server(name, values):
+                self.overrides[name] = None  # the user chose a value (or kept it): this run follows it
         message, error = "", False
         if values.start_at_login != self._autostart_enabled():
             try:
@@ -264,6 +283,7 @@ class SettingsForm:
                 message, error = f"Saved, but start at login could not be changed: {exc}", True
         self.settings = settings
         self.loaded = replace(values, miner_id="")
+        self.offer_save_server = False  # asked once: a later Apply in this opening follows the field
         miner = values.miner_id.strip()
         miner_id = validate_miner_id(miner) if miner else None
         if miner_id:

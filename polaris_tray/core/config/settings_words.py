@@ -11,8 +11,18 @@ PLACEHOLDER_KEEP = "leave empty to keep the stored id"
 NOTE_KEYRING_ONLY = "Kept only in the OS keyring, never in a file."
 NOTE_NEW_ID = "a new id typed here is kept only in the OS keyring, never in a file."
 WELCOME = (
-    "<b>Welcome to Polaris Tray.</b> Enter your miner id (from <code>polaris register</code>) "
-    "or import it from the Polaris CLI's user_info.json, then press OK."
+    "<b>Welcome to Polaris Tray.</b> Paste your miner id and press Enter: the icon turns green once "
+    "Polaris counts this computer online."
+)
+WHERE_IS_MY_ID = (
+    "Where do I get my miner id? Run <code>polaris register</code> with the Polaris CLI, or see "
+    "<code>~/.polaris/user_info.json</code> (Import reads only its miner_id)."
+)
+ADVANCED = "A&dvanced: server, interval, log level"
+SAVE_SERVER = "Save this server for ne&xt time"
+SAVE_SERVER_NOTE = (
+    'Server set by --server-url. Keep "Save this server for next time" ticked to use it at the next '
+    "start too; untick it to use it for this run only."
 )
 NEED_MINER_ID = "Enter your miner id: none is stored yet, so the heartbeat cannot start without it."
 NOTHING_SAVED = "Fix the values marked in red first: nothing was saved."

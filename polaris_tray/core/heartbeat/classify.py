@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from datetime import timezone
 
+from polaris_tray.core.heartbeat.resolve import ResolveTimeout
+from polaris_tray.core.heartbeat.transport import Phase
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.storage.redact import clean
+from polaris_tray.core.storage.redact import clean, mask_secret
 
 EXCERPT = 240
 MAX_RETRY_AFTER_S = 1e15  # "wait very long": the schedule caps any wait anyway
@@ -72,26 +74,129 @@ def tls_message(exc: BaseException) -> str:
     text = _chain_text(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         if "expired" in text:
-            return "The server's certificate has expired."
+            return "TLS: the server's certificate has expired."
         if "Hostname mismatch" in text or "doesn't match" in text or "IP address mismatch" in text:
-            return "The server's certificate is for another host name."
-        return "The server's certificate is not trusted (self-signed or unknown authority)."
-    return f"TLS handshake failed: {clean(text, limit=EXCERPT)}"
+            return "TLS: the server's certificate is for another host name."
+        return (
+            "TLS: the server's certificate is not trusted (self-signed or unknown authority); if your "
+            "network inspects TLS, install its CA in the system trust store (see docs/networks.md)."
+        )
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text or "http request" in text.lower():
+        return "This server does not speak HTTPS — did you mean http://?"
+    return f"TLS: the handshake failed: {clean(_innermost(exc), limit=EXCERPT)}"
 
 
-def classify_failure(exc: BaseException, host: str) -> tuple[NetworkReason, str]:
-    """The reason and message for an exchange that raised (not cut: the caller checks that first)."""
+def timeout_message(
+    phase: tuple[Phase, str], deadline_s: float, proxy: str | None
+) -> tuple[NetworkReason, str]:
+    """The reason and sentence for a deadline that passed during `phase` (transport.Phase, where)."""
+    step, where = phase
+    n = f"{deadline_s:g}"
+    via = f" (through the proxy {proxy})" if proxy else ""
+    if step is Phase.DNS:
+        return NetworkReason.DNS, f"Cannot resolve {where} (DNS did not answer in {n} s)."
+    if step is Phase.PROXY:
+        return NetworkReason.PROXY, f"The proxy {proxy or where} did not answer within {n} s."
+    if step is Phase.CONNECT:
+        return (
+            NetworkReason.TIMEOUT,
+            f"Could not connect to {where} within {n} s (no answer to the connection).",
+        )
+    if step is Phase.TLS:
+        return NetworkReason.TIMEOUT, f"TLS: no handshake with {where} within {n} s{via}."
+    return NetworkReason.TIMEOUT, f"No complete reply within {n} s{via}."
+
+
+_TUNNEL = re.compile(r"Tunnel connection failed: (\d{3})([^'\")\]]*)")
+_POOL_NOISE = re.compile(
+    r"\w*HTTPS?ConnectionPool\([^)]*\)|\w*HTTPS?Connection\(host=[^)]*\)|<[\w.]*(?:Connection|Pool)[^>]*>|"
+    r"Max retries exceeded with url: \S+|\(Caused by [A-Za-z]+\(|: ?Failed to establish a new connection"
+)
+
+
+def classify_failure(
+    exc: BaseException,
+    host: str,
+    phase: tuple[Phase, str] = (Phase.REPLY, ""),
+    proxy: str | None = None,
+) -> tuple[NetworkReason, str]:
+    """The reason and message for an exchange that raised (not cut: the caller checks that first),
+    naming the phase that failed: the DNS, the proxy, the connection, or the reply."""
     chain = exception_chain(exc)
     text = " ".join(str(e) for e in chain)
+    step, where = phase
+    where = where or host
+    at_proxy = step is Phase.PROXY or (
+        proxy is not None and "proxy" in text.lower() and step is not Phase.REPLY
+    )
+    tunnel = _TUNNEL.search(text)
+    if tunnel:
+        code, said = int(tunnel.group(1)), tunnel.group(2).strip()
+        if code == 407:
+            return NetworkReason.PROXY_AUTH, (
+                f"The proxy {proxy or where} needs credentials (HTTP 407): give them in HTTPS_PROXY as "
+                "http://user:password@host:port."
+            )
+        return (
+            NetworkReason.PROXY,
+            f"The proxy {proxy or where} refused the tunnel to {host} (HTTP {code} {said}).",
+        )
+    for e in chain:
+        if isinstance(e, ResolveTimeout):
+            return NetworkReason.DNS, f"Cannot resolve {e.host} (DNS did not answer in {e.seconds:g} s)."
+    gai = next((e for e in chain if isinstance(e, socket.gaierror)), None)
+    if gai is not None or "NameResolutionError" in text:
+        name = (proxy or where).rsplit(":", 1)[0] if at_proxy else host
+        what = "the proxy's name" if at_proxy else "the server name"
+        return NetworkReason.DNS, f"Cannot resolve {what} {name}: {_gai_words(gai)}."
+    if any(isinstance(e, TimeoutError) for e in chain) or "timed out" in text:
+        reason, message = timeout_message(phase, _seconds(text), proxy)
+        return reason, message
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return NetworkReason.REFUSED, f"Connection refused by {host}."
-    if any(isinstance(e, socket.gaierror) for e in chain) or "NameResolutionError" in text:
-        return NetworkReason.DNS, f"Cannot resolve the server name {host}."
+        if at_proxy:
+            return NetworkReason.PROXY, f"The proxy {proxy or where} refused the connection."
+        return NetworkReason.REFUSED, f"Could not connect to {where}: connection refused."
+    if step in (Phase.CONNECT, Phase.PROXY):
+        errors = [e for e in chain if isinstance(e, OSError) and e.errno]
+        detail = errors[0].strerror if errors else _innermost(exc)
+        if at_proxy:
+            return NetworkReason.PROXY, f"The proxy {proxy or where} could not be reached: {detail}."
+        return NetworkReason.OTHER, f"Could not connect to {where}: {detail}."
     if any(isinstance(e, (ConnectionResetError, BrokenPipeError)) for e in chain) or (
         "reset" in text.lower() or "RemoteDisconnected" in text or "aborted" in text.lower()
     ):
+        if at_proxy:
+            return NetworkReason.PROXY, f"The proxy {proxy or where} closed the connection."
         return NetworkReason.RESET, f"The connection to {host} was reset."
-    return NetworkReason.OTHER, f"Network error: {clean(text, limit=EXCERPT)}"
+    return NetworkReason.OTHER, f"Network error: {clean(_innermost(exc), limit=EXCERPT)}"
+
+
+def _gai_words(gai: socket.gaierror | None) -> str:
+    if gai is None:
+        return "the name lookup failed"
+    if gai.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
+        return "no such name (DNS)"
+    if gai.errno == socket.EAI_AGAIN:
+        return "the DNS server failed or did not answer; retrying"
+    return f"the name lookup failed ({gai.strerror})"
+
+
+def _seconds(text: str) -> float:
+    found = re.search(r"within ([0-9.]+) s|timeout=([0-9.]+)", text)
+    if found:
+        try:
+            return float(found.group(1) or found.group(2))
+        except ValueError:
+            pass
+    return 10.0
+
+
+def _innermost(exc: BaseException) -> str:
+    """The deepest exception's own words, without urllib3's pool and retry wrappers."""
+    chain = exception_chain(exc)
+    plain = [e for e in chain if not type(e).__module__.startswith(("urllib3", "requests"))]
+    text = str(plain[-1] if plain else chain[-1])
+    return _POOL_NOISE.sub("", text).strip(" :,()'\"") or type(exc).__name__
 
 
 def _body_excerpt(content: bytes, truncated: bool, content_type: str, secrets: tuple[str, ...]) -> str:
@@ -138,6 +243,42 @@ def _scalar(value) -> str:
     return "…"
 
 
+_MINER_NOT_FOUND = re.compile(r"\bminer\b.*\bnot (?:found|registered)\b", re.I | re.S)
+
+
+def _not_found(data, said: str, latency: float, secrets: tuple[str, ...]) -> Outcome:
+    """A wrong URL and an unknown miner both answer 404: FastAPI's bare {"detail": "Not Found"} means no
+    such route (the URL is wrong), a detail naming the miner means it is not registered."""
+    detail = data.get("detail") if isinstance(data, dict) else None
+    if isinstance(detail, str) and _MINER_NOT_FOUND.search(detail):
+        return Outcome(
+            OutcomeKind.NOT_REGISTERED,
+            status_code=404,
+            latency_ms=latency,
+            error=f"Miner {_masked(secrets)} is not registered with this orchestrator: run "
+            f"`polaris register` or check the id (HTTP 404: {said}).",
+        )
+    if detail is None or (isinstance(detail, str) and detail.strip().lower() == "not found"):
+        return Outcome(
+            OutcomeKind.CONFIG_ERROR,
+            status_code=404,
+            latency_ms=latency,
+            error="Check the server URL: it should end in /api/v1 (this server has no /heart_beat there; "
+            f"HTTP 404: {said}).",
+        )
+    return Outcome(
+        OutcomeKind.NOT_REGISTERED,
+        status_code=404,
+        latency_ms=latency,
+        error=f"This orchestrator does not know miner {_masked(secrets)} (HTTP 404: {said}): run "
+        "`polaris register` or check the id and the server URL.",
+    )
+
+
+def _masked(secrets: tuple[str, ...]) -> str:
+    return mask_secret(secrets[0]) if secrets else "(this id)"
+
+
 def classify_reply(
     code: int, headers, content: bytes, *, truncated: bool, latency: float, secrets: tuple[str, ...]
 ) -> Outcome:
@@ -173,12 +314,7 @@ def classify_reply(
             "check the server URL.",
         )
     if code == 404:
-        return Outcome(
-            OutcomeKind.NOT_REGISTERED,
-            status_code=code,
-            latency_ms=latency,
-            error=f"This orchestrator does not know this miner id (HTTP 404: {said()}).",
-        )
+        return _not_found(data, said(), latency, secrets)
     if code == 422:
         return Outcome(
             OutcomeKind.REJECTED,

@@ -7,7 +7,6 @@ them to one session. parse_retry_after stays importable from here.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import weakref
@@ -15,14 +14,17 @@ from collections.abc import Callable, Iterable
 
 import requests
 
-from polaris_tray.core.config.urls import heartbeat_endpoint, host_problem, is_loopback_host, server_host
+from polaris_tray.core.config.urls import heartbeat_endpoint, host_problem, server_host
 from polaris_tray.core.heartbeat.classify import (
     classify_failure,
     classify_reply,
     parse_retry_after,
+    timeout_message,
     tls_message,
 )
-from polaris_tray.core.heartbeat.transport import WATCHDOG, CuttableAdapter, Cutter
+from polaris_tray.core.heartbeat.proxy import Proxy, ProxyConfigError, proxy_for, scrub
+from polaris_tray.core.heartbeat.transport import WATCHDOG, CuttableAdapter, Cutter, Phase
+from polaris_tray.core.heartbeat.trust import TrustConfigError, trust
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.storage.redact import clean
 
@@ -73,16 +75,20 @@ class HeartbeatClient:
         self._host_problem = host_problem(self._host)
         WATCHDOG.register()
         self._unregister = weakref.finalize(self, WATCHDOG.unregister)
-        # A proxy in the environment has no business between us and a server on this machine.
         # The environment is read once here, not on every beat (requests would scan it twice per request):
-        # proxies as requests would pick them (NO_PROXY honoured), none at all for a server on this machine,
-        # and the CA bundle requests honours. Verification stays on whatever the environment says.
+        # the proxy as users configure it (proxy.py: none for a server on this machine, SOCKS refused) and
+        # the trust (trust.py: the OS's store unless a CA variable says otherwise). A problem with either
+        # is a configuration error every post() reports. Verification stays on whatever the environment says.
+        self._config_problem: str | None = None
+        self._proxy: Proxy | None = None
+        self._ssl_context = None
         try:
-            loopback = is_loopback_host(server_host(server_url))
-            self._proxies: dict = {} if loopback else requests.utils.get_environ_proxies(self.endpoint)
-        except ValueError:
-            self._proxies = {}
-        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            self._proxy = proxy_for(self.endpoint)
+            if self.endpoint.lower().startswith("https"):
+                self._ssl_context = trust().context
+        except (ProxyConfigError, TrustConfigError) as exc:
+            self._config_problem = str(exc)
+        self._proxies: dict = {"https": self._proxy.url, "http": self._proxy.url} if self._proxy else {}
 
     @property
     def closed(self) -> bool:
@@ -91,7 +97,7 @@ class HeartbeatClient:
     def _new_session(self) -> requests.Session:
         session = requests.Session()
         session.trust_env = False  # resolved once in __init__
-        adapter = CuttableAdapter(self._cutter)
+        adapter = CuttableAdapter(self._cutter, self._ssl_context)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers.update({"User-Agent": self._user_agent, "Content-Type": "application/json"})
@@ -149,7 +155,7 @@ class HeartbeatClient:
         if aborted or closed:
             outcome = self._network(NetworkReason.CANCELLED, CANCELLED_TEXT, started)
         elif timed_out:
-            outcome = self._network(NetworkReason.TIMEOUT, self._timeout_message(), started)
+            outcome = self._network(*self._timeout(), started)
         if outcome.kind is OutcomeKind.NETWORK_ERROR or closed:
             # A half-dead or cut pooled connection must not poison the next attempt.
             self._drop_session()
@@ -162,6 +168,8 @@ class HeartbeatClient:
         assert self._session is not None
         if self._host_problem:
             return Outcome(OutcomeKind.CONFIG_ERROR, error=f"Invalid server URL: {self._host_problem}.")
+        if self._config_problem:
+            return Outcome(OutcomeKind.CONFIG_ERROR, error=scrub(self._config_problem, self._proxy))
         timeout = (self._deadline_s, self._deadline_s)
         try:
             reply = self._session.post(
@@ -170,31 +178,38 @@ class HeartbeatClient:
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,
-                verify=self._verify,
+                verify=True,
                 proxies=self._proxies,
             )
             try:
                 content, truncated = self._read_capped(reply)
             finally:
                 reply.close()
-        except requests.exceptions.SSLError as exc:
-            return self._network(NetworkReason.TLS, tls_message(exc), started)
-        except (TimeoutError, requests.exceptions.Timeout):
-            return self._network(NetworkReason.TIMEOUT, self._timeout_message(), started)
         except (requests.exceptions.InvalidURL, requests.exceptions.URLRequired, UnicodeError) as exc:
-            return Outcome(OutcomeKind.CONFIG_ERROR, error=f"Invalid server URL: {clean(exc, secrets)}")
+            text = scrub(str(exc), self._proxy)
+            return Outcome(OutcomeKind.CONFIG_ERROR, error=f"Invalid server URL: {clean(text, secrets)}")
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             if self._cutter.timed_out or self._cutter.aborted:
                 return self._network(NetworkReason.OTHER, "cut", started)  # replaced by post()
-            reason, message = classify_failure(exc, self._host)
-            return self._network(reason, clean(message, secrets), started)
+            if isinstance(exc, requests.exceptions.SSLError) and self._cutter.phase[0] is Phase.TLS:
+                reason, message = NetworkReason.TLS, tls_message(exc)
+            elif isinstance(exc, (TimeoutError, requests.exceptions.Timeout)):
+                reason, message = self._timeout()
+            else:
+                reason, message = classify_failure(exc, self._host, self._cutter.phase, self._proxy_shown)
+            return self._network(reason, clean(scrub(message, self._proxy), secrets), started)
         latency = self._elapsed_ms(started)
         return classify_reply(
             reply.status_code, reply.headers, content, truncated=truncated, latency=latency, secrets=secrets
         )
 
-    def _timeout_message(self) -> str:
-        return f"No complete reply within {self._deadline_s:g} s."
+    @property
+    def _proxy_shown(self) -> str | None:
+        return self._proxy.shown if self._proxy else None
+
+    def _timeout(self) -> tuple[NetworkReason, str]:
+        """The reason and sentence for a deadline that passed, naming the phase that did not finish."""
+        return timeout_message(self._cutter.phase, self._deadline_s, self._proxy_shown)
 
     def _network(self, reason: NetworkReason, message: str, started: float) -> Outcome:
         return Outcome(

@@ -19,6 +19,9 @@ from datetime import datetime, timezone
 import psutil
 
 from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
+from polaris_tray.core.heartbeat.local_address import local_address_for
+from polaris_tray.core.heartbeat.resolve import RESOLVER
+from polaris_tray.core.platform.clocks import through_sleep_clock
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +30,28 @@ _CPU_SENSOR_HINTS = ("coretemp", "k10temp", "zenpower", "cpu", "soc", "package",
 
 
 def system_uptime(boot_time: float | None = None) -> float:
-    """Seconds since boot from the OS's own counter, so a wall-clock step cannot move it: CLOCK_BOOTTIME on
-    Linux (counts suspend), GetTickCount64 on Windows, CLOCK_MONOTONIC on macOS (counts sleep there);
+    """Seconds since boot from the OS's own counter, so a wall-clock step cannot move it (see
+    core/platform/clocks.py: CLOCK_BOOTTIME, GetTickCount64, macOS's CLOCK_MONOTONIC, all counting sleep);
     wall clock minus psutil's boot time only where none of those exists."""
-    boottime = getattr(time, "CLOCK_BOOTTIME", None)
-    if boottime is not None:
-        return time.clock_gettime(boottime)
-    if sys.platform == "win32":  # pragma: no cover - Windows
-        import ctypes
-
-        return ctypes.windll.kernel32.GetTickCount64() / 1000.0
-    if sys.platform == "darwin":  # pragma: no cover - macOS
-        return time.clock_gettime(time.CLOCK_MONOTONIC)
+    clock = through_sleep_clock()
+    if clock is not None:
+        try:
+            return clock()
+        except OSError:
+            pass
     return max(0.0, time.time() - (boot_time if boot_time is not None else psutil.boot_time()))
+
+
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load; psutil emulates it where the OS has none (Windows: zeros for the first
+    5 s of the process, then real values)."""
+    read = getattr(os, "getloadavg", None) or getattr(psutil, "getloadavg", None)
+    if read is None:
+        return None
+    try:
+        return [round(v, 2) for v in read()]
+    except (OSError, RuntimeError):
+        return None
 
 
 class CpuMeter:
@@ -77,17 +89,20 @@ def system_disk_root() -> str:
 
 
 def routed_ip_address(host: str, port: int = 443) -> str | None:
-    """The local address the OS would route to host from; a UDP connect sends no packet."""
+    """The local IPv4 address the OS routes to host from, without ever looking a name up (a lookup
+    here would sit on the beat's path, outside its deadline): the address of the last heartbeat
+    connection towards host when it went over IPv4, else a UDP connect (it sends no packet) to host
+    when it is a literal IPv4 address or to an IPv4 address already resolved for it. None when neither
+    is known yet (the caller falls back to the interface scan)."""
     if not host:
         return None
-    try:
-        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
-    except (OSError, UnicodeError):
-        return None
-    for family, kind, proto, _canon, addr in infos:
+    local = local_address_for(host)
+    if local:
+        return local
+    for address in RESOLVER.known_ipv4(host):
         try:
-            with socket.socket(family, kind, proto) as sock:
-                sock.connect(addr)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.connect((address, port))
                 return sock.getsockname()[0]
         except OSError:
             continue
@@ -169,6 +184,8 @@ class SystemSampler:
 
     def ip_address(self) -> str:
         routed = self._cached(self._route, self.ROUTE_TTL_S, lambda: routed_ip_address(self.server_host))
+        if routed is None:
+            self._route.at = float("-inf")  # not known yet (no connection so far): ask again next beat
         return routed or scanned_ip_address() or "0.0.0.0"
 
     def temperature(self) -> float | None:
@@ -208,11 +225,9 @@ class SystemSampler:
         if disk:
             resources["disk_total_bytes"] = disk.total
             resources["disk_free_bytes"] = disk.free
-        if hasattr(os, "getloadavg"):
-            try:
-                resources["load_average"] = [round(v, 2) for v in os.getloadavg()]
-            except OSError:
-                pass
+        load = load_average()
+        if load is not None:
+            resources["load_average"] = load
         add_gpu_fields(metrics, resources, self.gpus.sample())
         return metrics, system_info, resources
 

@@ -8,38 +8,73 @@ connection, and the TLS layer wraps the socket in a new object. So the cutter ho
 descriptor of every socket the request touches, taken the moment the socket exists: shutdown(2) on any
 descriptor of a socket ends the reads on all of them, whichever object owns them by then, and a
 descriptor we own cannot be reused under us by another file. The duplicates are closed when the request
-ends, so they never keep a connection open.
+ends, so they never keep a connection open (socket.dup works on every OS; where even it fails, the
+cutter holds the socket object itself).
+
+Every phase is under the same cut: the name lookup waits in resolve.py for at most the time left, the
+connects race in connect.py with every socket adopted, and requests' separate ProxyManager (one per
+proxy) gets the same tracked pools, so the proxy's TCP connect, its CONNECT reply and the tunnel are cut
+like a direct request. The cutter records the phase under way, so a cut at the deadline says which
+phase did not finish (classify.timeout_message).
 """
 
 from __future__ import annotations
 
+import enum
 import heapq
+import http.client
 import itertools
+import logging
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     LocationParseError,
     NameResolutionError,
     NewConnectionError,
 )
-from urllib3.util.connection import allowed_gai_family
+
+from polaris_tray.core.heartbeat.connect import connect_first
+from polaris_tray.core.heartbeat.local_address import remember_local_address
+from polaris_tray.core.heartbeat.resolve import RESOLVER, Resolver, ResolveTimeout
+
+log = logging.getLogger(__name__)
+
+
+class Phase(str, enum.Enum):
+    """Where an attempt is: what a cut at the deadline names, so a user knows whom to call."""
+
+    DNS = "dns"
+    PROXY = "proxy"  # TCP connect to the proxy, then its reply to CONNECT
+    CONNECT = "connect"
+    TLS = "tls"
+    REPLY = "reply"
 
 
 class Cutter:
-    """The cut for one client: knows the sockets of the request under way; cut() ends it from any thread."""
+    """The cut for one client: knows the sockets of the request under way; cut() ends it from any thread.
+
+    It also tells waiters that are not sockets (a name lookup) through on_cut(), and records the phase
+    the request is in, so a cut at the deadline can say which phase did not finish.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._handles: list[socket.socket] = []
+        self._handles: list[tuple[socket.socket, bool]] = []  # (handle, owned: a duplicate we close)
+        self._wakers: list[Callable[[], None]] = []
         self._active = False
         self.timed_out = False
         self.aborted = False
+        self.phase: tuple[Phase, str] = (Phase.REPLY, "")
+        self.via = ""  # the proxy's host:port when the request goes through one
+        self.adopt_failures = 0
 
     def begin(self) -> None:
         with self._lock:
@@ -47,20 +82,48 @@ class Cutter:
             self._active = True
             self.timed_out = False
             self.aborted = False
+            self.phase = (Phase.REPLY, "")
 
     def end(self) -> None:
         with self._lock:
             self._active = False
             self._close_handles()
+            self._wakers.clear()
+
+    @property
+    def is_cut(self) -> bool:
+        return self.timed_out or self.aborted
+
+    def on_cut(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """wake() at the cut (at once when already cut); the returned function unregisters it."""
+        with self._lock:
+            if self.timed_out or self.aborted or not self._active:
+                wake()
+            self._wakers.append(wake)
+
+        def unregister() -> None:
+            with self._lock:
+                if wake in self._wakers:
+                    self._wakers.remove(wake)
+
+        return unregister
 
     def adopt(self, sock) -> None:
-        """Take a duplicate descriptor of `sock`; shut it at once when this request is already cut."""
+        """Take a duplicate of `sock`; shut it at once when this request is already cut.
+
+        socket.dup() works on every OS (os.dup refuses Windows SOCKET handles; it duplicates them with
+        WSADuplicateSocket) and on the descriptor under a TLS object. Should it fail all the same, the
+        cutter keeps the socket object itself: the deadline must hold whatever the OS.
+        """
         try:
-            handle = socket.socket(fileno=_dup_fd(sock))
-        except (OSError, ValueError):
-            return
+            handle, owned = _duplicate(sock), True
+        except (OSError, ValueError, AttributeError, NotImplementedError) as exc:
+            handle, owned = sock, False
+            self.adopt_failures += 1
+            if self.adopt_failures == 1:
+                log.warning("Could not duplicate a socket (%s): the cut shuts the socket itself", exc)
         with self._lock:
-            self._handles.append(handle)
+            self._handles.append((handle, owned))
             if self.timed_out or self.aborted or not self._active:
                 _shutdown(handle)
 
@@ -72,23 +135,27 @@ class Cutter:
                 self.timed_out = True
             else:
                 self.aborted = True
-            for handle in self._handles:
+            for handle, _owned in self._handles:
                 _shutdown(handle)
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()
 
     def _close_handles(self) -> None:
-        for handle in self._handles:
-            try:
-                handle.close()
-            except OSError:
-                pass
+        for handle, owned in self._handles:
+            if owned:
+                try:
+                    handle.close()
+                except OSError:
+                    pass
         self._handles.clear()
 
 
-def _dup_fd(sock) -> int:
+def _duplicate(sock) -> socket.socket:
     fd = sock.fileno()
     if fd < 0:
         raise ValueError("closed socket")
-    return os.dup(fd)
+    return socket.socket(sock.family, sock.type, sock.proto, fileno=socket.dup(fd))
 
 
 def _shutdown(handle: socket.socket) -> None:
@@ -182,73 +249,146 @@ if hasattr(os, "register_at_fork"):
 
 
 class CuttableAdapter(HTTPAdapter):
-    """An adapter whose connections hand each socket to a Cutter as soon as it exists or is reused."""
+    """An adapter whose connections (direct or through a proxy) hand each socket to a Cutter as soon as it
+    exists or is reused, and record their phase; TLS verifies with `ssl_context` (trust.py) only."""
 
-    def __init__(self, cutter: Cutter) -> None:
+    def __init__(self, cutter: Cutter, ssl_context: ssl.SSLContext | None = None) -> None:
         self._cutter = cutter
+        self._ssl_context = ssl_context
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs) -> None:
+        if self._ssl_context is not None:
+            kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
-        pools = self.poolmanager.pool_classes_by_scheme
-        self.poolmanager.pool_classes_by_scheme = {
-            scheme: _tracked_pool(pool_cls, self._cutter) for scheme, pool_cls in pools.items()
-        }
+        _track(self.poolmanager, self._cutter)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
+        """requests builds a separate ProxyManager per proxy: its pools are tracked like the direct ones."""
+        if proxy in self.proxy_manager:
+            return self.proxy_manager[proxy]
+        if self._ssl_context is not None:
+            proxy_kwargs.setdefault("ssl_context", self._ssl_context)
+            proxy_kwargs.setdefault("proxy_ssl_context", self._ssl_context)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        _track(manager, self._cutter)
+        return manager
+
+    def cert_verify(self, conn, url, verify, cert) -> None:
+        """Always verify, and with our context's trust alone (requests would add certifi's bundle)."""
+        super().cert_verify(conn, url, verify, cert)
+        if self._ssl_context is not None and url.lower().startswith("https"):
+            conn.cert_reqs = "CERT_REQUIRED"
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+
+def _track(manager, cutter: Cutter) -> None:
+    pools = manager.pool_classes_by_scheme
+    manager.pool_classes_by_scheme = {
+        scheme: _tracked_pool(pool_cls, cutter) for scheme, pool_cls in pools.items()
+    }
+
+
+class InformationalSkippingResponse(http.client.HTTPResponse):
+    """http.client skips only 100 Continue: a 103 Early Hints (any 1xx but 101) before the final reply
+    would be taken as the reply. Skip every such interim reply and its headers."""
+
+    def _read_status(self):
+        while True:
+            version, status, reason = super()._read_status()
+            if not (100 <= status < 200) or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)
 
 
 def _tracked_pool(pool_cls, cutter: Cutter):
     class TrackedConnection(pool_cls.ConnectionCls):
+        response_class = InformationalSkippingResponse
+
         def _new_conn(self):
-            """urllib3's own, except that the socket is handed to the cutter before it connects: a
-            connect that hangs (a listener whose backlog is full) is cut like a read, and so is the TLS
-            handshake that follows. Only the name lookup cannot be cut."""
+            """urllib3's own, except that the lookup waits under the cut and the deadline (resolve.py),
+            the connects race the families (connect.py), and every socket is handed to the cutter before
+            it connects: a connect that hangs is cut like a read, and so is the TLS handshake."""
+            proxied = bool(self._tunnel_host) or bool(getattr(self, "proxy", None))
+            where = f"{self._dns_host}:{self.port}"
+            cutter.via = where if proxied else ""
             try:
-                return _connect(
+                sock = open_connection(
                     cutter,
-                    (self._dns_host, self.port),
+                    self._dns_host,
+                    self.port,
                     self.timeout,
-                    self.source_address,
-                    self.socket_options,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                    phase=(Phase.PROXY, where) if proxied else (Phase.CONNECT, where),
                 )
-            except socket.gaierror as e:
+            except (socket.gaierror, ResolveTimeout) as e:
                 raise NameResolutionError(self.host, self, e) from e
             except TimeoutError as e:
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from e
             except OSError as e:
                 raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
+            target = self._tunnel_host or self.host
+            remember_local_address(target, sock)
+            if not self._tunnel_host:
+                cutter.phase = (Phase.TLS, target) if _is_tls(self) else (Phase.REPLY, target)
+            return sock
+
+        def _tunnel(self):
+            cutter.phase = (Phase.PROXY, cutter.via)
+            super()._tunnel()
+            cutter.phase = (Phase.TLS, self._tunnel_host or "")
+
+        def connect(self):
+            super().connect()
+            if cutter.adopt_failures and self.sock is not None:
+                cutter.adopt(self.sock)  # the TLS layer's own object: the raw one held was detached
+            cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
 
         def request(self, *args, **kwargs):
             if self.sock is not None:  # a kept-alive connection: this request's socket
                 cutter.adopt(self.sock)
+                cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
             return super().request(*args, **kwargs)
 
     return type(f"Tracked{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": TrackedConnection})
 
 
-def _connect(cutter: Cutter, address, timeout, source_address, socket_options) -> socket.socket:
-    """urllib3.util.connection.create_connection with the cutter told of each socket before connect()."""
-    host, port = address
+def _is_tls(conn) -> bool:
+    return isinstance(conn, HTTPSConnection)
+
+
+def open_connection(
+    cutter: Cutter,
+    host: str,
+    port: int,
+    timeout,
+    *,
+    source_address=None,
+    socket_options=None,
+    phase: tuple[Phase, str] | None = None,
+    resolver: Resolver = RESOLVER,
+) -> socket.socket:
+    """Resolve (under the cut) and connect (Happy Eyeballs, every socket adopted) to host:port.
+
+    Public for the doctor: pass a Cutter that you begin() first and cut() (or arm with WATCHDOG) to bound
+    it. Raises socket.gaierror / ResolveTimeout / ResolveCancelled, then the connect's errors.
+    """
     host = host.strip("[]")
     try:
         host.encode("idna")
     except UnicodeError:
         raise LocationParseError(f"'{host}', label empty or too long") from None
-    err: OSError | None = None
-    for af, socktype, proto, _name, sa in socket.getaddrinfo(
-        host, port, allowed_gai_family(), socket.SOCK_STREAM
-    ):
-        sock = socket.socket(af, socktype, proto)
-        try:
-            for opt in socket_options or ():
-                sock.setsockopt(*opt)
-            if isinstance(timeout, (int, float)):
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
-            cutter.adopt(sock)
-            sock.connect(sa)
-            return sock
-        except OSError as exc:
-            err = exc
-            sock.close()
-    raise err if err is not None else OSError("getaddrinfo returns an empty list")
+    seconds = timeout if isinstance(timeout, (int, float)) else None
+    cutter.phase = (Phase.DNS, host)
+    infos = resolver.resolve(host, port, timeout=seconds if seconds is not None else 3600.0, cancel=cutter)
+    cutter.phase = phase or (Phase.CONNECT, f"{host}:{port}")
+    return connect_first(
+        infos,
+        timeout=seconds,
+        adopt=cutter.adopt,
+        cancel=cutter,
+        socket_options=socket_options or (),
+        source_address=source_address,
+    )

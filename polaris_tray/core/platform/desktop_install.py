@@ -1,10 +1,11 @@
 """Puts Polaris Tray into the user's applications menu (--install-desktop) and takes it out again.
 
-A build unpacked anywhere has no menu entry, and the autostart entry's `Icon=polaris-tray` names an icon
-nothing installed. Per the XDG specs this writes, under $XDG_DATA_HOME (~/.local/share):
+A build unpacked anywhere has no menu entry. Per the XDG specs this writes, under $XDG_DATA_HOME
+(~/.local/share):
   applications/io.polaris.tray.desktop     Exec= the absolute command that launched us
   icons/hicolor/NxN/apps/polaris-tray.png  every size the build carries, and scalable/…svg
-No root, no system folder touched; --uninstall-desktop removes exactly these files.
+No root, no system folder touched; --uninstall-desktop removes exactly these files. The start-at-login
+entry shares the desktop id but names the build's own icon file, so removing these leaves it whole.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.platform.autostart.base import launch_program
 from polaris_tray.core.platform.autostart.xdg import (
     _quote,  # the Desktop Entry spec's quoting, one copy of it
+    plain_value,
 )
+from polaris_tray.core.platform.resources import resources_dir
 
 DESKTOP_ID = "io.polaris.tray.desktop"
 ICON_NAME = "polaris-tray"
@@ -26,13 +29,6 @@ ICON_NAME = "polaris-tray"
 
 class DesktopInstallError(Exception):
     pass
-
-
-def resources_dir() -> Path:
-    """The icons and the entry template: inside the frozen build, else in the checkout beside the package."""
-    if getattr(sys, "frozen", False):
-        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
-    return Path(__file__).resolve().parents[3] / "resources"
 
 
 def data_home(environ=None) -> Path:
@@ -65,9 +61,7 @@ def render_entry(template: str, command: list[str]) -> str:
     exec_line = " ".join(_quote(part) for part in command)  # _quote doubles % and escapes for the file
     extra = [f"Exec={exec_line}"]
     if os.path.isabs(command[0]):
-        # a plain string value, not an Exec line: no quotes, only the spec's escapes
-        plain = command[0].replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
-        extra.insert(0, f"TryExec={plain}")
+        extra.insert(0, f"TryExec={plain_value(command[0])}")  # a string value, not an Exec line
     return "\n".join(lines[:at] + extra + lines[at:]) + "\n"
 
 
@@ -162,5 +156,21 @@ def main(install_it: bool, out=None, err=None) -> int:
             out.write(f"icons: {len(paths) - 1} files under {data_home() / 'icons' / 'hicolor'}\n")
         else:
             out.write(f"removed {len(paths)} files\n" if paths else "nothing was installed\n")
+            note = _autostart_note()
+            if note:
+                out.write(note + "\n")
         out.flush()
     return 0
+
+
+def _autostart_note() -> str:
+    """Uninstalling the menu entry leaves start at login as it was (it names nothing removed here): say so."""
+    from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+
+    try:
+        status = XdgAutostart().status()
+    except OSError:
+        return ""
+    if status.state.value != "enabled":
+        return ""
+    return f"start at login stays on ({status.location}); `polaris-tray --autostart off` turns it off"

@@ -25,11 +25,13 @@ class NetworkReason(str, enum.Enum):
     RESET = "reset"
     TLS = "tls"
     CANCELLED = "cancelled"
+    PROXY = "proxy"  # the proxy did not answer, refused us or refused the tunnel
+    PROXY_AUTH = "proxy_auth"  # the proxy wants credentials (HTTP 407): the user must act
     OTHER = "other"
 
 
 _NEEDS_USER = frozenset({OutcomeKind.NOT_REGISTERED, OutcomeKind.REJECTED, OutcomeKind.CONFIG_ERROR})
-_NEEDS_USER_REASONS = frozenset({NetworkReason.TLS})
+_NEEDS_USER_REASONS = frozenset({NetworkReason.TLS, NetworkReason.PROXY_AUTH})
 
 
 def needs_user(kind: OutcomeKind, reason: NetworkReason | None = None) -> bool:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 LOGIN_FLAG = "--login"  # a login launch waits for the tray and opens no dialog
 
@@ -36,14 +39,18 @@ def launch_program(environ=None, argv0: str | None = None) -> list[str]:
         return [str(Path(environ["APPIMAGE"]).absolute())]
     if getattr(sys, "frozen", False):
         return [str(Path(sys.executable).absolute())]
-    script = shutil.which("polaris-tray", path=str(Path(sys.executable).parent)) or shutil.which(
-        "polaris-tray"
-    )
-    if script:
-        return [str(Path(script).absolute())]
+    # Windows: the gui-scripts launcher, which opens no console window at every login.
+    names = ("polaris-tray-gui", "polaris-tray") if sys.platform == "win32" else ("polaris-tray",)
+    for name in names:
+        script = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+        if script:
+            return [str(Path(script).absolute())]
     # Running from a checkout without the script installed: the interpreter and the module.
     # (absolute, not resolved: resolving the venv's python would step out of the venv)
-    return [str(Path(sys.executable).absolute()), "-m", "polaris_tray"]
+    python = Path(sys.executable)
+    if sys.platform == "win32" and (python.parent / "pythonw.exe").is_file():
+        python = python.parent / "pythonw.exe"  # no console window either
+    return [str(python.absolute()), "-m", "polaris_tray"]
 
 
 class Autostart:
@@ -61,12 +68,33 @@ class Autostart:
     def is_enabled(self) -> bool:
         return self.status().state is AutostartState.ENABLED
 
+    def command(self) -> list[str]:
+        """What the entry should start: this running app (a backend built with a command uses that)."""
+        return getattr(self, "_command", None) or launch_program()
+
+    def elsewhere(self, status: AutostartStatus | None = None) -> str | None:
+        """The program an enabled entry starts when that is not this app (an old place, another copy)."""
+        status = status or self.status()
+        if status.state is not AutostartState.ENABLED or not status.program:
+            return None
+        return None if same_program(status.program, self.command()[0]) else status.program
+
     def repair_if_stale(self) -> bool:
-        """At launch: an entry of ours pointing at a program that moved is rewritten to point at us."""
-        if self.status().state is AutostartState.STALE:
+        """At launch: an entry of ours that starts a program that moved, or another copy of the app (the
+        checkout's after installing the tarball), is rewritten to start this one. True when rewritten."""
+        status = self.status()
+        if status.state is AutostartState.STALE or self.elsewhere(status):
             self.enable()
+            log.info("Start at login started %s; it now starts %s", status.program, self.command()[0])
             return True
         return False
+
+
+def same_program(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normpath(a) == os.path.normpath(b)
 
 
 def status_of(program: str | None, location: str) -> AutostartStatus:

@@ -1,4 +1,10 @@
-"""Linux and BSD desktops: an XDG autostart entry in $XDG_CONFIG_HOME/autostart."""
+"""Linux and BSD desktops: an XDG autostart entry in $XDG_CONFIG_HOME/autostart.
+
+The entry has the menu entry's desktop id (io.polaris.tray.desktop), so a desktop sees one application;
+an entry of the old name (polaris-tray.desktop) is migrated. It names the running build's own icon file
+and TryExec its program: nothing it names is something --uninstall-desktop removes, and a build that is
+deleted makes the entry skipped rather than fail at every login.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,11 @@ from polaris_tray.core.platform.autostart.base import (
     launch_program,
     status_of,
 )
+from polaris_tray.core.platform.resources import resources_dir
 
-FILE_NAME = "polaris-tray.desktop"
+FILE_NAME = "io.polaris.tray.desktop"  # the menu entry's id too (desktop_install.DESKTOP_ID)
+OLD_FILE_NAME = "polaris-tray.desktop"  # the name before issue 21: migrated to FILE_NAME
+ICON_NAME = "polaris-tray"  # in the icon theme, once --install-desktop put it there
 
 
 def autostart_dir(environ=None) -> Path:
@@ -65,16 +74,30 @@ def _split_exec(value: str) -> list[str]:
     return [p.replace("%%", "%") for p in parts]
 
 
-def render_entry(command: list[str]) -> str:
+def plain_value(text: str) -> str:
+    """A Desktop Entry string value (TryExec, Icon): no quoting, only the spec's escapes."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+
+def build_icon() -> str:
+    """The running build's own icon file (it lives as long as the program the entry starts), else the
+    theme name."""
+    icon = resources_dir() / "icons" / f"{ICON_NAME}-256.png"
+    return str(icon) if icon.is_file() else ICON_NAME
+
+
+def render_entry(command: list[str], icon: str | None = None) -> str:
     exec_line = " ".join(_quote(part) for part in [*command, LOGIN_FLAG])
+    try_exec = [f"TryExec={plain_value(command[0])}"] if os.path.isabs(command[0]) else []
     return "\n".join(
         [
             "[Desktop Entry]",
             "Type=Application",
             f"Name={APP_DISPLAY_NAME}",
             "Comment=Keeps this machine visible to the Polaris orchestrator",
+            *try_exec,
             f"Exec={exec_line}",
-            "Icon=polaris-tray",
+            f"Icon={plain_value(icon or ICON_NAME)}",
             "Terminal=false",
             "Categories=Network;Monitor;",
             "X-GNOME-Autostart-enabled=true",
@@ -97,24 +120,50 @@ def exec_program(text: str) -> str | None:
 
 
 class XdgAutostart(FileAutostart):
-    def __init__(self, environ=None, command: list[str] | None = None) -> None:
+    def __init__(self, environ=None, command: list[str] | None = None, icon: str | None = None) -> None:
         self._environ = os.environ if environ is None else environ
         self._command = command
+        self._icon = icon
         self.path = autostart_dir(self._environ) / FILE_NAME
+        self.old_path = autostart_dir(self._environ) / OLD_FILE_NAME
 
     def command(self) -> list[str]:
         return self._command or launch_program(self._environ)
 
     def status(self) -> AutostartStatus:
+        """The entry's state; an entry of the old name counts until it is migrated (enable rewrites it)."""
+        path = (
+            self.path if os.path.lexists(self.path) or not os.path.lexists(self.old_path) else self.old_path
+        )
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return AutostartStatus(AutostartState.DISABLED)
         except OSError:
-            return AutostartStatus(AutostartState.STALE, str(self.path))
+            return AutostartStatus(AutostartState.STALE, str(path))
         if "X-GNOME-Autostart-enabled=false" in text or "\nHidden=true" in text:
-            return AutostartStatus(AutostartState.DISABLED, str(self.path))
-        return status_of(exec_program(text), str(self.path))
+            return AutostartStatus(AutostartState.DISABLED, str(path))
+        status = status_of(exec_program(text), str(path))
+        if path == self.old_path and status.state is AutostartState.ENABLED:
+            return AutostartStatus(AutostartState.STALE, status.location, status.program)  # to migrate
+        return status
 
     def render(self) -> bytes:
-        return render_entry(self.command()).encode("utf-8")
+        return render_entry(self.command(), self._icon or build_icon()).encode("utf-8")
+
+    def enable(self) -> None:
+        super().enable()
+        self._remove_old()
+
+    def disable(self) -> None:
+        super().disable()
+        self._remove_old()
+
+    def _remove_old(self) -> None:
+        """The old name goes (unlinked, never followed): two entries would start the app twice."""
+        try:
+            self.old_path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise AutostartError(f"Cannot remove {self.old_path}: {exc.strerror}") from None

@@ -1,0 +1,105 @@
+"""The status window's Diagnose button (issue 21 item 4): the doctor's lines in a dialog, copyable, and the
+one beat it sends says what this tray is doing (online while beating, offline when stopped)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from polaris_tray.core.status.snapshot import Snapshot
+from polaris_tray.core.status.state import LinkState
+from tests.support.mnemonics import labels, mnemonic
+from tests.support.routed_orchestrator import RoutedOrchestrator
+
+MINER = "alice-miner-01"
+
+
+@pytest.fixture
+def server(home, monkeypatch):
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    orchestrator = RoutedOrchestrator(miners={MINER})
+    yield orchestrator
+    orchestrator.stop()
+
+
+def diagnose(qtbot, snap):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(None, diagnostics=lambda: "text")
+    qtbot.addWidget(window)
+    window.show_snapshot(snap)
+    window.show()
+    marks = [mnemonic(t) for t in labels(window) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks  # the new button takes a letter no other one has
+    dialog = window.diagnose()
+    qtbot.waitUntil(dialog.again_button.isEnabled, timeout=30000)
+    return window, dialog
+
+
+@pytest.mark.parametrize(("state", "sent"), [(LinkState.ONLINE, "online"), (LinkState.STOPPED, "offline")])
+def test_diagnose_shows_each_link_and_sends_the_status_this_tray_has(qtbot, server, state, sent):
+    _window, dialog = diagnose(qtbot, Snapshot(state, server.url, "alic…"))
+    text = dialog.text.toPlainText()
+    for name in ("Configuration", "Miner id", "DNS", "Proxy", "TCP", "HTTP", "Orchestrator", "Clock"):
+        assert f"{name}:" in text, text
+    assert f"status '{sent}'" in text and MINER not in text
+    assert server.statuses() == [sent]
+    copied = dialog.copy()
+    assert QGuiApplication.clipboard().text() == copied and copied.startswith("✔ Configuration:")
+    assert dialog.verdict.text() in copied
+    marks = [mnemonic(t) for t in labels(dialog) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks
+    marks = [mnemonic(t) for t in labels(dialog) if mnemonic(t)]
+    assert len(marks) == len(set(marks)), marks
+
+
+def test_diagnose_names_a_wrong_url_in_the_window(qtbot, server):
+    _window, dialog = diagnose(qtbot, Snapshot(LinkState.ATTENTION, server.url.removesuffix("/v1"), "alic…"))
+    assert "✘ HTTP:" in dialog.text.toPlainText() and "should end in /api/v1" in dialog.text.toPlainText()
+    assert dialog.verdict.text() == "Broken: HTTP."
+    assert server.posts == []
+
+
+def test_diagnose_is_off_in_demo_mode(qtbot):
+    from polaris_tray.gui.status_window import StatusWindow
+
+    window = StatusWindow(None, diagnostics=lambda: "text", demo=True)
+    qtbot.addWidget(window)
+    assert not window.diagnose_button.isEnabled()
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_the_doctor_renders_unclipped_at_100_and_200_percent(home, scale):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.app import ARTIFACTS, ROOT
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = ARTIFACTS / f"doctor-{int(scale) * 100}pct.png"
+    env = {
+        **os.environ,
+        "QT_SCALE_FACTOR": scale,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(ROOT),
+        "POLARIS_MINER_ID": "carol-unknown-5",
+        "POLARIS_TRAY_INSTANCE": f"doctor-render-{scale}",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests/support/render_doctor.py"), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert float(shown["dpr"]) == float(scale)
+    assert shown["width"] >= 700 * float(scale) and shown["height"] >= 400 * float(scale)
+    assert not shown["hidden"] and not shown["horizontal"], shown["text"]  # every line in view, none cut
+    assert "✘ Orchestrator:" in shown["text"] and shown["summary"] == "Broken: Orchestrator."
+    assert "carol-unknown-5" not in shown["text"]
+    assert out.exists() and out.stat().st_size > 5000
