@@ -44,7 +44,7 @@ def cmd_headless(args) -> int:
     lock = None if demo else take_agent_lock(config.miner_id)
     if isinstance(lock, int):
         return lock
-    service = start_service_hooks(args)
+    service = start_service_hooks(args, config.miner_id)
     if isinstance(service, str):
         if lock:
             lock.release()
