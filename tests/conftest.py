@@ -36,9 +36,8 @@ def home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("HOME", str(home))
-    for var, path in profile_environment(
-        home, create=False
-    ).items():  # Windows finds the user's folders by these
+    # Windows finds the user's folders by these (platformdirs by WIN_PD_OVERRIDE_*), not by HOME
+    for var, path in profile_environment(home, create=False).items():
         if var in WINDOWS_FOLDERS:
             monkeypatch.setenv(var, path)
     for var in (

@@ -99,6 +99,10 @@ def run_spec(platform, monkeypatch):
         setattr(versioninfo, name, lambda *a, **k: (a, k))
     versioninfo.VSVersionInfo = lambda **k: k
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.win32.versioninfo", versioninfo)
+    from PyInstaller.utils import hooks  # their real work happens in a child interpreter: not needed here
+
+    monkeypatch.setattr(hooks, "collect_submodules", fake_collect)
+    monkeypatch.setattr(hooks, "copy_metadata", lambda name: [(f"{name}.dist-info", f"{name}.dist-info")])
     spec = ROOT / "build_scripts" / "polaris-tray.spec"
     scope = {"SPECPATH": str(spec.parent), "__file__": str(spec)}
     scope |= {kind: Recorder(kind, made) for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
@@ -114,6 +118,8 @@ def test_windows_gets_a_console_companion_in_the_same_folder_and_linux_stays_one
         (collect,) = [t for t in made if t.kind == "COLLECT"]
         assert collect.args[0] is exes[0] and collect.name == "polaris-tray"
         assert [t.kind for t in made].count("BUNDLE") == (platform == "darwin")
+        (analysis,) = [t for t in made if t.kind == "Analysis"]
+        assert ("keyring.backends.SecretService" in analysis.hiddenimports) == (platform == "linux")
     made = run_spec("win32", monkeypatch)
     windowed, cli = [t for t in made if t.kind == "EXE"]
     assert (windowed.name, windowed.console, cli.name, cli.console) == (
