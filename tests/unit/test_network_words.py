@@ -194,3 +194,17 @@ def test_trust_is_built_once_per_variables_and_files(named_tls, tmp_path):
     os.utime(bundle, (stat.st_atime, stat.st_mtime + 10))  # the administrator replaced the file
     assert trust(env) is not first
     assert trust({"SSL_CERT_FILE": str(bundle)}) is not first
+
+
+def test_proxy_credentials_are_scrubbed_in_every_form():
+    from polaris_tray.core.heartbeat.proxy import Proxy, scrub, shown_address
+
+    proxy = Proxy(
+        "http://al%40ice:p%3Ass@[2001:db8::1]:3128",
+        shown_address("http://al%40ice:p%3Ass@[2001:db8::1]:3128"),
+    )
+    assert proxy.shown == "[2001:db8::1]:3128"
+    text = "ProxyError('http://al%40ice:p%3Ass@[2001:db8::1]:3128 said p:ss and p%3Ass and al%40ice:p%3Ass')"
+    cleaned = scrub(text, proxy)
+    assert "p%3Ass" not in cleaned and "p:ss" not in cleaned and "al%40ice" not in cleaned, cleaned
+    assert scrub("see http://bob:secret@other.example:8080/", None) == "see http://***@other.example:8080/"
