@@ -6,11 +6,14 @@ psutil reads every /proc file under its module-wide PROCFS_PATH; that is the one
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
 def use_host_root(root: str) -> str | None:
     """Points psutil at ROOT/proc; an error message when that is not a procfs (nothing is changed then)."""
+    if sys.platform != "linux":
+        return f"--host-root {root}: only Linux reads its figures from a /proc, so this option is for Linux."
     proc = Path(root) / "proc"
     if not (proc / "stat").is_file() or not (proc / "meminfo").is_file():
         return (
