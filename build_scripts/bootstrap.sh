@@ -33,6 +33,8 @@ TEST_PACKAGES=(
   # Real networks (issue 20): a private namespace with a black-holed IPv6 address (ip, nft), a private
   # copy of the system trust store (update-ca-certificates) and hashed CA directories (openssl rehash).
   iproute2 nftables ca-certificates openssl
+  # Fleets (issue 23): a Debian minbase root, the agent's OCI image built and unpacked without a registry.
+  debootstrap buildah umoci
 )
 
 # The keyring needs a Secret Service. Desktops ship one (GNOME Keyring, KWallet); where none is

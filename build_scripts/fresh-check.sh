@@ -51,26 +51,10 @@ remove_root() {  # never while anything is mounted in it: rm would reach into th
   rm -rf "$1"
 }
 
-# --- the minbase root, built once ------------------------------------------------------------------
-mirror() {  # the machine's own Debian mirror for $SUITE, from its apt sources (deb822 or one-line)
-  local uri
-  uri="$(awk -v s="$SUITE" 'BEGIN { RS = ""; FS = "\n" }
-    { u = ""; ok = 0; for (i = 1; i <= NF; i++) {
-        if ($i ~ /^URIs:/) { split($i, a, " "); u = a[2] }
-        if ($i ~ /^Suites:/ && (" " $i " ") ~ (" " s " ")) ok = 1 }
-      if (ok && u != "") { print u; exit } }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
-  [ -n "$uri" ] || uri="$(awk -v s="$SUITE" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i == s) {
-      for (j = 2; j < i; j++) if ($j !~ /^\[/ && $j !~ /\]$/) { print $j; exit } } }' \
-      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)"
-  [ -n "$uri" ] || { echo "fresh-check: no $SUITE mirror in this machine's apt sources" >&2; exit 1; }
-  echo "$uri"
-}
+# --- the minbase root, built once (build_scripts/minbase.sh: debootstrap from this machine's mirror) ----
 PRISTINE="$WORK/$SUITE-minbase.tar"
 if [ -n "$REBUILD" ] || [ ! -s "$PRISTINE" ]; then
-  remove_root "$WORK/build-root"
-  debootstrap --variant=minbase --include=python3,ca-certificates "$SUITE" "$WORK/build-root" "$(mirror)"
-  tar --numeric-owner -C "$WORK/build-root" -cf "$PRISTINE.part" . && mv "$PRISTINE.part" "$PRISTINE"
-  remove_root "$WORK/build-root"
+  "$PROJECT/build_scripts/minbase.sh" "$PRISTINE" "$SUITE"
 fi
 
 # --- carrying in this machine's registry setup ------------------------------------------------------

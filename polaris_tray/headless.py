@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 
@@ -184,7 +185,7 @@ class StateClock(threading.Thread):
 
 def run_until_signal(loop: BeatLoop) -> int:
     """Blocks the stop signals in every thread and takes them with sigwait: no polling, no races."""
-    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+    if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         loop.start()
         received = signal.sigwait(STOP_SIGNALS)

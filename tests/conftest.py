@@ -36,9 +36,8 @@ def home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("HOME", str(home))
-    for var, path in profile_environment(
-        home, create=False
-    ).items():  # Windows finds the user's folders by these
+    # Windows finds the user's folders by these (platformdirs by WIN_PD_OVERRIDE_*), not by HOME
+    for var, path in profile_environment(home, create=False).items():
         if var in WINDOWS_FOLDERS:
             monkeypatch.setenv(var, path)
     for var in (
@@ -112,6 +111,18 @@ def x_display():
 @pytest.fixture(scope="session")
 def qapp_args():
     return ["polaris-tray-tests"]
+
+
+@pytest.fixture(autouse=True)
+def _garbage_on_the_gui_thread(request):
+    """In-process Qt tests run the worker beside widgets as the app does: collect as the app does, on the
+    GUI thread only (polaris_tray/gui/gui_thread_gc.py), or a collection in the worker's thread can
+    deadlock the test run."""
+    if {"qtbot", "qapp"} & set(request.fixturenames):
+        from polaris_tray.gui import gui_thread_gc
+
+        gui_thread_gc.install(request.getfixturevalue("qapp"))
+    yield
 
 
 def pytest_collection_modifyitems(config, items):

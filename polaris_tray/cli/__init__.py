@@ -6,10 +6,17 @@ starts, and the tray is handed plain LaunchOptions, never the argparse Namespace
 
 from __future__ import annotations
 
+import sys
+
 from polaris_tray.cli.args import build_parser, launch_options
-from polaris_tray.console import EXIT_CONFIG, err
+from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, err
 from polaris_tray.core.config.run_plan import InvalidOverride
 from polaris_tray.service.hooks import server_only_options
+
+DESKTOP_ONLY_ON_LINUX = (
+    "--install-desktop and --uninstall-desktop are for Linux desktops (an XDG menu entry); nothing was "
+    "written. On Windows and macOS use the installer's shortcut, or --autostart on to start at login."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return cmd_autostart(args)
     if args.install_desktop or args.uninstall_desktop:
+        if sys.platform in ("win32", "darwin"):  # XDG menus exist only on Linux and BSD desktops
+            err(DESKTOP_ONLY_ON_LINUX)
+            return EXIT_FAILED
         from polaris_tray.core.platform.desktop_install import main as desktop_install
 
         return desktop_install(args.install_desktop)

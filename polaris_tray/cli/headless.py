@@ -46,7 +46,7 @@ def cmd_headless(args) -> int:
         return lock
     if lock:
         lock.note_beating(True, config.server_url)  # for --doctor: which server this agent beats
-    service = start_service_hooks(args)
+    service = start_service_hooks(args, config.miner_id)
     if isinstance(service, str):
         if lock:
             lock.release()

@@ -1,7 +1,8 @@
-"""--quit: tell the running tray to quit, over its private socket only (no Qt, no display)."""
+"""--quit: tell the running tray to quit, over its private control channel only (no display)."""
 
 from __future__ import annotations
 
+import sys
 import time
 
 from polaris_tray.console import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK, err
@@ -11,8 +12,14 @@ QUIT_WAIT_S = 5.0
 
 
 def cmd_quit(args) -> int:
-    """Talks to the running app over its private socket only: no Qt, no display."""
-    from polaris_tray.core.platform.instance_dir import InstanceLock, send_to_running
+    """Talks to the running app over its private channel only: no display; Qt only on Windows, whose
+    Python has no AF_UNIX and whose tray listens on a named pipe (Qt's own client speaks to it)."""
+    from polaris_tray.core.platform.instance_dir import InstanceLock
+
+    if sys.platform == "win32":
+        from polaris_tray.gui.single_instance import send_to_running
+    else:
+        from polaris_tray.core.platform.instance_dir import send_to_running
 
     try:
         lock = InstanceLock()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.console import EXIT_ALREADY_RUNNING, EXIT_FAILED, err
 from polaris_tray.core.config.run_plan import LaunchOptions, handoff_message
+from polaris_tray.gui import gui_thread_gc
 from polaris_tray.gui.single_instance import SingleInstance, send_to_running
 
 HANDOFF_RETRY_S = 3.0
@@ -69,6 +70,7 @@ def _application() -> QApplication:
     app.setDesktopFileName(DESKTOP_ID)  # resources/io.polaris.tray.desktop: Wayland app_id, notifications
     app.setWindowIcon(app_icon())  # _NET_WM_ICON on every window
     app.setQuitOnLastWindowClosed(False)
+    gui_thread_gc.install(app)  # never a Qt destructor on the heartbeat's thread (see that module)
     return app
 
 

@@ -6,6 +6,10 @@ message is lost silently. On Linux we therefore call `org.freedesktop.Notificati
 our name and icon, and use showMessage only where no such service exists (and on Windows/macOS, where it is
 the native way).
 
+On macOS, Qt's showMessage goes through Notification Center, which silently drops what an app outside a
+bundle (a pip install: plain `python`) posts; there `osascript`'s `display notification` shows it, and
+showMessage is kept for the bundled app and as the last resort.
+
 The call goes through jeepney (pure Python, already installed with keyring's Secret Service backend):
 PySide6's QtDBus cannot marshal Notify's uint32 and string-array arguments (QDBusArgument has no typed
 append in Python).
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +38,15 @@ SERVICE = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
 CALL_TIMEOUT_S = 1.0  # a local bus answers in milliseconds; a wedged server must not freeze the tray
 EXPIRE_MS = 10_000
+OSASCRIPT_TIMEOUT_S = 2.0  # the GUI thread waits for it: a wedged one must not freeze the tray for long
+# The texts are arguments, never part of the script: no quoting to get wrong.
+_OSASCRIPT = ("on run argv", "display notification (item 2 of argv) with title (item 1 of argv)", "end run")
+
+
+def in_app_bundle(executable: str | None = None) -> bool:
+    """Whether we run from a .app (frozen build), where Notification Center accepts our notifications."""
+    executable = executable or sys.executable
+    return ".app/Contents/MacOS/" in executable
 
 
 class DesktopNotifier:
@@ -56,9 +71,28 @@ class DesktopNotifier:
             except Exception as exc:  # no server, no bus, a refusing server: the icon's balloon then
                 log.info("No notification service (%s); using the tray icon's message", exc)
                 self._close()
+        if sys.platform == "darwin" and not in_app_bundle() and self._osascript(title, message):
+            self.last_route = "osascript"
+            return self.last_route
         self._fallback(title, message, critical)
         self.last_route = "tray"
         return self.last_route
+
+    def _osascript(self, title: str, message: str) -> bool:
+        program = shutil.which("osascript")
+        if program is None:
+            return False
+        args = [program]
+        for line in _OSASCRIPT:
+            args += ["-e", line]
+        try:
+            done = subprocess.run(
+                [*args, title, message], capture_output=True, timeout=OSASCRIPT_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.info("osascript could not notify (%s); using the tray icon's message", exc)
+            return False
+        return done.returncode == 0
 
     def _send(self, title: str, message: str, critical: bool) -> None:
         from jeepney import DBusAddress, MessageType, new_method_call

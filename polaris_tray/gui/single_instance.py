@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from polaris_tray.core.platform.instance_dir import InstanceLock, instance_name
 from polaris_tray.core.platform.instance_dir import send_to_running as _send_posix
-from polaris_tray.core.storage.paths import POSIX
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +24,21 @@ REPLY_TIMEOUT_MS = 3000
 
 
 def _server_name(lock: InstanceLock) -> str:
-    # POSIX: a full path in our private dir. Windows: a named pipe, per-user by Qt's UserAccessOption.
-    return str(lock.socket_path) if POSIX else lock.name
+    # POSIX: a full path in our private dir. Windows: a named pipe of this user and session, its name ending
+    # in the holder's secret token (InstanceLock.channel); Qt's UserAccessOption also limits it to us.
+    return lock.channel()
 
 
 def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
     """The running instance's reply, or None when no instance answers. message: a JSON object."""
     lock = lock or InstanceLock()
-    if POSIX:
+    if sys.platform != "win32":
         return _send_posix(message, lock)
-    sock = QLocalSocket()  # pragma: no cover - Windows
-    sock.connectToServer(_server_name(lock))
+    name = _server_name(lock)
+    if not name:
+        return None
+    sock = QLocalSocket()
+    sock.connectToServer(name)
     if not sock.waitForConnected(CONNECT_TIMEOUT_MS):
         return None
     sock.write(json.dumps(message).encode() + b"\n")
@@ -64,7 +68,7 @@ class SingleInstance(QObject):
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         try:
-            if POSIX:
+            if sys.platform != "win32":
                 self.lock.clear_stale_socket()  # we hold the lock: whatever is there is a dead instance's
             ok = self._server.listen(_server_name(self.lock))
             reason = self._server.errorString()

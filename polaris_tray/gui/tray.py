@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -40,7 +41,7 @@ class TrayIcon(QObject):
         self.icon = self._make_icon()
         self.menu = QMenu()
         self._build_menu()
-        self.icon.setContextMenu(self.menu)
+        self._attach_menu(self.icon)
         self.menu.aboutToShow.connect(self.refresh_menu)
         self._set_colour(Colour.GREY)
         self.icon.setToolTip("Polaris Tray — starting…")
@@ -151,6 +152,13 @@ class TrayIcon(QObject):
         else:
             self._show_header(snap)  # laid out before the first opening, at its final width
 
+    def _attach_menu(self, icon: QSystemTrayIcon) -> None:
+        """macOS: with a context menu set, Cocoa opens it on every click and also emits Trigger, so a
+        left click would open the menu and the status window together. There the icon has no menu of
+        Qt's: a left click opens the status window, a right (or control-) click our menu (Context)."""
+        if sys.platform != "darwin":
+            icon.setContextMenu(self.menu)
+
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
             self.status_requested.emit()
@@ -168,7 +176,7 @@ class TrayIcon(QObject):
         old, self.icon = self.icon, self._make_icon()
         self.icon.setIcon(old.icon())
         self.icon.setToolTip(old.toolTip())
-        self.icon.setContextMenu(self.menu)
+        self._attach_menu(self.icon)
         old.hide()
         old.setContextMenu(None)  # type: ignore[arg-type]  # the stub omits that Qt takes None (no menu)
         old.deleteLater()

@@ -75,6 +75,16 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve Prometheus metrics there (headless; loopback only unless --metrics-allow-remote)",
     )
     parser.add_argument(
+        "--host-root",
+        metavar="PATH",
+        help="read the host's figures from PATH/proc (a container with the host's /proc at /host/proc)",
+    )
+    parser.add_argument(
+        "--fleet-key-file",
+        metavar="PATH",
+        help="export a keyed tag of the miner id (miner_tag), equal on every machine sharing this key",
+    )
+    parser.add_argument(
         "--metrics-allow-remote",
         action="store_true",
         help="let --metrics-listen use an address that is not loopback",
@@ -85,7 +95,11 @@ def server_only_options(args) -> str | None:
     """The tray does not take these: say so rather than ignore them."""
     used = [
         f
-        for f, v in (("--miner-id-file", args.miner_id_file), ("--metrics-listen", args.metrics_listen))
+        for f, v in (
+            ("--miner-id-file", args.miner_id_file),
+            ("--metrics-listen", args.metrics_listen),
+            ("--fleet-key-file", getattr(args, "fleet_key_file", None)),
+        )
         if v
     ]
     if used:
@@ -93,9 +107,24 @@ def server_only_options(args) -> str | None:
     return None
 
 
-def start_service_hooks(args) -> ServiceHooks | str:
+def start_service_hooks(args, miner_id: str | None = None) -> ServiceHooks | str:
     """The hooks for a headless run, or an error message (a bad --metrics-listen, a port in use)."""
     metrics = None
+    tag = None
+    if getattr(args, "fleet_key_file", None):
+        from polaris_tray.service.miner_tag import fleet_tag, read_fleet_key
+
+        if not getattr(args, "metrics_listen", None):
+            return "--fleet-key-file labels the metrics: it needs --metrics-listen."
+        try:
+            tag = fleet_tag(read_fleet_key(args.fleet_key_file), miner_id or "")
+        except ValueError as exc:
+            return str(exc)
+    if getattr(args, "host_root", None):
+        from polaris_tray.service.host_root import use_host_root
+
+        if problem := use_host_root(args.host_root):
+            return problem
     if getattr(args, "metrics_listen", None):
         from polaris_tray.service.metrics_http import AgentMetrics, ListenError, parse_listen
 
@@ -105,6 +134,10 @@ def start_service_hooks(args) -> ServiceHooks | str:
             return str(exc)
         try:
             metrics = AgentMetrics()
+            if tag:
+                from polaris_tray.service.miner_tag import publish_miner_tag
+
+                publish_miner_tag(metrics.registry, tag)
             host, port = metrics.serve(host, port)
         except ImportError:
             return "--metrics-listen needs the prometheus-client package: pip install prometheus-client"

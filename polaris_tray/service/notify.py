@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,10 @@ class SystemdNotifier:
                 self.watchdog_usec = max(0, int(environ.get("WATCHDOG_USEC", "0")))
             except ValueError:
                 self.watchdog_usec = 0
-        if self._address is not None:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        if self._address is not None and sys.platform != "win32":  # systemd: no AF_UNIX needed elsewhere
+            self._socket = socket.socket(
+                socket.AF_UNIX, socket.SOCK_DGRAM | getattr(socket, "SOCK_CLOEXEC", 0)
+            )
             # Never wait for the reader: a manager that stops reading must not stall the beat loop.
             self._socket.setblocking(False)
 

@@ -16,6 +16,7 @@ import errno
 import logging
 import selectors
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -65,11 +66,13 @@ def _listen_on(host: str, port: int) -> socket.socket:
 
 def connection_budget(default: int = MAX_OPEN) -> int:
     """At most a quarter of the process's descriptor limit goes to scrapes, so the beat always has some."""
-    try:
-        import resource
+    if sys.platform == "win32":  # no such limit to share
+        return default
+    import resource
 
+    try:
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (ImportError, OSError, ValueError):  # Windows: no such limit to share
+    except (OSError, ValueError):
         return default
     if soft == resource.RLIM_INFINITY:
         return default

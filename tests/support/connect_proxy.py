@@ -19,7 +19,8 @@ SILENT = "silent"  # accepts the connection and reads the CONNECT, never answers
 DRIP_CONNECT = "drip_connect"  # answers the CONNECT one byte every `every` seconds
 DRIP_TUNNEL = "drip_tunnel"  # opens the tunnel at once, then relays the server's bytes one at a time
 NEEDS_AUTH = "needs_auth"  # 407 unless the request carries `credentials`
-SHAPES = (PASS, SILENT, DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH)
+FORBIDDEN = "forbidden"  # 403: the proxy's policy refuses the target
+SHAPES = (PASS, SILENT, DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH, FORBIDDEN)
 
 
 @dataclass
@@ -63,7 +64,8 @@ class ConnectProxy:
         return f"http://{userinfo + '@' if userinfo else ''}{self.address}"
 
     def wedge(self) -> None:
-        """From now on: no answer to a new CONNECT, and no byte more through an open tunnel."""
+        """From now on, as an overloaded proxy: a new CONNECT's reply and every open tunnel's bytes come
+        one every `every` seconds (a trickle that resets any read timeout, never a clean failure)."""
         self._wedged.set()
 
     def wait_for(self, count: int, timeout: float = 15.0) -> bool:
@@ -119,8 +121,11 @@ class ConnectProxy:
             with self._cond:
                 self.seen.append(Seen(target, auth, lines))
                 self._cond.notify_all()
-            if self.shape == SILENT or self._wedged.is_set():
+            if self.shape == SILENT:
                 self._stop.wait()
+                return
+            if self.shape == FORBIDDEN:
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
             if self.shape == NEEDS_AUTH and auth != _basic(self.credentials):
                 client.sendall(
@@ -133,7 +138,7 @@ class ConnectProxy:
             upstream.settimeout(None)
             self._track(upstream)
             established = b"HTTP/1.1 200 Connection established\r\n\r\n"
-            if self.shape == DRIP_CONNECT:
+            if self.shape == DRIP_CONNECT or self._wedged.is_set():
                 for i in range(len(established)):
                     if self._stop.wait(self.every):
                         return
@@ -151,12 +156,10 @@ class ConnectProxy:
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
         while not self._stop.is_set():
-            if self._wedged.is_set():
-                self._stop.wait()
-                return
             ready, _, _ = select.select(list(peers), [], [], 0.1)
             for sock in ready:
-                step = 1 if (self.shape == DRIP_TUNNEL and sock is upstream) else 65536
+                dripping = self.shape == DRIP_TUNNEL or self._wedged.is_set()
+                step = 1 if (dripping and sock is upstream) else 65536
                 data = sock.recv(step)
                 if not data:
                     return

@@ -45,10 +45,10 @@ class DnsStub:
         for thread in self._threads:
             thread.start()
 
-    def wait_for_query(self, timeout: float = 10.0) -> bool:
-        """True once a query has come in: a test that must act during a lookup waits for this."""
+    def wait_for_query(self, timeout: float = 10.0, count: int = 1) -> bool:
+        """True once `count` queries have come in: a test that must act during a lookup waits for this."""
         with self._cond:
-            return self._cond.wait_for(lambda: bool(self.queries), timeout)
+            return self._cond.wait_for(lambda: len(self.queries) >= count, timeout)
 
     def stop(self) -> None:
         self._stop.set()

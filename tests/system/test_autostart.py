@@ -10,7 +10,7 @@ import pytest
 
 from polaris_tray.core.platform.autostart.base import AutostartState, launch_program
 from polaris_tray.core.platform.autostart.macos import LaunchAgent
-from polaris_tray.core.platform.autostart.windows import WindowsRunKey
+from polaris_tray.core.platform.autostart.windows import WindowsRunKey, approval_disabled
 from polaris_tray.core.platform.autostart.xdg import (
     OLD_FILE_NAME,
     XdgAutostart,
@@ -82,6 +82,7 @@ class FakeRunKey:
 
     def __init__(self):
         self.value = None
+        self.approved = None  # Explorer\\StartupApproved\\Run: Task Manager's on/off flag
 
     def get(self):
         return self.value
@@ -91,6 +92,12 @@ class FakeRunKey:
 
     def delete(self):
         self.value = None
+
+    def approval(self):
+        return self.approved
+
+    def clear_approval(self):
+        self.approved = None
 
 
 def test_windows_run_key(tmp_path):
@@ -108,6 +115,29 @@ def test_windows_run_key(tmp_path):
     assert entry.status().state is AutostartState.STALE
     entry.disable()
     assert registry.value is None and entry.status().state is AutostartState.DISABLED
+
+
+@pytest.mark.parametrize(
+    ("data", "disabled"),
+    [(None, False), (b"", False), (bytes([2]) + bytes(11), False), (bytes([6]) + bytes(11), False),
+     (bytes([3]) + bytes(11), True), (bytes([7]) + bytes(11), True)],
+)  # fmt: skip
+def test_task_managers_startup_flag(data, disabled):
+    """Explorer\\StartupApproved\\Run: an odd first byte is "Disabled" in Task Manager's Startup tab."""
+    assert approval_disabled(data) is disabled
+
+
+def test_windows_run_key_turned_off_in_task_manager(tmp_path):
+    exe = tmp_path / "polaris-tray-gui.exe"
+    exe.write_bytes(b"MZ")
+    exe.chmod(0o755)
+    registry = FakeRunKey()
+    entry = WindowsRunKey(registry, command=[str(exe)])
+    entry.enable()
+    registry.approved = bytes([3]) + bytes(11)
+    assert entry.status().state is AutostartState.DISABLED
+    entry.enable()  # on means on: Task Manager's flag is cleared
+    assert registry.approved is None and entry.status().state is AutostartState.ENABLED
 
 
 def test_macos_launch_agent_plist(tmp_path):

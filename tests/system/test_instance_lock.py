@@ -143,3 +143,19 @@ def test_headless_under_systemd_locks_per_miner_in_its_runtime_directory(home, o
     finally:
         first.terminate()
         first.wait(10)
+
+
+def test_lock_file_names_the_holder_then_its_channel(tmp_path):
+    """One format on every OS: who holds the lock, then where it listens (on Windows a pipe name ending in
+    the holder's token; here the socket beside the lock)."""
+    directory = ensure_private_dir(tmp_path / "run")
+    lock = InstanceLock(directory, "x")
+    assert lock.acquire("tray")
+    try:
+        first, second = lock.path.read_text().splitlines()
+        assert first == f"tray {os.getpid()}"
+        assert second.startswith("channel ") and len(second.split()[1]) == 32
+        other = InstanceLock(directory, "x")
+        assert other.holder() == first and other.channel() == str(directory / "x.sock")
+    finally:
+        lock.release()

@@ -161,3 +161,22 @@ def test_a_hung_keyring_costs_its_bound_once():
     assert not finding.answered and "did not answer within 0.3 s" in finding.problem
     assert time.monotonic() - started < 3
     release.set()
+
+
+def test_where_the_lock_cannot_be_read_no_heartbeat_is_sent(tmp_path, monkeypatch, orchestrator):
+    """Windows locks bytes (msvcrt), which neither /proc/locks nor flock can see: the doctor cannot tell
+    whether an agent runs, so it must not guess a status for the orchestrator."""
+    monkeypatch.setenv("POLARIS_TRAY_INSTANCE", "doctor-unit-unknown")
+    monkeypatch.setattr("polaris_tray.core.platform.instance_dir.instance_dir", lambda: tmp_path)
+    lock = InstanceLock(tmp_path)
+    assert lock.acquire("tray")
+    try:
+        monkeypatch.setattr(verdict, "_flock_held", lambda path: None)
+        monkeypatch.setattr(verdict, "_try_shared", lambda path: None)
+        state = verdict.agent_state()
+        assert not state.known
+        check = verdict.check_verdict(orchestrator.url, "alice-miner-01", state, probes.Deadline(5))
+    finally:
+        lock.release()
+    assert check.mark is Mark.SKIP and "no heartbeat was sent" in check.text
+    assert orchestrator.bodies() == []

@@ -13,10 +13,17 @@ from polaris_tray.core.heartbeat.client import HeartbeatClient
 from polaris_tray.core.heartbeat.connect import ConnectCancelled, connect_first, interleave
 from polaris_tray.core.heartbeat.resolve import RESOLVER, ResolveCancelled, Resolver, ResolveTimeout
 from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
-from tests.support.connect_proxy import DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH, PASS, SILENT, ConnectProxy
-from tests.support.hostile import OK, HostileServer, Raw, ok_reply
+from tests.support.connect_proxy import (
+    DRIP_CONNECT,
+    DRIP_TUNNEL,
+    FORBIDDEN,
+    NEEDS_AUTH,
+    PASS,
+    SILENT,
+    ConnectProxy,
+)
+from tests.support.hostile import OK, HostileServer
 from tests.support.loopback import refused_port
-from tests.support.orchestrator import Reply
 
 MINER = "miner-abcdef123456"
 BODY = {"metrics": {"miner_id": MINER}}
@@ -85,12 +92,6 @@ def stuck_dns(monkeypatch):
     stuck.release.set()
 
 
-def _waiters(resolver: Resolver, host: str) -> int:
-    with resolver._lock:
-        lookup = resolver._inflight.get(host)
-        return len(lookup.waiters) if lookup else 0
-
-
 def test_lookups_of_one_name_are_single_flight():
     stuck = StuckResolver()
     resolver = Resolver(stuck)
@@ -102,8 +103,8 @@ def test_lookups_of_one_name_are_single_flight():
     for t in threads:
         t.start()
     deadline = time.monotonic() + 5
-    while not (stuck.calls >= 1 and _waiters(resolver, "a.test") == 2) and time.monotonic() < deadline:
-        time.sleep(0.01)  # both waiting on the one lookup: released earlier, the second would start its own
+    while resolver.waiting("a.test") < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)  # both attempts are waiting on the one lookup
     stuck.release.set()
     for t in threads:
         t.join(5)
@@ -231,6 +232,14 @@ def test_a_refused_address_moves_on_at_once(black_hole):
         connect_first([_info(socket.AF_INET, ("127.0.0.1", refused_port()))], timeout=5)
 
 
+def test_a_connect_that_never_completes_ends_at_the_deadline_naming_the_address(black_hole, clean_env):
+    host, port = black_hole
+    out, elapsed = timed_post(HeartbeatClient(f"http://{host}:{port}/api/v1", "ua", deadline_s=1.0))
+    assert out.reason is NetworkReason.TIMEOUT, out
+    assert out.error == f"Could not connect to {host}:{port} within 1 s (no answer to the connection)."
+    assert elapsed < 1.5
+
+
 def test_a_cut_ends_the_race(black_hole):
     cutter = transport.Cutter()
     cutter.begin()
@@ -334,123 +343,13 @@ def test_no_proxy_for_a_server_on_this_machine(clean_env):
     assert out.ok
 
 
-# --- trust -------------------------------------------------------------------------------------------
-
-
-def test_trust_order_and_the_platform_default(named_tls, tmp_path):
-    import truststore
-
-    from polaris_tray.core.heartbeat.trust import TrustConfigError, trust
-
-    assert trust({}).source == "the system trust store"
-    assert isinstance(trust({}).context, truststore.SSLContext)
-    ca = named_tls[1]
-    assert trust({"SSL_CERT_FILE": ca}).source == f"SSL_CERT_FILE={ca}"
-    both = {"REQUESTS_CA_BUNDLE": ca, "SSL_CERT_FILE": "/nonexistent.pem"}
-    assert trust(both).source == f"REQUESTS_CA_BUNDLE={ca}"  # the first in the order wins, alone
-    with pytest.raises(TrustConfigError, match=r"REQUESTS_CA_BUNDLE names /nonexistent\.pem"):
-        trust({"REQUESTS_CA_BUNDLE": "/nonexistent.pem"})
-    empty = tmp_path / "empty.pem"
-    empty.write_text("not a certificate")
-    with pytest.raises(TrustConfigError, match="holds no usable certificate"):
-        trust({"SSL_CERT_FILE": str(empty)})
-
-
-@pytest.mark.parametrize("var", ["SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"])
-def test_each_ca_variable_is_honoured(named_tls, clean_env, tmp_path, var):
-    """Before: SSL_CERT_FILE and SSL_CERT_DIR were ignored; only REQUESTS_CA_BUNDLE helped."""
-    import shutil
-    import subprocess
-
-    path = named_tls[1]
-    if var == "SSL_CERT_DIR":
-        shutil.copy(path, tmp_path / "ca.pem")
-        subprocess.run(["openssl", "rehash", str(tmp_path)], check=True, capture_output=True)
-        path = str(tmp_path)
-    clean_env.setenv(var, path)
-    with HostileServer(OK, tls=named_tls[0]) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
-    assert out.ok, out
-
-
-def test_verification_stays_on_with_the_system_store(named_tls, clean_env):
-    with HostileServer(OK, tls=named_tls[0]) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
-    assert out.reason is NetworkReason.TLS and out.needs_attention
-    assert out.error.startswith("TLS: the server's certificate is not trusted")
-
-
-def test_a_missing_ca_file_is_a_configuration_error(clean_env):
-    clean_env.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
-    out, _ = timed_post(HeartbeatClient("https://127.0.0.1:9/api/v1", "ua"))
-    assert out.kind is OutcomeKind.CONFIG_ERROR
-    assert "REQUESTS_CA_BUNDLE names /nonexistent/ca.pem" in out.error
-
-
-# --- words -------------------------------------------------------------------------------------------
-
-
-def test_https_to_a_plain_http_port_says_so(clean_env):
-    """Before: "TrackedHTTPSConnectionPool(...) Max retries exceeded ... WRONG_VERSION_NUMBER"."""
-    with socket.create_server(("127.0.0.1", 0)) as plain:
-
-        def answer_like_a_plain_http_server():
-            conn, _ = plain.accept()
-            with conn:
-                conn.recv(4096)  # a TLS ClientHello: garbage to an HTTP server
-                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-
-        threading.Thread(target=answer_like_a_plain_http_server, daemon=True).start()
-        port = plain.getsockname()[1]
-        out, _ = timed_post(HeartbeatClient(f"https://127.0.0.1:{port}/api/v1", "ua", deadline_s=3.0))
-    assert out.error == "This server does not speak HTTPS — did you mean http://?", out
-    assert out.needs_attention
-    assert "ConnectionPool" not in out.error and "Max retries" not in out.error
-
-
-def test_refused_names_the_address(clean_env):
+def test_a_proxy_that_refuses_the_connection_or_the_tunnel(via_proxy, clean_env):
+    client, proxy = via_proxy(FORBIDDEN)
+    out, _ = timed_post(client)
+    assert out.reason is NetworkReason.PROXY and not out.needs_attention, out
+    assert out.error.startswith(f"The proxy {proxy.address} refused the tunnel to {NAME} (HTTP 403")
     port = refused_port()
-    out, _ = timed_post(HeartbeatClient(f"http://127.0.0.1:{port}/api/v1", "ua"))
-    assert out.reason is NetworkReason.REFUSED
-    assert out.error == f"Could not connect to 127.0.0.1:{port}: connection refused."
-
-
-def test_early_hints_before_the_reply_is_not_a_failure(clean_env):
-    """Before: http.client skips only 100 Continue; a 103 was taken as the reply (a failure)."""
-    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-    with HostileServer(Raw(hints + hints + ok_reply(close=True))) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
-    assert out.ok and out.status_code == 200, out
-
-
-def test_a_wrong_path_and_an_unknown_miner_read_differently(orchestrator):
-    orchestrator.behaviour = Reply(404, {"detail": "Not Found"})
-    wrong, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
-    assert wrong.kind is OutcomeKind.CONFIG_ERROR and wrong.needs_attention
-    assert wrong.error.startswith("Check the server URL: it should end in /api/v1")
-    orchestrator.behaviour = Reply(404, {"detail": f"Miner {MINER} not found"})
-    unknown, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
-    assert unknown.kind is OutcomeKind.NOT_REGISTERED
-    assert unknown.error.startswith(
-        "Miner mine… is not registered with this orchestrator: run `polaris register`"
-    )
-    assert MINER not in unknown.error
-
-
-def test_payload_address_needs_no_name_lookup(monkeypatch):
-    """Before: the payload's routed IP looked the server's name up before the deadline started."""
-    from polaris_tray.core.heartbeat import metrics
-
-    def no_lookup(*args, **kwargs):
-        raise AssertionError("a name lookup on the beat's path")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
-    assert metrics.routed_ip_address("never-looked-up.test") is None
-    assert metrics.routed_ip_address("127.0.0.1") == "127.0.0.1"
-    with HostileServer(OK) as server:
-        client = HeartbeatClient(server.url.replace("127.0.0.1", "localhost"), "ua")
-        monkeypatch.undo()
-        assert client.post(BODY).ok
-        client.close()
-    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
-    assert metrics.routed_ip_address("localhost") == "127.0.0.1"  # the connection's own address
+    clean_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    out, _ = timed_post(HeartbeatClient(f"https://{NAME}/api/v1", "ua"))
+    assert out.reason is NetworkReason.PROXY, out
+    assert out.error == f"The proxy 127.0.0.1:{port} refused the connection."

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app import ROOT
-from tests.support.platforms import LINUX_ONLY, POSIX_ONLY, mark_platform_needs, outside
+from tests.support.platforms import LINUX_ONLY, POSIX_ONLY, SIMULATION_BLIND, mark_platform_needs, outside
 
 
 class Item:
@@ -60,6 +60,18 @@ def test_off_linux_the_marked_tests_are_skipped_with_their_reason():
     assert linux[0].get_closest_marker("linux") and linux[1].get_closest_marker("posix")
 
 
+def test_under_the_simulation_the_blind_tests_are_skipped_and_only_there(monkeypatch):
+    blind = next(iter(SIMULATION_BLIND))
+    monkeypatch.delenv("POLARIS_SIM_PLATFORM", raising=False)
+    plain = [Item(blind)]
+    mark_platform_needs(plain, ROOT, "linux")
+    assert plain[0].skip_reason() is None
+    monkeypatch.setenv("POLARIS_SIM_PLATFORM", "darwin")
+    simulated = [Item(blind)]
+    mark_platform_needs(simulated, ROOT, "darwin")
+    assert simulated[0].skip_reason().startswith("under the simulation: ")
+
+
 def test_every_entry_of_the_tables_names_a_collected_test():
     """A renamed test would silently lose its marker: every entry must still match something."""
     out = subprocess.run(
@@ -81,7 +93,11 @@ def test_every_entry_of_the_tables_names_a_collected_test():
     )
     ids = [line for line in out.stdout.splitlines() if "::" in line]
     assert len(ids) > 300, out.stdout[-2000:] + out.stderr[-2000:]
-    stale = [p for p in [*LINUX_ONLY, *POSIX_ONLY] if not any(i == p or i.startswith(p) for i in ids)]
+    stale = [
+        p
+        for p in [*LINUX_ONLY, *POSIX_ONLY, *SIMULATION_BLIND]
+        if not any(i == p or i.startswith(p) for i in ids)
+    ]
     assert not stale
 
 

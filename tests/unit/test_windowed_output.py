@@ -22,8 +22,9 @@ def run_windowed(home, *args, stdin=None):
         f"sys.argv = ['polaris-tray', *{list(args)!r}]\n"
         f"runpy.run_path({str(ENTRY)!r}, run_name='__main__')\n"
     )
+    env = app_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # never the user's keyring
     return subprocess.run(
-        [sys.executable, "-c", code], env=app_env(home), cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
     )
 
 

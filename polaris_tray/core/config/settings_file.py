@@ -13,6 +13,8 @@ from pathlib import Path
 
 from polaris_tray.core.storage.paths import write_private_file
 
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no CRLF translation, no end of file at Ctrl-Z
+
 MAX_BYTES = 64 * 1024  # a real settings file is a few hundred bytes
 _ID_VALUE = re.compile(rb'("miner_id"\s*:\s*)"(?:[^"\\]|\\.)*"?')
 
@@ -33,7 +35,7 @@ def _kind(mode: int) -> str:
 
 def read_bounded(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, int]:
     """(at most limit bytes, the file's size). O_NONBLOCK: opening a FIFO with no writer cannot hang."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | _BINARY)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +30,14 @@ _SAID = re.compile(r"HTTP (\d+: [^()]*)\)")  # the server's words inside the out
 class AgentState:
     running: bool
     holder: str = ""  # "tray 1234", "headless 99": who holds the lock (an idle tray: running False)
+    known: bool = True  # False: no way to read the lock here (Windows), so no heartbeat may be sent
 
 
 def _flock_held(path: Path) -> bool | None:
     """Whether any process holds a flock on `path`, read from /proc/locks without taking the lock (taking
     it, even for a moment, could make an agent starting at that instant refuse to run). None: unknown."""
+    if sys.platform != "linux":
+        return None
     try:
         st = os.stat(path)
         with open("/proc/locks", encoding="ascii", errors="replace") as locks:
@@ -69,6 +73,7 @@ def agent_state(
     if miner_id:
         locks += [InstanceLock.for_miner(miner_id, directory) for directory in service_dirs]
     idle = ""
+    known = True
     for lock in locks:
         held = _flock_held(lock.path)
         if held is None and os.path.exists(lock.path):
@@ -83,15 +88,18 @@ def agent_state(
                 idle = f"{who}, beating another server"
                 continue
             return AgentState(True, who)
-    return AgentState(False, idle)
+        if held is None and os.path.exists(lock.path):
+            known = False  # a lock file whose holder cannot be read: maybe an agent, maybe not
+    return AgentState(False, idle, known=known)
 
 
-def _try_shared(path: Path) -> bool:
-    """Fallback where /proc/locks is missing: a shared, non-blocking lock fails while an agent holds it."""
-    try:
-        import fcntl
-    except ImportError:
-        return False
+def _try_shared(path: Path) -> bool | None:
+    """Fallback where /proc/locks is missing: a shared, non-blocking lock fails while an agent holds it.
+    None where flock does not exist (Windows locks bytes with msvcrt): unknown."""
+    if sys.platform == "win32":
+        return None
+    import fcntl
+
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -110,6 +118,12 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     """One real heartbeat with the status that is true for this machine."""
     from polaris_tray.core.heartbeat.engine import HeartbeatEngine
 
+    if not agent.known:
+        return skipped(
+            VERDICT,
+            "whether an agent runs here cannot be read on this system, so no heartbeat was sent "
+            "(a wrong status would mislead the orchestrator); the agent's own state says if it is accepted",
+        )
     status = "online" if agent.running else "offline"
     why = (
         (f"your agent runs ({agent.holder})" if agent.running and agent.holder else "your agent runs")

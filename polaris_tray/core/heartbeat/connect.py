@@ -60,6 +60,10 @@ def connect_first(
     todo = interleave(infos)
     if not todo:
         raise OSError("getaddrinfo returns an empty list")
+    if len(todo) == 1:  # nothing to race: a plain blocking connect, which the cut's shutdown() ends
+        return _connect_one(
+            todo[0], timeout, adopt, cancel, socket_options=socket_options, source_address=source_address
+        )
     end = None if timeout is None else clock() + timeout
     racing: dict[socket.socket, tuple] = {}  # the sockets still connecting
     error: OSError | None = None
@@ -106,6 +110,25 @@ def connect_first(
         finally:
             for sock in racing:
                 sock.close()
+
+
+def _connect_one(info: AddrInfo, timeout, adopt, cancel, *, socket_options, source_address) -> socket.socket:
+    family, kind, proto, _canon, sockaddr = info
+    sock = socket.socket(family, kind, proto)
+    try:
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        if source_address:
+            sock.bind(source_address)
+        sock.settimeout(timeout)
+        adopt(sock)
+        sock.connect(sockaddr)
+    except OSError:
+        sock.close()
+        if cancel is not None and cancel.is_cut:
+            raise ConnectCancelled("Cancelled while connecting") from None
+        raise
+    return sock
 
 
 def _start(

@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 import psutil
 
 from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
+from polaris_tray.core.heartbeat.local_address import local_address_for
 from polaris_tray.core.heartbeat.resolve import RESOLVER
-from polaris_tray.core.heartbeat.transport import local_address_for
+from polaris_tray.core.platform.clocks import through_sleep_clock
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +30,28 @@ _CPU_SENSOR_HINTS = ("coretemp", "k10temp", "zenpower", "cpu", "soc", "package",
 
 
 def system_uptime(boot_time: float | None = None) -> float:
-    """Seconds since boot from the OS's own counter, so a wall-clock step cannot move it: CLOCK_BOOTTIME on
-    Linux (counts suspend), GetTickCount64 on Windows, CLOCK_MONOTONIC on macOS (counts sleep there);
+    """Seconds since boot from the OS's own counter, so a wall-clock step cannot move it (see
+    core/platform/clocks.py: CLOCK_BOOTTIME, GetTickCount64, macOS's CLOCK_MONOTONIC, all counting sleep);
     wall clock minus psutil's boot time only where none of those exists."""
-    boottime = getattr(time, "CLOCK_BOOTTIME", None)
-    if boottime is not None:
-        return time.clock_gettime(boottime)
-    if sys.platform == "win32":  # pragma: no cover - Windows
-        import ctypes
-
-        return ctypes.windll.kernel32.GetTickCount64() / 1000.0
-    if sys.platform == "darwin":  # pragma: no cover - macOS
-        return time.clock_gettime(time.CLOCK_MONOTONIC)
+    clock = through_sleep_clock()
+    if clock is not None:
+        try:
+            return clock()
+        except OSError:
+            pass
     return max(0.0, time.time() - (boot_time if boot_time is not None else psutil.boot_time()))
+
+
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load; psutil emulates it where the OS has none (Windows: zeros for the first
+    5 s of the process, then real values)."""
+    read = getattr(os, "getloadavg", None) or getattr(psutil, "getloadavg", None)
+    if read is None:
+        return None
+    try:
+        return [round(v, 2) for v in read()]
+    except (OSError, RuntimeError):
+        return None
 
 
 class CpuMeter:
@@ -215,11 +225,9 @@ class SystemSampler:
         if disk:
             resources["disk_total_bytes"] = disk.total
             resources["disk_free_bytes"] = disk.free
-        if hasattr(os, "getloadavg"):
-            try:
-                resources["load_average"] = [round(v, 2) for v in os.getloadavg()]
-            except OSError:
-                pass
+        load = load_average()
+        if load is not None:
+            resources["load_average"] = load
         add_gpu_fields(metrics, resources, self.gpus.sample())
         return metrics, system_info, resources
 

@@ -70,6 +70,12 @@ class Resolver:
         with self._lock:
             return list(self._known.get(host, ()))
 
+    def waiting(self, host: str) -> int:
+        """Attempts waiting for the lookup of host under way (0 when none is)."""
+        with self._lock:
+            lookup = self._inflight.get(host)
+            return len(lookup.waiters) if lookup else 0
+
     def inflight(self) -> int:
         with self._lock:
             return len(self._inflight)

@@ -8,7 +8,14 @@ connection, and the TLS layer wraps the socket in a new object. So the cutter ho
 descriptor of every socket the request touches, taken the moment the socket exists: shutdown(2) on any
 descriptor of a socket ends the reads on all of them, whichever object owns them by then, and a
 descriptor we own cannot be reused under us by another file. The duplicates are closed when the request
-ends, so they never keep a connection open.
+ends, so they never keep a connection open (socket.dup works on every OS; where even it fails, the
+cutter holds the socket object itself).
+
+Every phase is under the same cut: the name lookup waits in resolve.py for at most the time left, the
+connects race in connect.py with every socket adopted, and requests' separate ProxyManager (one per
+proxy) gets the same tracked pools, so the proxy's TCP connect, its CONNECT reply and the tunnel are cut
+like a direct request. The cutter records the phase under way, so a cut at the deadline says which
+phase did not finish (classify.timeout_message).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from urllib3.exceptions import (
 )
 
 from polaris_tray.core.heartbeat.connect import connect_first
+from polaris_tray.core.heartbeat.local_address import remember_local_address
 from polaris_tray.core.heartbeat.resolve import RESOLVER, Resolver, ResolveTimeout
 
 log = logging.getLogger(__name__)
@@ -334,8 +342,8 @@ def _tracked_pool(pool_cls, cutter: Cutter):
 
         def connect(self):
             super().connect()
-            if self.sock is not None:  # the TLS layer's own object: adopted too (see adopt())
-                cutter.adopt(self.sock)
+            if cutter.adopt_failures and self.sock is not None:
+                cutter.adopt(self.sock)  # the TLS layer's own object: the raw one held was detached
             cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
 
         def request(self, *args, **kwargs):
@@ -384,21 +392,3 @@ def open_connection(
         socket_options=socket_options or (),
         source_address=source_address,
     )
-
-
-_LOCAL_ADDRESSES: dict[str, str] = {}
-
-
-def remember_local_address(host: str, sock: socket.socket) -> None:
-    """The IPv4 address this machine used for its last connection towards host (for the payload)."""
-    try:
-        if sock.family == socket.AF_INET:
-            if len(_LOCAL_ADDRESSES) > 16:
-                _LOCAL_ADDRESSES.clear()
-            _LOCAL_ADDRESSES[host] = sock.getsockname()[0]
-    except OSError:
-        pass
-
-
-def local_address_for(host: str) -> str | None:
-    return _LOCAL_ADDRESSES.get(host)

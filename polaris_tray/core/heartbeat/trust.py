@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 OPENSSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+_ALL_VARIABLES = BUNDLE_VARIABLES + OPENSSL_VARIABLES
 
 
 class TrustConfigError(ValueError):
@@ -35,9 +36,34 @@ class Trust:
     source: str  # for the doctor and the docs: "the system trust store", "REQUESTS_CA_BUNDLE=/x.pem"
 
 
+_CACHE: dict[tuple, Trust] = {}
+
+
 def trust(environ: Mapping[str, str] | None = None) -> Trust:
-    """The TLS context every heartbeat connection verifies with (raises TrustConfigError)."""
+    """The TLS context every heartbeat connection verifies with (raises TrustConfigError).
+
+    Built once per set of variables and files (loading a bundle costs ~20 ms; every client, the goodbye's
+    included, would pay it): a changed variable or a file changed on disk builds a new one.
+    """
     env = os.environ if environ is None else environ
+    key = tuple((name, env.get(name, ""), _mtime(env.get(name, ""))) for name in _ALL_VARIABLES)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _build(env)
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime if path else None
+    except OSError:
+        return None
+
+
+def _build(env: Mapping[str, str]) -> Trust:
     for name in BUNDLE_VARIABLES:
         path = env.get(name, "")
         if path:

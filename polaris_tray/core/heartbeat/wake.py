@@ -2,28 +2,28 @@
 
 The schedule runs on the monotonic clock, which stops during suspend: after a wake the next beat would wait
 out the rest of its interval and the state would still say green for minutes the orchestrator already
-counted as offline. A clock that keeps running through suspend (CLOCK_BOOTTIME on Linux; the wall clock
-elsewhere) drifts ahead of the monotonic one by exactly the time asleep: that growth is the resume signal.
+counted as offline. A clock that keeps running through suspend drifts ahead of one that stops by exactly
+the time asleep: that growth is the resume signal. Which clocks those are is the platform's to say
+(core/platform/clocks.py: on Windows time.monotonic itself counts sleep, so it cannot be the one that stops).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from polaris_tray.core.platform.clocks import awake_clock, through_sleep_clock
 from polaris_tray.core.status.state import StateTracker
 
 MIN_SLEEP_S = 2.0  # a smaller drift is scheduling noise (or a wall-clock slew), not a suspend
 
 
 def default_clocks() -> tuple[Callable[[], float], Callable[[], float]]:
-    """(monotonic, a clock that counts suspended time too)."""
-    boottime = getattr(time, "CLOCK_BOOTTIME", None)
-    if sys.platform.startswith("linux") and boottime is not None:
-        return time.monotonic, lambda: time.clock_gettime(boottime)
-    return time.monotonic, time.time  # a wall-clock jump against the monotonic clock
+    """(a clock that stops while asleep, a clock that counts suspended time too)."""
+    through_sleep = through_sleep_clock()
+    # no such clock (a BSD): the wall clock, whose steps a poll takes as short sleeps or ignores
+    return awake_clock(), through_sleep or time.time
 
 
 @dataclass

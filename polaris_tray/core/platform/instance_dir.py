@@ -2,7 +2,13 @@
 socket, chosen from the uid alone so every launch of one user finds the same place whatever its environment.
 
 No Qt here: headless, --quit and the systemd service use it as it is; the tray adds a QLocalServer on the
-socket path. A flock dies with its process, so a crash never leaves a lock that blocks the next start.
+control channel. A lock dies with its process, so a crash never leaves a lock that blocks the next start.
+
+One rule on every OS: the lock file's first line says who holds it ("tray 1234"), its second names the
+holder's control channel; the platform supplies the lock (flock; on Windows a mandatory msvcrt lock on one
+byte far past the text, so the text stays readable) and the channel (a socket in the private directory; on
+Windows a named pipe whose name holds a random token only this user can read in that file, so no other
+user or session can guess, squat or reach it).
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ import errno
 import hashlib
 import json
 import os
+import secrets
 import socket
 import sys
 from pathlib import Path
 
 from polaris_tray.core.storage.paths import (
-    POSIX,
     UnsafePath,
+    binary_flag,
     ensure_private_dir,
     open_private,
     verify_private_dir,
@@ -27,6 +34,8 @@ DIR_PREFIX = "polaris-tray"
 REPLY_TIMEOUT_S = 3.0
 BEATING_MARK = "beating"  # the holder's last word while it sends heartbeats (see note_beating)
 MAX_MESSAGE = 65536
+LOCK_OFFSET = 1 << 20  # Windows: the byte locked, past the text (a locked byte cannot be read there)
+CHANNEL_KEY = "channel"
 
 
 class InstanceDirError(OSError):
@@ -41,6 +50,8 @@ def instance_name(environ=None) -> str:
 
 
 def _home_of(uid: int) -> Path:
+    if sys.platform == "win32":
+        raise KeyError(uid)
     import pwd
 
     return Path(pwd.getpwuid(uid).pw_dir)
@@ -65,10 +76,16 @@ def _candidates(uid: int) -> list[Path]:
 
 def instance_dir() -> Path:
     """The verified private directory (owner us, 0700, not a symlink) for this user's lock and socket."""
-    if not POSIX:  # Windows and the like: the per-user local app data dir; pipes are per-session there
-        import platformdirs
+    import platformdirs
 
+    if sys.platform == "win32":  # %LOCALAPPDATA%/Temp/polaris-tray: the profile's ACLs keep others out
         return ensure_private_dir(platformdirs.user_runtime_path(DIR_PREFIX, appauthor=False))
+    if sys.platform == "darwin":
+        # Not /tmp nor $TMPDIR: macOS deletes files there untouched for 3 days, lock file included, and a
+        # later launch would lock a new file beside a running agent. Application Support is never swept
+        # (Caches may be purged when the disk fills).
+        path = platformdirs.user_data_path(DIR_PREFIX, appauthor=False) / "run"
+        return ensure_private_dir(path, strict=True)
     refused = []
     for candidate in _candidates(os.geteuid()):
         try:
@@ -109,6 +126,7 @@ class InstanceLock:
         self._fd: int | None = None
         self._mode = ""
         self._beating: str | None = None  # the note last written (None: none yet)
+        self._token: str | None = None
 
     @classmethod
     def for_miner(cls, miner_id: str, directory: Path) -> InstanceLock:
@@ -124,8 +142,10 @@ class InstanceLock:
             if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 return False
             raise
+        self._token = secrets.token_hex(16)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
-        os.write(fd, f"{mode} {os.getpid()}\n".encode())
+        os.write(fd, f"{mode} {os.getpid()}\n{CHANNEL_KEY} {self._token}\n".encode())
         self._fd = fd
         self._mode, self._beating = mode, None
         return True
@@ -138,7 +158,9 @@ class InstanceLock:
         if self._fd is None or note == self._beating:
             return
         self._beating = note
-        text = f"{self._mode} {os.getpid()}{' ' + note if note else ''}\n".encode()
+        text = (
+            f"{self._mode} {os.getpid()}{' ' + note if note else ''}\n{CHANNEL_KEY} {self._token}\n".encode()
+        )
         try:
             os.lseek(self._fd, 0, os.SEEK_SET)
             os.write(self._fd, text)
@@ -146,24 +168,50 @@ class InstanceLock:
         except OSError:
             self._beating = None  # try again on the next change; a reader then sees the old words
 
-    def holder(self) -> str:
-        """'tray 1234', 'headless 99' or '' when unknown (read through no symlink, a few bytes only)."""
+    def _lines(self) -> list[str]:
+        """The lock file's text (read through no symlink, a few bytes only); [] when it cannot be read."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | binary_flag()
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(self.path, flags)
         except OSError:
-            return ""
+            return []
         try:
-            return os.read(fd, 64).decode(errors="replace").strip()
+            data = os.read(fd, 256)
+        except OSError:  # a lock over the bytes read (Windows), an I/O error: unknown, never a traceback
+            return []
         finally:
             os.close(fd)
+        return data.decode(errors="replace").splitlines()
+
+    def holder(self) -> str:
+        """'tray 1234', 'headless 99' or '' when unknown."""
+        lines = self._lines()
+        return lines[0].strip() if lines else ""
+
+    def channel(self) -> str:
+        """Where the holder listens: the socket's path; on Windows a named pipe of this user and session
+        whose name ends in the holder's token ('' when no holder wrote one)."""
+        if sys.platform != "win32":
+            return str(self.socket_path)
+        token = self._token
+        if token is None:
+            words = [line.split() for line in self._lines()[1:2]]
+            token = words[0][1] if words and len(words[0]) == 2 and words[0][0] == CHANNEL_KEY else None
+        if not token or not token.isalnum():
+            return ""
+        return f"{DIR_PREFIX}-{self.name}-{_user_tag()}-s{_session()}-{token}"
 
     def release(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)  # closing drops the flock
+            _unlock(self._fd)
+            os.close(self._fd)  # closing drops the lock
             self._fd = None
+            self._token = None
 
     def clear_stale_socket(self) -> None:
         """Called by the lock holder only: remove a socket left by a dead instance, if it is ours."""
+        if sys.platform == "win32":  # a pipe goes with its process
+            return
         try:
             st = os.lstat(self.socket_path)
         except FileNotFoundError:
@@ -174,21 +222,56 @@ class InstanceLock:
 
 
 def _lock(fd: int) -> None:
-    if POSIX:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)  # locking() starts at the file position
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
         import fcntl
 
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    else:  # pragma: no cover - Windows
-        if sys.platform != "win32":  # as the import would; the check also tells the type checker
-            raise ModuleNotFoundError("msvcrt exists only on Windows")
+
+
+def _unlock(fd: int) -> None:
+    """Windows frees a closed handle's locks "after a time the OS decides": unlock first. flock: close."""
+    if sys.platform == "win32":
         import msvcrt
 
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        try:
+            os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        except OSError:
+            pass
+
+
+def _user_tag() -> str:
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        user = ""
+    return hashlib.sha256(user.lower().encode()).hexdigest()[:8]
+
+
+def _session() -> int:
+    if sys.platform != "win32":
+        return 0
+    from polaris_tray.core.platform.win32 import session_id
+
+    try:
+        return session_id()
+    except OSError:
+        return 0
 
 
 def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
     """The running instance's one-line reply over the control socket, or None when nothing answers.
-    Plain AF_UNIX: no display and no Qt needed, so `--quit` works from any shell."""
+    Plain AF_UNIX: no display and no Qt needed, so `--quit` works from any shell. (Windows has no AF_UNIX
+    in Python 3.11: the pipe is reached through gui.single_instance.send_to_running.)"""
+    if sys.platform == "win32":
+        return None
     path = (lock or InstanceLock()).socket_path
     try:
         st = os.lstat(path)

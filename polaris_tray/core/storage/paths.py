@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import platformdirs
 
 from polaris_tray import APP_NAME
 
-POSIX = os.name == "posix"
+POSIX = sys.platform != "win32"  # for callers; the code checks sys.platform where it acts (mypy reads that)
 
 
 def config_dir() -> Path:
@@ -35,15 +36,22 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
+def binary_flag() -> int:
+    """O_BINARY on Windows: without it the C runtime writes '\n' as '\r\n' and a read stops at Ctrl-Z."""
+    return getattr(os, "O_BINARY", 0) if sys.platform == "win32" else 0
+
+
 def _euid() -> int:
-    return os.geteuid() if POSIX else -1
+    if sys.platform == "win32":
+        return -1
+    return os.geteuid()
 
 
 def verify_private_dir(path: Path, *, strict: bool = False) -> Path:
     """Refuse a directory others could plant files in: it must be a real directory (not a symlink), ours,
     and not writable by group or others (strict: no access for them at all)."""
     path = Path(path)
-    if not POSIX:
+    if sys.platform == "win32":  # no modes or uids: a profile's ACLs keep other users out of %LOCALAPPDATA%
         return path
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
@@ -63,7 +71,7 @@ def _make_dir(directory: Path) -> None:
         directory.mkdir(mode=0o700)
     except FileExistsError:
         return  # not ours to chmod; the final check decides whether we can use it
-    if POSIX:
+    if sys.platform != "win32":  # Windows cannot open a directory, and has no mode to set
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC)
         try:
             os.fchmod(fd, 0o700)
@@ -90,7 +98,7 @@ def open_private(path: Path, flags: int) -> int:
     """An fd on path in a verified directory, never through a symlink: created 0600, or an existing
     regular file of ours with one link (a hard link could point at anyone's file)."""
     path = Path(path)
-    base = flags | _NOFOLLOW | _CLOEXEC
+    base = flags | _NOFOLLOW | _CLOEXEC | binary_flag()
     try:
         fd = os.open(path, base | os.O_CREAT | os.O_EXCL, 0o600)
         created = True
@@ -103,7 +111,7 @@ def open_private(path: Path, flags: int) -> int:
             raise
         created = False
     try:
-        if POSIX:
+        if sys.platform != "win32":
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_uid != _euid() or (not created and st.st_nlink != 1):
                 raise UnsafePath(errno.EPERM, "not a private regular file of ours", str(path))
@@ -124,7 +132,7 @@ def write_private_file(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            if POSIX:
+            if sys.platform != "win32":
                 os.fchmod(handle.fileno(), 0o600)
             handle.write(data)
             handle.flush()

@@ -39,14 +39,18 @@ def launch_program(environ=None, argv0: str | None = None) -> list[str]:
         return [str(Path(environ["APPIMAGE"]).absolute())]
     if getattr(sys, "frozen", False):
         return [str(Path(sys.executable).absolute())]
-    script = shutil.which("polaris-tray", path=str(Path(sys.executable).parent)) or shutil.which(
-        "polaris-tray"
-    )
-    if script:
-        return [str(Path(script).absolute())]
+    # Windows: the gui-scripts launcher, which opens no console window at every login.
+    names = ("polaris-tray-gui", "polaris-tray") if sys.platform == "win32" else ("polaris-tray",)
+    for name in names:
+        script = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+        if script:
+            return [str(Path(script).absolute())]
     # Running from a checkout without the script installed: the interpreter and the module.
     # (absolute, not resolved: resolving the venv's python would step out of the venv)
-    return [str(Path(sys.executable).absolute()), "-m", "polaris_tray"]
+    python = Path(sys.executable)
+    if sys.platform == "win32" and (python.parent / "pythonw.exe").is_file():
+        python = python.parent / "pythonw.exe"  # no console window either
+    return [str(python.absolute()), "-m", "polaris_tray"]
 
 
 class Autostart:

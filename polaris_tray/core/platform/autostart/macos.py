@@ -1,4 +1,9 @@
-"""macOS: a LaunchAgent plist with RunAtLoad and no KeepAlive, so that Quit stays quit."""
+"""macOS: a LaunchAgent plist with RunAtLoad and no KeepAlive, so that Quit stays quit.
+
+A downloaded app opened where it lies runs "translocated" from a random read-only /AppTranslocation/ path
+that is gone after a reboot: an entry recording it would be stale at the very login it was meant for, so
+enabling is refused with what to do instead.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 
 from polaris_tray.core.platform.autostart.base import (
     LOGIN_FLAG,
+    AutostartError,
     AutostartState,
     AutostartStatus,
     FileAutostart,
@@ -15,6 +21,11 @@ from polaris_tray.core.platform.autostart.base import (
 )
 
 LABEL = "io.polaris.tray"
+TRANSLOCATED = (
+    "Polaris Tray runs from a temporary copy macOS made of the downloaded app ({path}), which is gone "
+    "after a restart. Move Polaris Tray to /Applications (drag it there in Finder), open it from there, "
+    "then turn on start at login."
+)
 
 
 def render_plist(command: list[str]) -> bytes:
@@ -45,4 +56,7 @@ class LaunchAgent(FileAutostart):
         return status_of(args[0] if args else None, str(self.path))
 
     def render(self) -> bytes:
-        return render_plist(self._command or launch_program())
+        command = self._command or launch_program()
+        if "/AppTranslocation/" in command[0]:
+            raise AutostartError(TRANSLOCATED.format(path=command[0]))
+        return render_plist(command)
