@@ -20,7 +20,12 @@ JOIN_BUDGET_S = 1.8  # the process must end within 2 s of a stop signal
 
 
 class BeatLoop(threading.Thread):
-    """Waits for each deadline, beats, logs every state change. stop() cuts a hanging request."""
+    """Waits for each deadline and beats. stop() cuts a hanging request.
+
+    The state is re-evaluated by the clock on a second, mostly sleeping thread (StateClock), at the
+    tracker's next_change_at: an attempt stuck on this thread up to its deadline must not keep the log and
+    STATUS= saying "online" after the orchestrator stopped counting us.
+    """
 
     def __init__(
         self,
@@ -37,24 +42,39 @@ class BeatLoop(threading.Thread):
         self._goodbye = goodbye
         self._state: LinkState | None = None
         self._service = service
+        self._note_lock = threading.Lock()
+        self._clock_thread = StateClock(self)
+        if service is not None:
+            service.watch(pacemaker.tracker, pacemaker.clock)
 
     def stop(self) -> None:
         """Any thread: the request under way is cut and no new one starts."""
         if self._service:
             self._service.stopping()
         self._stop_event.set()
+        self._clock_thread.poke()
         self.pacemaker.interrupt()
 
-    def _note_state(self, outcome: Outcome | None) -> None:
+    @property
+    def stopping(self) -> bool:
+        return self._stop_event.is_set()
+
+    def note_state(self) -> None:
+        """Either thread: the state and its words now, to the log (on a change) and to the service."""
         tracker, clock = self.pacemaker.tracker, self.pacemaker.clock
-        state = tracker.state(clock())
-        if state is self._state:
-            return
-        previous, self._state = self._state, state
-        detail = f": {outcome.error}" if outcome is not None and outcome.error else ""
-        log.info("State %s -> %s%s", previous.value if previous else "start", state.value, detail)
-        if self._service:
-            self._service.state_changed(state, outcome)
+        with self._note_lock:
+            if self._stop_event.is_set():
+                return  # "Stopping" stays the last word
+            state, words = tracker.view(clock())
+            outcome = tracker.last_outcome
+            if state is not self._state:
+                previous, self._state = self._state, state
+                failed = outcome is not None and not outcome.ok and outcome.error
+                detail = f": {outcome.error}" if failed and outcome is not None else ""
+                start = previous.value if previous else "start"
+                log.info("State %s -> %s (%s)%s", start, state.value, words, detail)
+            if self._service:
+                self._service.state_changed(state, words, outcome)
 
     def _wait_until(self, deadline: float) -> bool:
         """False when asked to stop. Re-checks the clock, so a beat never goes before its deadline."""
@@ -65,20 +85,19 @@ class BeatLoop(threading.Thread):
                 self._service.alive()  # the loop came round: progress, whatever comes next
             if now >= deadline:
                 return True
-            change_at = pm.tracker.next_change_at(now)
-            wake = min(deadline, change_at) if change_at and change_at > now else deadline
+            wake = deadline
             if self._service and self._service.tick_s:
                 wake = min(wake, now + self._service.tick_s)
             if self._stop_event.wait(wake - now):
                 return False
-            self._note_state(None)
         return False
 
     def run(self) -> None:
         pm = self.pacemaker
         try:
             pm.start()
-            self._note_state(None)
+            self.note_state()
+            self._clock_thread.start()
             while pm.next_at is not None and self._wait_until(pm.next_at):
                 outcome = pm.beat()
                 if outcome is None:  # not due yet, or cut by stop()
@@ -90,7 +109,8 @@ class BeatLoop(threading.Thread):
                     outcome.latency_ms,
                     (pm.next_at or 0) - pm.clock(),
                 )
-                self._note_state(outcome)
+                self.note_state()
+                self._clock_thread.poke()  # the next change moved
                 if self._service:
                     self._service.outcome(outcome)
                 if self._on_outcome:
@@ -98,7 +118,49 @@ class BeatLoop(threading.Thread):
         except Exception:
             log.exception("The heartbeat loop failed")
         finally:
+            self._clock_thread.poke()
             pm.finish(goodbye=self._goodbye)
+
+
+class StateClock(threading.Thread):
+    """Sleeps until the tracker's next change by time alone (or a poke), then has the loop note the state.
+
+    Healthy and green, it wakes about once per beat; it counts down by the second only while the words do.
+    """
+
+    def __init__(self, loop: BeatLoop) -> None:
+        super().__init__(name="state-clock", daemon=True)
+        self._loop = loop
+        self._changed = threading.Condition()
+        self._poked = False
+        self._until: float | None = None  # what the thread sleeps until (None: until poked)
+
+    def poke(self) -> None:
+        """The tracker changed: wake the thread only if the next change now comes before its alarm."""
+        pm = self._loop.pacemaker
+        change_at = pm.tracker.next_change_at(pm.clock())
+        with self._changed:
+            if self._loop.stopping or (
+                change_at is not None and (self._until is None or change_at < self._until)
+            ):
+                self._poked = True
+                self._changed.notify()
+
+    def run(self) -> None:
+        loop, pm = self._loop, self._loop.pacemaker
+        while not loop.stopping:
+            with self._changed:  # computed under the lock: a poke cannot slip in between
+                now = pm.clock()
+                change_at = pm.tracker.next_change_at(now)
+                if self._poked or loop.stopping:
+                    self._poked = False
+                    continue  # a new alarm, from the new state
+                self._until = change_at
+                timeout = None if change_at is None else max(0.0, change_at - now)
+                poked = self._changed.wait(timeout) and self._poked
+                self._poked = False
+            if not poked:
+                loop.note_state()
 
 
 def run_until_signal(loop: BeatLoop) -> int:

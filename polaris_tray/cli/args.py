@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
-from polaris_tray.core.config.limits import LOG_LEVELS, RUN_INTERVAL_MAX_S, RUN_INTERVAL_MIN_S
+from polaris_tray.core.config.limits import (
+    LOG_LEVELS,
+    ORCHESTRATOR_WINDOW_S,
+    RUN_INTERVAL_MAX_S,
+    RUN_INTERVAL_MIN_S,
+    SAVED_INTERVAL_MAX_S,
+)
 from polaris_tray.core.config.run_plan import (
     InvalidOverride,
     LaunchOptions,
@@ -18,9 +25,17 @@ from polaris_tray.service.hooks import add_service_arguments
 
 def _interval(text: str) -> float:
     try:
-        return check_interval(text)
+        seconds = check_interval(text)
     except InvalidOverride as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds > SAVED_INTERVAL_MAX_S:
+        print(
+            f"Warning: --interval {seconds:g} is longer than {SAVED_INTERVAL_MAX_S:g} s: the orchestrator "
+            f"counts a miner offline {ORCHESTRATOR_WINDOW_S:g} s after its last heartbeat, so this machine "
+            "will show as offline between beats (the state turns amber, then red).",
+            file=sys.stderr,
+        )
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:

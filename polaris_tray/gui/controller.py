@@ -212,7 +212,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self._stop.emit()
         self._stop_pending = True
         if self.snapshot is not None and self.snapshot.running:
-            stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None)
+            stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None, words=None)
             self._show(stopped)
 
     # --- worker reports

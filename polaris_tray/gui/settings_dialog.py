@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit
 
 from polaris_tray.core.config.secret_store import SecretStore
-from polaris_tray.core.config.settings import Settings
+from polaris_tray.core.config.settings import MAX_INTERVAL_S, Settings
 from polaris_tray.core.config.settings_form import FormValues, SettingsForm
 from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
 from polaris_tray.core.platform.autostart.base import Autostart
@@ -73,6 +73,7 @@ class SettingsDialog(SettingsWidgets):
         values = state.values
         self.url_edit.setText(values.server_url)
         self.interval_spin.setMinimum(state.interval_min)
+        self.interval_spin.setMaximum(max(MAX_INTERVAL_S, values.interval_s))  # a longer --interval, as is
         self.interval_spin.setDecimals(0 if values.interval_s.is_integer() else 1)
         self.interval_spin.setValue(values.interval_s)
         self.start_on_launch.setChecked(values.start_on_launch)

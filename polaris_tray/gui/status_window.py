@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from polaris_tray.core.status.recent_rows import RecentRows
-from polaris_tray.core.status.snapshot import Snapshot, detail_lines
+from polaris_tray.core.status.snapshot import Snapshot, detail_lines, state_words
 from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState
 from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, uptime_of
 from polaris_tray.core.status.uptime_cache import UptimeCache
@@ -233,7 +233,7 @@ class StatusWindow(QWidget):
         lines = detail_lines(snap, self._clock())
         demo = self._demo
         self.setWindowTitle("Status (demo)" if demo else "Status")
-        self.headline.setText(snap.state.words + (" (demo)" if demo else ""))
+        self.headline.setText(state_words(snap) + (" (demo)" if demo else ""))
         error = snap.last_outcome.error if snap.last_outcome is not None else None
         problem = error if snap.state is LinkState.ATTENTION and error else ""
         self.problem.setText(short(problem))

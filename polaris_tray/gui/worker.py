@@ -26,6 +26,7 @@ from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.storage.redact import mask_secret
 from polaris_tray.gui.keyring_wait import KeyringWait
+from polaris_tray.gui.view_clock import ViewClock
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class HeartbeatWorker(QObject):
         self._look_up = look_up_id and miner is None
         self._clock = clock
         self._scale = time_scale
-        self._tracker = StateTracker(configured=miner is not None)
+        self._tracker = StateTracker(configured=miner is not None, deadline_s=config.deadline_s / time_scale)
 
         def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
             return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
@@ -82,7 +83,7 @@ class HeartbeatWorker(QObject):
         )
         self._wanted = config.start_beating  # the user's intent: Start/Stop change it, Apply does not
         self._beat_timer: QTimer | None = None
-        self._change_timer: QTimer | None = None
+        self._view_clock = ViewClock(self._tracker, clock, time_scale, self.snapshot.emit)
         self._keyring: KeyringWait | None = None
         self._history: HistoryStore | None = None
 
@@ -90,7 +91,6 @@ class HeartbeatWorker(QObject):
     @Slot()
     def boot(self) -> None:
         self._beat_timer = self._timer(self._on_due, precise=True)
-        self._change_timer = self._timer(self._publish)
         self._open_history()
         if self._look_up:  # the first snapshot comes when the lookup answers: no "no id" flash meanwhile
             self._keyring = KeyringWait(self, self._on_id_found, self.notice.emit, self._publish)
@@ -172,9 +172,9 @@ class HeartbeatWorker(QObject):
         if goodbye is not None:
             self._record(goodbye, goodbye=True)
         self._pm.interrupt()  # never settled: nothing starts after Quit
-        for timer in (self._beat_timer, self._change_timer):
-            if timer:
-                timer.stop()
+        if self._beat_timer:
+            self._beat_timer.stop()
+        self._view_clock.stop()
         if self._keyring is not None:
             self._keyring.cancel()
         if self._history is not None:
@@ -217,6 +217,7 @@ class HeartbeatWorker(QObject):
 
     def _apply(self, config: WorkerConfig, miner: MinerId | None) -> None:
         old, self._config = self._config, config
+        self._tracker.deadline_s = config.deadline_s / self._scale  # real seconds, on the clock's scale
         if old.interval_s != config.interval_s:
             self._pm.set_interval(config.interval_s)
         if miner is not None and miner != self._miner:
@@ -261,21 +262,22 @@ class HeartbeatWorker(QObject):
         tracker.keyring_waiting = (
             self._miner is None and self._keyring is not None and self._keyring.waiting is not None
         )
-        self.snapshot.emit(
-            Snapshot(
-                state=tracker.state(now_mono),
-                server_url=self._config.server_url,
-                miner_id_masked=mask_secret(self._miner.value if self._miner else None),
-                last_success_wall=wall(tracker.last_success_at),
-                next_attempt_wall=wall(self._pm.next_at) if self._pm.running else None,
-                last_outcome=tracker.last_outcome,
-                miner_origin=self._miner.origin if self._miner else "none",
-                miner_tag=self._history.tag(self._miner.value) if self._history and self._miner else None,
-            )
+        state, words = tracker.view(now_mono, now_wall)
+        snap = Snapshot(
+            state=state,
+            words=words,
+            server_url=self._config.server_url,
+            miner_id_masked=mask_secret(self._miner.value if self._miner else None),
+            last_success_wall=wall(tracker.last_success_at),
+            next_attempt_wall=wall(self._pm.next_at) if self._pm.running else None,
+            last_outcome=tracker.last_outcome,
+            miner_origin=self._miner.origin if self._miner else "none",
+            miner_tag=self._history.tag(self._miner.value) if self._history and self._miner else None,
         )
-        change_at = tracker.next_change_at(now_mono)
-        if change_at is not None and self._change_timer is not None:
-            self._change_timer.start(self._real_ms(change_at - now_mono))
+        self.snapshot.emit(snap)
+        # Between publishes the views change by time alone (overdue, the count running out, a countdown):
+        # the view clock redoes the words then, on the GUI thread, even while this thread is in a request.
+        self._view_clock.published(snap)
 
     def _real_ms(self, clock_seconds: float) -> int:
         return max(0, math.ceil(clock_seconds * self._scale * 1000))

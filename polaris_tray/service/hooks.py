@@ -16,11 +16,12 @@ from polaris_tray.service.supervision import ServiceNotify
 log = logging.getLogger(__name__)
 
 
-def state_line(state: LinkState, outcome: Outcome | None) -> str:
-    """The line `systemctl status` shows: the tray's words, with the error while failing."""
-    if outcome is not None and not outcome.ok and outcome.error and state is not LinkState.ONLINE:
-        return f"{state.words}: {outcome.error}"
-    return state.words
+def state_line(words: str, state: LinkState, outcome: Outcome | None) -> str:
+    """The line `systemctl status` shows: the tracker's words, with the error while failing."""
+    failing = outcome is not None and not outcome.ok and outcome.error and state is not LinkState.ONLINE
+    if failing and outcome is not None and outcome.error and outcome.error not in words:
+        return f"{words}: {outcome.error}"
+    return words
 
 
 class ServiceHooks:
@@ -33,11 +34,15 @@ class ServiceHooks:
         """The longest the loop may sleep: it must come round to ping the watchdog."""
         return self.notify.ping_every_s if self.notify else None
 
-    def state_changed(self, state: LinkState, outcome: Outcome | None) -> None:
-        if self.notify:
-            self.notify.status(state_line(state, outcome))
+    def watch(self, tracker, clock) -> None:
+        """Prometheus reads the state from the tracker and the clock at scrape time, never a stale copy."""
         if self.metrics:
-            self.metrics.set_state(state)
+            self.metrics.follow(lambda: tracker.state(clock()))
+
+    def state_changed(self, state: LinkState, words: str, outcome: Outcome | None) -> None:
+        """Called when the state or its words may have changed (STATUS= is sent only when the line did)."""
+        if self.notify:
+            self.notify.status(state_line(words, state, outcome))
 
     def outcome(self, outcome: Outcome) -> None:
         if self.metrics:

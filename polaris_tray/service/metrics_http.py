@@ -1,7 +1,8 @@
-"""The agent's counters for Prometheus, served by prometheus-client on its own thread.
+"""The agent's counters for Prometheus, served by our own one-thread server (scrape_server.py).
 
 Off unless --metrics-listen is given; prometheus-client is imported only then. The beat path only bumps
-counters (a lock and an add); a scrape is answered by the server thread from those values.
+counters (a lock and an add); a scrape is answered by the server thread from those values, and the state
+is read from the tracker with the time of the scrape: never a copy left over from the last attempt.
 No label carries the miner id: it is a secret, and the scrape target already names the machine.
 """
 
@@ -18,7 +19,7 @@ from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.status.state import LinkState
 
 if TYPE_CHECKING:
-    from wsgiref.simple_server import WSGIServer
+    from polaris_tray.service.scrape_server import ScrapeServer
 
 LATENCY_BUCKETS_S = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -55,7 +56,7 @@ def parse_listen(text: str, *, allow_remote: bool = False) -> tuple[str, int]:
 
 class AgentMetrics:
     def __init__(self, wall: Callable[[], float] = time.time) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram, Info
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
         from prometheus_client.process_collector import ProcessCollector
 
         self._wall = wall
@@ -77,13 +78,8 @@ class AgentMetrics:
             "Failed attempts since the last accepted one.",
             registry=r,
         )
-        self.state = Enum(
-            "polaris_agent_state",
-            "What the orchestrator most likely thinks of this agent.",
-            states=[s.value for s in LinkState],
-            registry=r,
-        )
-        self.state.state(LinkState.CONNECTING.value)
+        self._state = _StateCollector(lambda: LinkState.CONNECTING)
+        r.register(self._state)
         self.latency = Histogram(
             "polaris_heartbeat_latency_seconds",
             "Time from request to the orchestrator's answer (attempts that got an answer).",
@@ -93,7 +89,7 @@ class AgentMetrics:
         Info("polaris_agent_build", "The agent's build.", registry=r).info(
             {"version": __version__, "python": platform.python_version()}
         )
-        self._server: WSGIServer | None = None
+        self._server: ScrapeServer | None = None
 
     def record(self, outcome: Outcome) -> None:
         self.attempts.labels(outcome.kind.value).inc()
@@ -105,19 +101,43 @@ class AgentMetrics:
         if outcome.status_code is not None:
             self.latency.observe(outcome.latency_ms / 1000)
 
-    def set_state(self, state: LinkState) -> None:
-        self.state.state(state.value)
+    def follow(self, state_now: Callable[[], LinkState]) -> None:
+        """Where the state comes from at scrape time (the tracker and the clock; thread-safe)."""
+        self._state.state_now = state_now
+
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
 
     def serve(self, host: str, port: int) -> tuple[str, int]:
         """Starts the HTTP thread; returns the address it listens on (port 0 picks a free one)."""
-        from prometheus_client import start_http_server
+        from polaris_tray.service.scrape_server import ScrapeServer
 
-        server, _thread = start_http_server(port, addr=host, registry=self.registry)
-        self._server = server
-        return host, server.server_address[1]
+        self._server = ScrapeServer(host, port, self.render)
+        return host, self._server.address[1]
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
+
+
+class _StateCollector:
+    """polaris_agent_state as prometheus_client's Enum showed it, but asked at each scrape."""
+
+    def __init__(self, state_now: Callable[[], LinkState]) -> None:
+        self.state_now = state_now
+
+    def collect(self):
+        from prometheus_client.metrics_core import StateSetMetricFamily
+
+        current = self.state_now()
+        yield StateSetMetricFamily(
+            "polaris_agent_state",
+            "Whether the orchestrator counts this agent online now, in the tray's states.",
+            {s.value: s is current for s in LinkState},
+        )
+
+    def describe(self):
+        return []

@@ -181,8 +181,8 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
     failures = [o for _t, _s, o in states if o is not None and not o.ok]
     assert failures and all(o.reason.value == "timeout" for o in failures), failures
     print(f"{shape}: red {red_after:.1f} clock-s after the last success")
-    # red at 45 s; the worker thread is inside a request of at most one deadline (10 s) when it comes due
-    assert 45 <= red_after <= 45 + 10 + 4
+    # red at 45 s from when the beat was sent, even with the worker thread inside a request (view_clock.py)
+    assert 44 <= red_after <= 45 + 4
 
 
 @pytest.mark.parametrize("shape", SLOW_SHAPES)

@@ -87,13 +87,13 @@ def test_a_bad_file_is_set_aside_once_across_starts_without_the_id(home):
 
 def test_bad_values_are_kept_aside_once_and_the_id_leaves_the_file(home):
     path = settings_path(home)
-    path.write_text(json.dumps({"miner_id": "miner-secret-123", "interval_s": 2, "notifications": False}))
+    path.write_text(json.dumps({"miner_id": "miner-secret-123", "interval_s": "2", "notifications": False}))
     for _ in range(3):
         result = SettingsStore(path.parent).load()
     assert result.settings.notifications is False and result.settings.interval_s == 30.0
     assert len(list(path.parent.glob("settings.json.corrupt-*"))) == 1
     assert all(b"miner-secret-123" not in p.read_bytes() for p in path.parent.iterdir())
-    assert json.loads(path.read_text()) == {"interval_s": 2, "notifications": False}  # the rest as it was
+    assert json.loads(path.read_text()) == {"interval_s": "2", "notifications": False}  # the rest as it was
 
 
 def test_a_writer_that_never_closes_cannot_hang_the_load(home):

@@ -21,10 +21,10 @@ def test_missing_file_gives_defaults(home):
 
 def test_round_trip_and_private_atomic_write(home):
     s = store(home)
-    s.save(Settings(server_url="https://example.org/api/v1/", interval_s=45, notifications=False))
+    s.save(Settings(server_url="https://example.org/api/v1/", interval_s=25, notifications=False))
     loaded = s.load().settings
     assert loaded.server_url == "https://example.org/api/v1"
-    assert loaded.interval_s == 45.0 and loaded.notifications is False
+    assert loaded.interval_s == 25.0 and loaded.notifications is False
     assert stat.S_IMODE(s.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(s.path.parent.stat().st_mode) == 0o700
     assert [p.name for p in s.path.parent.iterdir()] == ["settings.json"]  # no temp file left behind
@@ -50,7 +50,7 @@ def test_invalid_values_fall_back_one_by_one(home):
         json.dumps(
             {
                 "server_url": "http://example.org",
-                "interval_s": 2,
+                "interval_s": "2",
                 "notifications": False,
                 "log_level": "LOUD",
                 "miner_id": "leaked-id",
@@ -72,8 +72,8 @@ def test_save_refuses_invalid_values(home):
         with pytest.raises(InvalidSetting):
             store(home).save(bad)
     assert not store(home).path.exists()
-    with pytest.raises(InvalidSetting, match="between 10 s and 3600 s"):
-        validate(Settings(interval_s=3601))
+    with pytest.raises(InvalidSetting, match="between 10 s and 30 s"):
+        validate(Settings(interval_s=31))
 
 
 def test_unreadable_file_gives_defaults(home):

@@ -66,9 +66,20 @@ def test_invalid_values_cannot_be_saved(qtbot, dialog, home):
     assert "spaces" in dialog.miner_note.text()
 
 
-def test_interval_range_is_10_s_to_1_h(dialog):
-    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 3600
+def test_interval_range_is_10_s_to_30_s(dialog):
+    assert dialog.interval_spin.minimum() == 10 and dialog.interval_spin.maximum() == 30
     assert dialog.interval_spin.value() == 30
+
+
+def test_a_longer_run_interval_shows_as_is_and_ok_keeps_it(qtbot, home):
+    """--interval 120 for this run: the box shows 120 (not clamped to 30), and Apply leaves the run on it."""
+    d = SettingsDialog(SettingsStore(), XdgAutostart(), secret_store=MemoryStore(MINER))
+    qtbot.addWidget(d)
+    overrides = {"server_url": None, "interval_s": 120.0}  # as the controller keeps them
+    d.load(Settings(), overrides, miner_masked="f3a9…")
+    assert d.interval_spin.value() == 120
+    d._apply()
+    assert overrides["interval_s"] == 120.0  # unchanged by the user: the override stands
 
 
 def test_keyboard_mnemonics_and_accessible_names(dialog):
@@ -158,18 +169,18 @@ def test_applied_settings_reach_the_running_worker_without_restart(qtbot, home, 
         masked = controller.snapshot.miner_id_masked
         d.load(controller.settings, controller.overrides, miner_masked=masked)  # as open_settings does
         d.url_edit.setText(second.url)
-        d.interval_spin.setValue(45)
+        d.interval_spin.setValue(25)
         d._apply()
         assert second.wait_for(1, timeout=5)  # the next beat goes to the new server
         _wait_state(
             qtbot,
             controller,
             lambda s: (
-                s.server_url == second.url and s.next_attempt_wall and s.next_attempt_wall - time.time() > 40
+                s.server_url == second.url and s.next_attempt_wall and s.next_attempt_wall - time.time() > 20
             ),
         )
         saved = json.loads((home / ".config/polaris-tray/settings.json").read_text())
-        assert saved["server_url"] == second.url and saved["interval_s"] == 45
+        assert saved["server_url"] == second.url and saved["interval_s"] == 25
         assert MINER not in json.dumps(saved)
         assert "next heartbeat" in d.status.text()
     finally:

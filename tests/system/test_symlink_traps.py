@@ -68,7 +68,7 @@ def test_history_and_its_journals_are_not_created_through_symlinks(tmp_path, tar
 def test_settings_symlink_is_replaced_not_written_through(home, target):
     s = SettingsStore(home / ".config" / "polaris-tray")
     plant(s.path, target)
-    s.save(Settings(interval_s=45))
+    s.save(Settings(interval_s=25))
     assert untouched(target)
     assert not s.path.is_symlink() and stat.S_IMODE(s.path.stat().st_mode) == 0o600
 

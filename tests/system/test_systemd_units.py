@@ -74,8 +74,10 @@ def test_system_unit_has_what_a_supervised_service_needs():
         "CapabilityBoundingSet=\n",
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
         "SystemCallFilter=@system-service",
+        "LimitNOFILE=4096",  # scrapes take at most a quarter of the descriptors (scrape_server.py)
     ):
         assert line in text, line
+    assert "LimitNOFILE=4096" in (UNITS / "user" / "polaris-tray.service").read_text()
     from polaris_tray.cli import EXIT_CONFIG
 
     assert EXIT_CONFIG == 2

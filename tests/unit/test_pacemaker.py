@@ -199,3 +199,33 @@ def test_an_interrupt_with_nothing_under_way_keeps_the_engine_and_the_goodbye():
     pm.interrupt()  # Stop while idle
     assert not engine.aborted
     assert pm.finish(goodbye=True).ok and engine.goodbyes == 1
+
+
+def test_an_accepted_goodbye_ends_the_count_and_the_interval_reaches_the_tracker():
+    """The goodbye's outcome reaches the tracker: an accepted one means nothing counts us online now."""
+    pm, now = make(20.0)
+    assert pm.tracker.interval_s == 20.0
+    pm.set_interval(25.0)
+    assert pm.tracker.interval_s == 25.0
+    pm.start()
+    run_due(pm, now)
+    assert pm.tracker.counted(now[0] + 1)
+    now[0] += 3
+    pm.finish(goodbye=True)
+    assert not pm.tracker.counted(now[0])
+    pm._factory = lambda url, miner: Engine(url, miner, lambda: now[0], script=[DOWN])  # the stop closed it
+    pm.start()  # a restart right away is not "still counted online" on a first failure
+    run_due(pm, now)
+    assert pm.tracker.state(now[0]) is LinkState.OFFLINE
+
+
+def test_a_goodbye_not_delivered_leaves_the_count_running():
+    pm, now = make(20.0)
+    pm.start()
+    run_due(pm, now)
+    pm.engine.say_goodbye = lambda: DOWN
+    now[0] += 3
+    pm.finish(goodbye=True)
+    assert pm.tracker.counted(now[0]) and pm.tracker.counted_until == now[0] - 3 + 45
+    pm.start()
+    assert "still counted online for 42 s" in pm.tracker.words(now[0], wall=0)

@@ -91,8 +91,11 @@ def test_pings_rate_limited_ready_once_status_on_change():
 
 def test_state_line_names_the_error_while_failing():
     failed = Outcome(OutcomeKind.SERVER_ERROR, status_code=500, error="HTTP 500")
-    assert state_line(LinkState.RETRYING, failed) == "Retrying (still counted online): HTTP 500"
-    assert state_line(LinkState.ONLINE, None) == "Online"
+    retrying = "Retrying — still counted online for 40 s"
+    assert state_line(retrying, LinkState.RETRYING, failed) == f"{retrying}: HTTP 500"
+    assert state_line("Online", LinkState.ONLINE, None) == "Online"
+    never = "Not counted online yet — HTTP 500; retrying"  # the reason is in the words already
+    assert state_line(never, LinkState.OFFLINE, failed) == never
 
 
 def test_journal_detected_only_for_our_own_stderr(tmp_path):

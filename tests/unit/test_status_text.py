@@ -3,6 +3,7 @@ from polaris_tray.core.status.snapshot import (
     NotificationPolicy,
     Snapshot,
     detail_lines,
+    headline,
     outcome_words,
     relative,
     tooltip,
@@ -74,3 +75,12 @@ def test_notifications_only_on_meaningful_transitions_and_at_most_one_a_minute()
 def test_notifications_can_be_turned_off():
     policy = NotificationPolicy(enabled=False)
     assert policy.consider(LinkState.OFFLINE, 0) is None
+
+
+def test_views_show_the_trackers_words_taken_with_the_snapshot():
+    words = "Retrying — still counted online for 12 s"
+    snap = Snapshot(LinkState.RETRYING, URL, words=words)
+    assert headline(snap) == words and detail_lines(snap, 0.0)[0] == words
+    assert tooltip(snap, 0.0).startswith(f"Polaris Tray — {words}")
+    plain = Snapshot(LinkState.OFFLINE, URL)  # made by hand (a stand-in): the state's own words
+    assert headline(plain) == "Offline — not counted online"

@@ -1,10 +1,12 @@
 """Uptime as the orchestrator counts it, against timelines computed by hand (45 s per accepted beat)."""
 
+import random
+
 import pytest
 
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.severity import outcome_colour
-from polaris_tray.core.status.state import Colour
+from polaris_tray.core.status.state import Colour, StateTracker
 from polaris_tray.core.status.uptime import HOUR_S, Span, history_span, online_spans, uptime
 
 
@@ -140,3 +142,24 @@ def test_the_cache_reads_new_beats_only_and_agrees_with_a_fresh_count(tmp_path):
     assert cache._coverage.last_at == 4990.0
     assert later == UptimeCache().figures(store, tag, 5000.0)
     assert later[0][1].covered_s == pytest.approx(3005 - 1400 + 1000)  # the hour [1400, 5000)
+
+
+def test_uptime_history_counts_exactly_what_the_tracker_calls_counted_online():
+    """One rule for the history and the live state: 45 s per accepted beat, ended by an accepted goodbye."""
+    rng = random.Random(7)
+    accepted = Outcome(OutcomeKind.ACCEPTED, 200)
+    timeline, at = [], 0.0
+    for _ in range(200):
+        at += rng.choice([5.0, 20.0, 30.0, 44.0, 46.0, 90.0])
+        timeline.append((at, rng.random() < 0.15))
+    spans = online_spans(timeline, 0.0, at + 100)
+    tracker = StateTracker(interval_s=30.0)
+    tracker.start(0.0)
+    fed = 0
+    for probe in (x * 0.5 for x in range(int((at + 100) * 2))):
+        while fed < len(timeline) and timeline[fed][0] <= probe:  # the tracker as it was at the probe
+            b_at, goodbye = timeline[fed]
+            (tracker.record_goodbye if goodbye else tracker.record)(accepted, b_at)
+            fed += 1
+        covered = any(s.start <= probe < s.end for s in spans)
+        assert tracker.counted(probe) == covered, probe

@@ -67,6 +67,7 @@ def test_after_a_suspend_green_waits_for_a_beat_and_the_45_s_rule_counts_the_sle
 def test_a_suspend_while_failing_moves_the_failure_back_too():
     tracker = StateTracker()
     tracker.start(0)
+    tracker.record(OK, 1)
     tracker.record(FAIL, 5)
     assert tracker.state(10) is LinkState.RETRYING
     account_sleep(tracker, 60)

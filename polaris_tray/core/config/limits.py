@@ -1,7 +1,14 @@
 """Every range and list the configuration obeys, written once: settings, dialog, command line and schedule.
 
-Two interval ranges on purpose: a saved value must be one a shared orchestrator can live with (10 s to
-1 h); a command-line override is for this run only (tests, demos, a slow link) and may go further.
+Two interval ranges on purpose. A saved value (settings file, Settings dialog) must keep the miner counted
+online: the orchestrator counts it for 45 s after each accepted beat, a beat may take up to the 10 s
+request deadline, and a failed one is retried after up to 5 s (the first backoff), so
+
+    45 s window - 10 s request deadline - 5 s first retry = 30 s, the longest saved interval;
+
+the shortest, 10 s, is what a shared orchestrator can live with. A saved value outside the range is used
+clamped, with a log line. A command-line override is for this run only (tests, demos, a slow link) and
+may go further: above 30 s the state turns amber and red by the clock between beats, and stderr says so.
 """
 
 from __future__ import annotations
@@ -9,7 +16,10 @@ from __future__ import annotations
 from polaris_tray.core.storage.logs import LEVELS as LOG_LEVELS
 
 SAVED_INTERVAL_MIN_S = 10.0  # Settings file and the Settings dialog
-SAVED_INTERVAL_MAX_S = 3600.0
+ORCHESTRATOR_WINDOW_S = 45.0  # counted online this long after each accepted beat
+REQUEST_DEADLINE_S = 10.0  # one attempt's bound
+FIRST_RETRY_S = 5.0  # the longest first backoff (schedule.MAX_BASE_S)
+SAVED_INTERVAL_MAX_S = ORCHESTRATOR_WINDOW_S - REQUEST_DEADLINE_S - FIRST_RETRY_S  # 30 s
 DEFAULT_INTERVAL_S = 30.0
 RUN_INTERVAL_MIN_S = 0.1  # --interval for one run; also the floor the beat schedule accepts
 RUN_INTERVAL_MAX_S = 86400.0
@@ -18,7 +28,10 @@ DEFAULT_LOG_LEVEL = "INFO"
 __all__ = [
     "DEFAULT_INTERVAL_S",
     "DEFAULT_LOG_LEVEL",
+    "FIRST_RETRY_S",
     "LOG_LEVELS",
+    "ORCHESTRATOR_WINDOW_S",
+    "REQUEST_DEADLINE_S",
     "RUN_INTERVAL_MAX_S",
     "RUN_INTERVAL_MIN_S",
     "SAVED_INTERVAL_MAX_S",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -46,6 +47,23 @@ def validate_interval(value) -> float:
             f"The heartbeat interval must be between {MIN_INTERVAL_S:g} s and {MAX_INTERVAL_S:g} s."
         )
     return float(value)
+
+
+def clamp_saved_interval(value) -> tuple[float, str | None]:
+    """A number from the file, brought into the saved range: (seconds, the log line when it was changed).
+
+    A file written when longer intervals were allowed (say 120) keeps working, at the longest interval
+    that keeps the miner counted online.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise InvalidSetting("The heartbeat interval must be a number of seconds.")
+    used = min(max(float(value), MIN_INTERVAL_S), MAX_INTERVAL_S)
+    if used == value:
+        return used, None
+    return used, (
+        f"The saved heartbeat interval {value:g} s is outside {MIN_INTERVAL_S:g}–{MAX_INTERVAL_S:g} s; "
+        f"{used:g} s is used (the orchestrator counts a miner offline 45 s after its last heartbeat)."
+    )
 
 
 def _validate_field(name: str, value):
@@ -102,21 +120,28 @@ class SettingsStore:
             return self._set_aside(raw, "The settings file was corrupt.")
         if not isinstance(data, dict):
             return self._set_aside(raw, "The settings file did not hold settings.")
-        values, warnings = {}, []
+        values: dict[str, object] = {}
+        warnings: list[str] = []
         if "miner_id" in data:
             warnings.append(
                 "A miner id found in the settings file was ignored and removed: it belongs in the OS keyring."
             )
+        notes = []
         for f in fields(Settings):
             if f.name not in data:
                 continue
             try:
-                values[f.name] = _validate_field(f.name, data[f.name])
+                if f.name == "interval_s":
+                    values[f.name], note = clamp_saved_interval(data[f.name])
+                    notes += [note] if note else []
+                else:
+                    values[f.name] = _validate_field(f.name, data[f.name])
             except InvalidSetting as exc:
                 warnings.append(f"{exc} The default was used instead.")
-        result = LoadResult(Settings(**values), warnings)
+        result = LoadResult(Settings(**values), warnings)  # type: ignore[arg-type]
         if warnings:
             result.kept_aside = self._keep_copy_aside(raw)
+        warnings += notes  # a clamped interval is no corruption: nothing is kept aside for it
         if "miner_id" in data:
             self._rewrite_without_id(data)
         for warning in warnings:

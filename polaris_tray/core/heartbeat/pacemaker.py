@@ -45,6 +45,7 @@ class Pacemaker:
         self.engine = engine
         self.schedule = BeatSchedule(interval_s, rng)
         self.tracker = tracker or StateTracker()
+        self.tracker.interval_s = self.schedule.interval_s  # the tracker calls a beat overdue by it
         self.clock = clock
         self._factory = engine_factory
         self._running = False
@@ -94,6 +95,7 @@ class Pacemaker:
 
     def set_interval(self, interval_s: float) -> float | None:
         self.schedule.interval_s = interval_s
+        self.tracker.interval_s = self.schedule.interval_s
         if self._running:
             self._scheduled_at = self.schedule.reschedule(self.clock())
         return self.next_at
@@ -175,7 +177,7 @@ class Pacemaker:
                 self._goodbye_ok = False
             self._cut = True
             return None
-        self.tracker.record(outcome, now)
+        self.tracker.record(outcome, now, sent_at=started)
         self._goodbye_ok = outcome.ok
         if outcome.ok:
             self._hold_until = None
@@ -194,6 +196,7 @@ class Pacemaker:
         result = None
         if send:
             result = self._usable_engine().say_goodbye()  # after a cut: not on the aborted engine
+            self.tracker.record_goodbye(result, self.clock())  # accepted: the count ends now
             log.info("Stopped; offline notice %s", "sent" if result.ok else "not delivered")
         self._goodbye_ok = False
         self.stop()

@@ -58,11 +58,4 @@ def account_sleep(tracker: StateTracker, slept: float) -> None:
     """
     if slept <= 0:  # the network came back, or no time was lost: nothing to own up to
         return
-    if tracker.last_success_at is not None:
-        tracker.last_success_at -= slept
-    if tracker.failing_since is not None:
-        tracker.failing_since -= slept
-    if tracker.started_at is not None:
-        tracker.started_at -= slept
-    if tracker.last_outcome is not None and tracker.last_outcome.ok:
-        tracker.last_outcome = None
+    tracker.shift_back(slept)

@@ -23,6 +23,7 @@ class Snapshot:
     miner_origin: str = "none"
     miner_tag: str | None = None  # the history's tag of the id in use (never the id): whose rows to show
     uptime_hour: float | None = None  # share of the last hour the orchestrator counted online (0..1)
+    words: str | None = None  # the tracker's words when this was taken (None: the state's plain words)
 
     @property
     def running(self) -> bool:
@@ -42,8 +43,13 @@ def relative(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
+def state_words(snap: Snapshot) -> str:
+    """What the state says, counted-online time included (StateTracker.words when the snapshot was taken)."""
+    return snap.words or snap.state.words
+
+
 def headline(snap: Snapshot) -> str:
-    text = snap.state.words
+    text = state_words(snap)
     if snap.state is LinkState.ATTENTION and snap.last_outcome and snap.last_outcome.error:
         text = f"{text}: {snap.last_outcome.error}"
     return text
