@@ -56,6 +56,13 @@ def test_a_never_accepted_agent_that_fails_is_red_not_still_counted_online():
     assert t.next_change_at(0.1) is None  # nothing changes by time alone: no timer at all
 
 
+def test_a_reason_that_ends_a_sentence_reads_once_in_the_words():
+    """The status window showed "No complete reply within 10 s.; retrying" (walk, a hanging server)."""
+    t = running()
+    t.record(Outcome(OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TIMEOUT, error="No reply in 10 s."), 0.1)
+    assert t.words(0.1, wall=1000.0) == "Not counted online yet — No reply in 10 s; retrying"
+
+
 def test_an_accepted_online_beat_counts_45_s_whatever_the_interval():
     t = running(interval_s=120.0)  # --interval 120: the orchestrator still counts 45 s only
     t.record(OK, 10.0)
