@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.status.outcome import Outcome
-from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.status.state import Colour, LinkState, clock_time
 from polaris_tray.core.storage.redact import mask_secret
 
 NOTIFY_MIN_GAP_S = 60.0
@@ -55,17 +55,26 @@ def headline(snap: Snapshot) -> str:
     return text
 
 
-def detail_lines(snap: Snapshot, now_wall: float) -> list[str]:
-    """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line."""
+def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> list[str]:
+    """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line.
+
+    `clock_times`: "at 13:50:52" instead of "3 s ago", for a text set once and read later (the icon's
+    tooltip is set per snapshot, up to a beat apart: "now" and "in 30 s" would be stale by then)."""
     lines = [headline(snap)]
     if snap.last_success_wall is not None:
         ago = now_wall - snap.last_success_wall
-        lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
+        if clock_times:
+            lines.append(f"Last accepted: at {clock_time(snap.last_success_wall)}")
+        else:
+            lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
     elif snap.running:
         lines.append("Last accepted: not yet")
     if snap.running and snap.next_attempt_wall is not None:
         left = snap.next_attempt_wall - now_wall
-        lines.append("Next attempt: now" if left < 0.5 else f"Next attempt: in {relative(left)}")
+        if clock_times:
+            lines.append(f"Next attempt: at {clock_time(snap.next_attempt_wall)}")
+        else:
+            lines.append("Next attempt: now" if left < 0.5 else f"Next attempt: in {relative(left)}")
     if snap.last_outcome is not None and not snap.last_outcome.ok and snap.state is not LinkState.ATTENTION:
         lines.append(f"Last error: {snap.last_outcome.error}")
     lines.append(f"Server: {server_host(snap.server_url) or snap.server_url}")
@@ -79,7 +88,7 @@ def uptime_line(snap: Snapshot) -> str | None:
 
 
 def tooltip(snap: Snapshot, now_wall: float) -> str:
-    lines = detail_lines(snap, now_wall)
+    lines = detail_lines(snap, now_wall, clock_times=True)
     uptime = uptime_line(snap)
     if uptime:
         lines.insert(1, uptime)
