@@ -24,7 +24,7 @@ from polaris_tray.core.config.run_plan import (
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
-from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
@@ -232,8 +232,11 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         if self.status_window is not None:
             self.status_window.show_snapshot(snap)
         if previous is not snap.state:
-            log.info("State %s -> %s", previous.value if previous else "start", snap.state.value)
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
+            words, failed = state_words(snap), snap.last_outcome is not None and not snap.last_outcome.ok
+            why = f": {detail}" if failed and detail and detail.rstrip(".") not in words else ""
+            start = previous.value if previous else "start"
+            log.info("State %s -> %s (%s)%s", start, snap.state.value, words, why)  # as headless
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)
