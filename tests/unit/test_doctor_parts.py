@@ -158,3 +158,13 @@ def test_a_hung_keyring_costs_its_bound_once():
     assert not finding.answered and "did not answer within 0.3 s" in finding.problem
     assert time.monotonic() - started < 3
     release.set()
+
+
+def test_an_html_error_page_is_named_by_its_title_not_its_markup():
+    """A hosting proxy's error page made the HTTP line "(HTTP 501: <!DOCTYPE HTML> <html lang=…" (walk)."""
+    page = (
+        b'<!DOCTYPE HTML>\n<html lang="en">\n<head><title>502 Bad Gateway</title></head><body>x</body></html>'
+    )
+    assert network._detail(page) == "HTML page: 502 Bad Gateway"
+    assert network._detail(b"<html><body>no title</body></html>") == "an HTML page"
+    assert network._detail(b'{"detail": "Not Found"}') == "Not Found"

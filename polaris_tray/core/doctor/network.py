@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import ssl
 import time
@@ -339,7 +340,13 @@ def _detail(body: bytes) -> str:
         data = None
     if isinstance(data, dict) and isinstance(data.get("detail"), str):
         return clean(data["detail"], limit=120)
-    return clean(body.decode("utf-8", "replace"), limit=120)
+    text = body.decode("utf-8", "replace")
+    if (
+        text.lstrip().lower().startswith(("<!doctype", "<html"))
+    ):  # a proxy's error page: its title, not markup
+        title = re.search(r"<title[^>]*>(.*?)</title>", text[:16384], re.I | re.S)
+        text = f"HTML page: {title.group(1)}" if title else "an HTML page"
+    return clean(text, limit=120)
 
 
 def skew_seconds(date_header: str, now_wall: float) -> float | None:
