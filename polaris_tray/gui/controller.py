@@ -39,6 +39,7 @@ from polaris_tray.gui.windows import WindowActions
 from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
+WHY_STATES = (LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION)  # the log line adds the error
 
 BEATING = frozenset(
     {LinkState.CONNECTING, LinkState.ONLINE, LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION}
@@ -233,7 +234,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
             self.status_window.show_snapshot(snap)
         if previous is not snap.state:
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
-            words, failed = state_words(snap), snap.last_outcome is not None and not snap.last_outcome.ok
+            words, failed = state_words(snap), snap.state in WHY_STATES and snap.last_outcome is not None
             why = f": {detail}" if failed and detail and detail.rstrip(".") not in words else ""
             start = previous.value if previous else "start"
             log.info("State %s -> %s (%s)%s", start, snap.state.value, words, why)  # as headless
