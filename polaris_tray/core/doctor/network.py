@@ -310,8 +310,10 @@ def check_http(sock, endpoint: str, deadline: probes.Deadline, user_agent: str) 
     if code == 404:
         base = endpoint.rsplit("/heart_beat", 1)[0]
         fix = "check the server URL: it should end in /api/v1"
-        if not base.endswith("/api/v1"):
-            fix += f" (e.g. {base.rstrip('/')}/v1)" if base.endswith("/api") else ""
+        if base.rstrip("/").endswith("/api/v1"):  # the path is right: "should end in /api/v1" would puzzle
+            fix = "the path is right, so this is another server: check the host and port of the URL"
+        elif base.endswith("/api"):
+            fix += f" (e.g. {base.rstrip('/')}/v1)"
         return fail(HTTP, f"nothing at {endpoint} (HTTP 404: {said})", fix), HttpFinding(code, date, True)
     if 300 <= code < 400:
         where = clean(headers.get("location", "?"), limit=160)
