@@ -177,7 +177,7 @@ def _gai_words(gai: socket.gaierror | None) -> str:
     if gai.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
         return "no such name (DNS)"
     if gai.errno == socket.EAI_AGAIN:
-        return "the DNS server failed or did not answer; retrying"
+        return "the DNS server failed or did not answer"  # the state adds "retrying"; --once does not retry
     return f"the name lookup failed ({gai.strerror})"
 
 
