@@ -51,6 +51,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
     and the tray shows their result at once: the worker thread may be inside a request."""
 
     _start = Signal()
+    _look_again = Signal()  # the keyring, once more: an id may have been stored by --set-miner-id
     _stop = Signal()
     _beat_now = Signal()
     _woke = Signal(float)
@@ -105,6 +106,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.boot)
         self._start.connect(self.worker.start)
+        self._look_again.connect(self.worker.look_again)
         self._stop.connect(self.worker.stop)
         self._beat_now.connect(self.worker.beat_now)
         self._woke.connect(self.worker.woke)
@@ -292,6 +294,9 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.open_status()
 
     def _start_if_waiting(self) -> None:
-        """A second launch while the keyring keeps the id from us: look again at once."""
+        """A second launch (or --set-miner-id) while the keyring keeps the id from us, or held none: look
+        again at once (an id stored meanwhile by --set-miner-id is used without a restart)."""
         if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
             self._start.emit()
+        elif self.snapshot is not None and self.snapshot.state is LinkState.UNCONFIGURED:
+            self._look_again.emit()
