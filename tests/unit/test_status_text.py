@@ -1,5 +1,8 @@
+import ssl
 import time
+from dataclasses import replace
 
+from polaris_tray.core.heartbeat.classify import tls_message
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import (
     NotificationPolicy,
@@ -12,6 +15,11 @@ from polaris_tray.core.status.snapshot import (
 from polaris_tray.core.status.state import LinkState
 
 URL = "https://orchestrator.example/api/v1"
+
+
+class WrongVersion(ssl.SSLError):
+    def __str__(self) -> str:
+        return "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)"
 
 
 def clock(wall: float) -> str:
@@ -66,6 +74,13 @@ def test_outcome_words_for_the_test_connection_button():
         OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TLS, error="The server's certificate is not trusted"
     )
     assert outcome_words(tls, "x").startswith("Certificate problem")
+    # walk: an https URL to a plain-HTTP port read "Certificate problem: This server does not speak HTTPS…"
+    plain = Outcome(OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TLS, error=tls_message(WrongVersion()))
+    assert outcome_words(plain, "x") == "This server does not speak HTTPS — did you mean http://?"
+    expired = "TLS: the server's certificate has expired."
+    assert outcome_words(replace(tls, error=expired), "x") == (
+        "Certificate problem: the server's certificate has expired."
+    )
     refused = Outcome(
         OutcomeKind.NETWORK_ERROR, reason=NetworkReason.REFUSED, error="Connection refused by h."
     )

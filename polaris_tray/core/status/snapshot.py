@@ -165,8 +165,9 @@ def outcome_words(outcome: Outcome, miner_masked: str) -> str:
     if kind is OutcomeKind.RATE_LIMITED:
         return f"The server asks to slow down ({outcome.status_code}); try again later"
     if kind is OutcomeKind.NETWORK_ERROR:
-        if outcome.reason is NetworkReason.TLS:
-            return f"Certificate problem: {outcome.error}"
+        if outcome.reason is NetworkReason.TLS:  # not every TLS failure is the certificate's (http port)
+            error = outcome.error or "TLS: the handshake failed."
+            return f"Certificate problem: {error.removeprefix('TLS: ')}" if "certificate" in error else error
         if outcome.reason is NetworkReason.TIMEOUT:
             return f"Unreachable: {outcome.error}"
         return f"Unreachable: {outcome.error}"
