@@ -41,6 +41,8 @@ def test_the_tooltip_is_still_true_when_read_a_beat_after_it_was_set():
     snap = Snapshot(LinkState.ONLINE, URL, "f3a9…", last_success_wall=1000.0, next_attempt_wall=1030.0)
     assert tooltip(snap, now_wall=1000.0) == tooltip(snap, now_wall=1011.0)
     assert "now" not in tooltip(snap, now_wall=1000.0)
+    # an attempt due or under way (a hanging server) is "now", not a clock time already past
+    assert "Next attempt: now" in tooltip(snap, now_wall=1031.0)
 
 
 def test_retrying_shows_the_last_error_and_attention_shows_it_in_the_headline():

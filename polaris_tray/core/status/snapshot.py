@@ -71,10 +71,12 @@ def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> 
         lines.append("Last accepted: not yet")
     if snap.running and snap.next_attempt_wall is not None:
         left = snap.next_attempt_wall - now_wall
-        if clock_times:
+        if left < 0.5:
+            lines.append("Next attempt: now")  # due or under way: a new snapshot comes when it ends
+        elif clock_times:
             lines.append(f"Next attempt: at {clock_time(snap.next_attempt_wall)}")
         else:
-            lines.append("Next attempt: now" if left < 0.5 else f"Next attempt: in {relative(left)}")
+            lines.append(f"Next attempt: in {relative(left)}")
     if snap.last_outcome is not None and not snap.last_outcome.ok and snap.state is not LinkState.ATTENTION:
         lines.append(f"Last error: {snap.last_outcome.error}")
     lines.append(f"Server: {server_host(snap.server_url) or snap.server_url}")
