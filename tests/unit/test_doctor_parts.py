@@ -168,3 +168,16 @@ def test_an_html_error_page_is_named_by_its_title_not_its_markup():
     assert network._detail(page) == "HTML page: 502 Bad Gateway"
     assert network._detail(b"<html><body>no title</body></html>") == "an HTML page"
     assert network._detail(b'{"detail": "Not Found"}') == "Not Found"
+
+
+def test_a_lookup_with_no_dns_answer_points_at_the_network_not_the_host_name(monkeypatch):
+    """Offline (no network), the fix read "check the host name in the server URL" (walk)."""
+    import socket
+
+    def no_answer(*_args):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(network, "lookup", no_answer)
+    check, found = network.check_dns("o.example", 443, probes.Deadline(5.0), proxied=False)
+    assert check.mark is Mark.FAIL and found == []
+    assert "online" in check.fix and "host name" not in check.fix

@@ -69,6 +69,8 @@ def check_dns(host: str, port: int, deadline: probes.Deadline, proxied: bool) ->
         why = getattr(exc, "strerror", None) or str(exc)
         text = f"{host} does not resolve ({why}){soft}"
         fix = "check the host name in the server URL; if it is right, check your DNS servers"
+        if getattr(exc, "errno", None) == socket.EAI_AGAIN:  # no DNS answer at all, not "no such name"
+            fix = f"check that this computer is online and its DNS servers answer; try `getent hosts {host}`"
         return (warn(DNS, text, fix) if proxied else fail(DNS, text, fix)), []
     if found and found[0][4][0] == host.strip("[]"):
         return ok(DNS, f"{host} is an address: no lookup needed"), found
