@@ -6,6 +6,7 @@ starts, and the tray is handed plain LaunchOptions, never the argparse Namespace
 
 from __future__ import annotations
 
+import os
 import sys
 
 from polaris_tray.cli.args import build_parser, launch_options
@@ -17,6 +18,18 @@ DESKTOP_ONLY_ON_LINUX = (
     "--install-desktop and --uninstall-desktop are for Linux desktops (an XDG menu entry); nothing was "
     "written. On Windows and macOS use the installer's shortcut, or --autostart on to start at login."
 )
+
+
+def no_display_problem(env, platform: str) -> str | None:
+    """Qt aborts (a core dump, "xcb-cursor0 is needed") with no display: say so, and what to run instead."""
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"):
+        return None
+    return (
+        "no graphical display here (DISPLAY and WAYLAND_DISPLAY are unset): start Polaris Tray from your "
+        "desktop session, or run `polaris-tray --headless` on a server (docs/server.md)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         from polaris_tray.cli.quit import cmd_quit
 
         return cmd_quit(args)
+    if problem := no_display_problem(os.environ, sys.platform):
+        err(problem)
+        return EXIT_CONFIG
     from polaris_tray.core.platform.session_bus import settle_session_bus
 
     settle_session_bus()  # before Qt connects: no autolaunched D-Bus daemon outlives the app

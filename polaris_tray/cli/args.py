@@ -32,7 +32,8 @@ def _interval(text: str) -> float:
         print(
             f"Warning: --interval {seconds:g} is longer than {SAVED_INTERVAL_MAX_S:g} s: the orchestrator "
             f"counts a miner offline {ORCHESTRATOR_WINDOW_S:g} s after its last heartbeat, so this machine "
-            "will show as offline between beats (the state turns amber, then red).",
+            "will show as offline between beats (red from "
+            f"{ORCHESTRATOR_WINDOW_S:g} s after each accepted one).",
             file=sys.stderr,
         )
     return seconds

@@ -83,7 +83,27 @@ def cmd_set_miner_id(args) -> int:
         err(without_keyring())
         return EXIT_CONFIG
     err("the miner id is stored in the OS keyring.")
+    _tell_the_running_agent()
     return EXIT_OK
+
+
+def _tell_the_running_agent() -> None:
+    """A tray already running without an id looks again now (a second launch's message), instead of
+    staying "Not configured" until a restart; a headless agent reads its id at start only."""
+    from polaris_tray.core.config.run_plan import Overrides, handoff_message
+    from polaris_tray.core.platform.instance_dir import InstanceLock, send_to_running
+
+    try:
+        lock = InstanceLock()
+        if lock.acquire("probe"):
+            lock.release()
+            return  # nothing runs: the next start reads the keyring
+        if lock.holder().startswith("headless"):
+            err("a headless agent runs for this user: restart it to use this id.")
+        elif send_to_running(handoff_message(Overrides()), lock) == "ok":
+            err("the running Polaris Tray was told: with no id yet it uses it now; else at its next start.")
+    except OSError:
+        pass  # telling the tray is a courtesy: the id is stored either way
 
 
 def cmd_forget_miner_id(args) -> int:

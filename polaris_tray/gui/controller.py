@@ -24,7 +24,7 @@ from polaris_tray.core.config.run_plan import (
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
-from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot
+from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
 from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
@@ -39,6 +39,7 @@ from polaris_tray.gui.windows import WindowActions
 from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
+WHY_STATES = (LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION)  # the log line adds the error
 
 BEATING = frozenset(
     {LinkState.CONNECTING, LinkState.ONLINE, LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION}
@@ -50,6 +51,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
     and the tray shows their result at once: the worker thread may be inside a request."""
 
     _start = Signal()
+    _look_again = Signal()  # the keyring, once more: an id may have been stored by --set-miner-id
     _stop = Signal()
     _beat_now = Signal()
     _woke = Signal(float)
@@ -104,6 +106,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.boot)
         self._start.connect(self.worker.start)
+        self._look_again.connect(self.worker.look_again)
         self._stop.connect(self.worker.stop)
         self._beat_now.connect(self.worker.beat_now)
         self._woke.connect(self.worker.woke)
@@ -234,8 +237,11 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         if self.status_window is not None:
             self.status_window.show_snapshot(snap)
         if previous is not snap.state:
-            log.info("State %s -> %s", previous.value if previous else "start", snap.state.value)
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
+            words, failed = state_words(snap), snap.state in WHY_STATES and snap.last_outcome is not None
+            why = f": {detail}" if failed and detail and detail.rstrip(".") not in words else ""
+            start = previous.value if previous else "start"
+            log.info("State %s -> %s (%s)%s", start, snap.state.value, words, why)  # as headless
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)
@@ -290,6 +296,9 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.open_status()
 
     def _start_if_waiting(self) -> None:
-        """A second launch while the keyring keeps the id from us: look again at once."""
+        """A second launch (or --set-miner-id) while the keyring keeps the id from us, or held none: look
+        again at once (an id stored meanwhile by --set-miner-id is used without a restart)."""
         if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
             self._start.emit()
+        elif self.snapshot is not None and self.snapshot.state is LinkState.UNCONFIGURED:
+            self._look_again.emit()

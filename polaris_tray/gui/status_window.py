@@ -39,6 +39,7 @@ from polaris_tray.gui.status_labels import CONFIRM_ONLINE, details_text, label
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
 QUIET_REFRESH_S = 5.0  # without beats (stopped, failing) the figures still move: re-read this often
+FIND_OUT_WHY = "Find out &why…"  # red while offline: the doctor names the broken link, not Settings
 ROOMY_HEIGHT = 600  # logical px of screen: below it (1280x720 at scale 2) the parts go on tabs, not scroll
 UPTIME_TIP = (
     f"The share of time the orchestrator counted this miner online: each accepted heartbeat counts for "
@@ -86,7 +87,7 @@ class StatusWindow(QWidget):
         self._send_note_for: object = None  # the outcome it was said after: a new attempt ends it
         self.action = QPushButton()  # "Enter miner id…" / "Open settings" when the user must act
         self.action.setObjectName("actionButton")
-        self.action.clicked.connect(self.settings_requested)
+        self.action.clicked.connect(self._on_action)
         self.action.hide()
         self.uptime = label("Uptime: —", name="uptime", scale=1.15, bold=True)
         self.uptime.setToolTip(UPTIME_TIP)
@@ -290,8 +291,10 @@ class StatusWindow(QWidget):
         action = ""
         if snap.state is LinkState.UNCONFIGURED:
             action = "E&nter miner id…"
-        elif snap.state.colour is Colour.RED:
+        elif snap.state is LinkState.ATTENTION:
             action = "&Open settings"
+        elif snap.state.colour is Colour.RED:  # offline for a server or network fault: not the settings
+            action = FIND_OUT_WHY
         # as in the menu: in demo mode the dialog opens read-only with the demo's values
         self.settings_button.setToolTip("Demo mode: the demo's values, read-only." if demo else "")
         self.action.setText(action)
@@ -329,6 +332,12 @@ class StatusWindow(QWidget):
         self.copy_button.setText("&Copied")
         QTimer.singleShot(2000, self, lambda: self.copy_button.setText("&Copy diagnostics"))  # dies with us
         return text
+
+    def _on_action(self) -> None:
+        if self.action.text() == FIND_OUT_WHY:
+            self.diagnose()
+        else:
+            self.settings_requested.emit()
 
     def diagnose(self):
         from polaris_tray.gui.doctor_dialog import open_doctor

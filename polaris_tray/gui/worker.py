@@ -154,6 +154,12 @@ class HeartbeatWorker(QObject):
         self._publish()
 
     @Slot()
+    def look_again(self) -> None:
+        """No id yet: read the keyring again (--set-miner-id stored one); Start/Stop intent unchanged."""
+        if self._miner is None and self._keyring is not None:
+            self._keyring.try_now(prompt=True)
+
+    @Slot()
     def stop(self) -> None:
         self._wanted = False
         if self._beat_timer:

@@ -104,6 +104,18 @@ def test_a_wrong_path_is_named_with_the_url_fix_and_no_heartbeat_is_sent(home, s
     assert server.posts == []
 
 
+def test_a_right_path_on_another_server_names_the_host_and_port_not_the_path(home):
+    """A URL already ending in /api/v1 got the fix "it should end in /api/v1" (walk: another port)."""
+    other = RoutedOrchestrator(miners={MINER}, prefix="/elsewhere")
+    try:
+        result, _took = doctor(home, f"http://127.0.0.1:{other.port}/api/v1")
+    finally:
+        other.stop()
+    http = line(result, "HTTP")
+    assert http.startswith("✘") and "HTTP 404" in http
+    assert "check the host and port" in http and "should end in" not in http
+
+
 def test_an_unregistered_miner_is_named_with_polaris_register(home, server):
     result, _took = doctor(home, server.url, miner="bob-unknown-77")
     assert result.returncode == 1

@@ -115,6 +115,21 @@ def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
     assert not window.action.isVisible()
 
 
+def test_offline_for_a_server_fault_offers_the_doctor_not_the_settings(qtbot, tmp_path, monkeypatch):
+    """Red "Offline" after HTTP 500s offered "Open settings", as if the settings were wrong (walk)."""
+    from polaris_tray.core.status.outcome import OutcomeKind
+
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    e500 = Outcome(OutcomeKind.SERVER_ERROR, 500, error="Server error (HTTP 500: db down).")
+    window = window_on(qtbot, reader, T0, Snapshot(LinkState.OFFLINE, "https://o/api/v1", last_outcome=e500))
+    assert window.action.isVisible() and window.action.text() == "Find out &why…"
+    asked = []
+    monkeypatch.setattr(window, "diagnose", lambda: asked.append("doctor"))
+    window.settings_requested.connect(lambda: asked.append("settings"))
+    window.action.click()
+    assert asked == ["doctor"]
+
+
 def test_keyboard_tab_reaches_every_button_and_esc_closes(qtbot, tmp_path):
     reader = HistoryStore(tmp_path / "h.sqlite3")
     window = window_on(qtbot, reader, T0, Snapshot(LinkState.ATTENTION, "https://o/api/v1", last_outcome=TLS))

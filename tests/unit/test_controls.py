@@ -177,3 +177,16 @@ def test_quit_during_a_test_connection_against_a_hanging_server_ends_the_call(
         assert len(hanging.arrivals) == 1
     finally:
         hanging.stop()
+
+
+def test_the_log_says_why_the_state_changed(qtbot, orchestrator, home, controller_factory):
+    """The tray's log said only "State online -> attention" (walk): the words and the reason, as headless."""
+    orchestrator.behaviour = Reply(404, {"detail": "Not Found"})
+    controller = controller_factory(orchestrator.url.replace("/api/v1", "/api"), "5")
+    qtbot.waitUntil(lambda: getattr(controller.snapshot, "state", None) is LinkState.ATTENTION, timeout=5000)
+    log_file = home / ".local/state/polaris-tray/log/polaris-tray.log"
+    line = next(line for line in log_file.read_text().splitlines() if "-> attention" in line)
+    assert "(Needs attention): Check the server URL: it should end in /api/v1" in line
+    controller.request_stop()  # a Stop is not caused by the last error: its line does not name it
+    qtbot.waitUntil(lambda: "-> stopped" in log_file.read_text(), timeout=5000)
+    assert log_file.read_text().splitlines()[-1].endswith("-> stopped (Stopped)")

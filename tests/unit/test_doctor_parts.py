@@ -180,3 +180,26 @@ def test_where_the_lock_cannot_be_read_no_heartbeat_is_sent(tmp_path, monkeypatc
         lock.release()
     assert check.mark is Mark.SKIP and "no heartbeat was sent" in check.text
     assert orchestrator.bodies() == []
+
+
+def test_an_html_error_page_is_named_by_its_title_not_its_markup():
+    """A hosting proxy's error page made the HTTP line "(HTTP 501: <!DOCTYPE HTML> <html lang=…" (walk)."""
+    page = (
+        b'<!DOCTYPE HTML>\n<html lang="en">\n<head><title>502 Bad Gateway</title></head><body>x</body></html>'
+    )
+    assert network._detail(page) == "HTML page: 502 Bad Gateway"
+    assert network._detail(b"<html><body>no title</body></html>") == "an HTML page"
+    assert network._detail(b'{"detail": "Not Found"}') == "Not Found"
+
+
+def test_a_lookup_with_no_dns_answer_points_at_the_network_not_the_host_name(monkeypatch):
+    """Offline (no network), the fix read "check the host name in the server URL" (walk)."""
+    import socket
+
+    def no_answer(*_args):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(network, "lookup", no_answer)
+    check, found = network.check_dns("o.example", 443, probes.Deadline(5.0), proxied=False)
+    assert check.mark is Mark.FAIL and found == []
+    assert "online" in check.fix and "host name" not in check.fix

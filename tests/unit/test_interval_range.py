@@ -46,5 +46,7 @@ def test_a_long_run_interval_is_taken_with_a_warning_on_stderr(capsys):
     assert args.interval == 120.0
     err = capsys.readouterr().err
     assert "--interval 120 is longer than 30 s" in err and "offline" in err
+    # walk: it promised "amber, then red"; at 120 s the state goes from green to red at 45 s, never amber
+    assert "amber" not in err and "red from 45 s after each accepted one" in err
     build_parser().parse_args(["--interval", "30"])
     assert capsys.readouterr().err == ""

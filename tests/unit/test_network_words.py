@@ -148,9 +148,14 @@ def test_early_hints_before_the_reply_is_not_a_failure(clean_env):
 
 def test_a_wrong_path_and_an_unknown_miner_read_differently(orchestrator):
     orchestrator.behaviour = Reply(404, {"detail": "Not Found"})
-    wrong, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
+    wrong, _ = timed_post(HeartbeatClient(orchestrator.url.removesuffix("/v1"), "ua"))
     assert wrong.kind is OutcomeKind.CONFIG_ERROR and wrong.needs_attention
     assert wrong.error.startswith("Check the server URL: it should end in /api/v1")
+    # the path already ends in /api/v1 (walk: another server on that port): the host and port are named
+    other, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
+    assert other.kind is OutcomeKind.CONFIG_ERROR and "should end in" not in other.error
+    assert other.error.startswith("Check the server URL: its path is right")
+    assert "host and port" in other.error
     orchestrator.behaviour = Reply(404, {"detail": f"Miner {MINER} not found"})
     unknown, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
     assert unknown.kind is OutcomeKind.NOT_REGISTERED

@@ -56,6 +56,13 @@ def test_a_never_accepted_agent_that_fails_is_red_not_still_counted_online():
     assert t.next_change_at(0.1) is None  # nothing changes by time alone: no timer at all
 
 
+def test_a_reason_that_ends_a_sentence_reads_once_in_the_words():
+    """The status window showed "No complete reply within 10 s.; retrying" (walk, a hanging server)."""
+    t = running()
+    t.record(Outcome(OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TIMEOUT, error="No reply in 10 s."), 0.1)
+    assert t.words(0.1, wall=1000.0) == "Not counted online yet — No reply in 10 s; retrying"
+
+
 def test_an_accepted_online_beat_counts_45_s_whatever_the_interval():
     t = running(interval_s=120.0)  # --interval 120: the orchestrator still counts 45 s only
     t.record(OK, 10.0)
@@ -188,3 +195,17 @@ def test_the_45_s_run_from_when_the_beat_was_sent_not_when_the_answer_came():
     t.record(OK, 9.0, sent_at=1.0)  # a slow answer: 8 s on the way
     assert t.counted_until == 46.0
     assert t.state(45.9) is not LinkState.OFFLINE and t.state(46.0) is LinkState.OFFLINE
+
+
+def test_a_dns_failure_says_retrying_once_and_once_does_not_promise_it():
+    """A dead resolver read "…did not answer; retrying.", so --once (which does not retry) promised a
+    retry and the tray's words said "…; retrying; retrying" (walk: the default server with no network)."""
+    import socket
+
+    from polaris_tray.core.heartbeat.classify import classify_failure
+
+    reason, message = classify_failure(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "o.example")
+    assert reason is NetworkReason.DNS and "retrying" not in message
+    t = running()
+    t.record(Outcome(OutcomeKind.NETWORK_ERROR, reason=reason, error=message), 0.1)
+    assert t.words(0.1, wall=1000.0).count("retrying") == 1

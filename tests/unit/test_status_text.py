@@ -1,3 +1,8 @@
+import ssl
+import time
+from dataclasses import replace
+
+from polaris_tray.core.heartbeat.classify import tls_message
 from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import (
     NotificationPolicy,
@@ -13,13 +18,32 @@ from polaris_tray.core.status.state import LinkState
 URL = "https://orchestrator.example/api/v1"
 
 
+class WrongVersion(ssl.SSLError):
+    def __str__(self) -> str:
+        return "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)"
+
+
+def clock(wall: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(wall))
+
+
 def test_tooltip_says_state_last_success_next_attempt_and_host():
     snap = Snapshot(LinkState.ONLINE, URL, "f3a9…", last_success_wall=1000.0, next_attempt_wall=1030.0)
     text = tooltip(snap, now_wall=1012.0)
     assert "Online" in text
-    assert "Last accepted: 12 s ago" in text
-    assert "Next attempt: in 18 s" in text
+    assert f"Last accepted: at {clock(1000.0)}" in text
+    assert f"Next attempt: at {clock(1030.0)}" in text
     assert "Server: orchestrator.example" in text
+
+
+def test_the_tooltip_is_still_true_when_read_a_beat_after_it_was_set():
+    """The icon's tooltip is set per snapshot; read 10 s later it said "Last accepted: now" and "Next
+    attempt: in 30 s" beside a status window saying "11 s ago" and "in 19 s" (walk, trayer)."""
+    snap = Snapshot(LinkState.ONLINE, URL, "f3a9…", last_success_wall=1000.0, next_attempt_wall=1030.0)
+    assert tooltip(snap, now_wall=1000.0) == tooltip(snap, now_wall=1011.0)
+    assert "now" not in tooltip(snap, now_wall=1000.0)
+    # an attempt due or under way (a hanging server) is "now", not a clock time already past
+    assert "Next attempt: now" in tooltip(snap, now_wall=1031.0)
 
 
 def test_retrying_shows_the_last_error_and_attention_shows_it_in_the_headline():
@@ -53,6 +77,13 @@ def test_outcome_words_for_the_test_connection_button():
         OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TLS, error="The server's certificate is not trusted"
     )
     assert outcome_words(tls, "x").startswith("Certificate problem")
+    # walk: an https URL to a plain-HTTP port read "Certificate problem: This server does not speak HTTPS…"
+    plain = Outcome(OutcomeKind.NETWORK_ERROR, reason=NetworkReason.TLS, error=tls_message(WrongVersion()))
+    assert outcome_words(plain, "x") == "This server does not speak HTTPS — did you mean http://?"
+    expired = "TLS: the server's certificate has expired."
+    assert outcome_words(replace(tls, error=expired), "x") == (
+        "Certificate problem: the server's certificate has expired."
+    )
     refused = Outcome(
         OutcomeKind.NETWORK_ERROR, reason=NetworkReason.REFUSED, error="Connection refused by h."
     )

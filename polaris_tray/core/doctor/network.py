@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import ssl
 import time
@@ -68,6 +69,8 @@ def check_dns(host: str, port: int, deadline: probes.Deadline, proxied: bool) ->
         why = getattr(exc, "strerror", None) or str(exc)
         text = f"{host} does not resolve ({why}){soft}"
         fix = "check the host name in the server URL; if it is right, check your DNS servers"
+        if getattr(exc, "errno", None) == socket.EAI_AGAIN:  # no DNS answer at all, not "no such name"
+            fix = f"check that this computer is online and its DNS servers answer; try `getent hosts {host}`"
         return (warn(DNS, text, fix) if proxied else fail(DNS, text, fix)), []
     if found and found[0][4][0] == host.strip("[]"):
         return ok(DNS, f"{host} is an address: no lookup needed"), found
@@ -312,8 +315,10 @@ def check_http(sock, endpoint: str, deadline: probes.Deadline, user_agent: str) 
     if code == 404:
         base = endpoint.rsplit("/heart_beat", 1)[0]
         fix = "check the server URL: it should end in /api/v1"
-        if not base.endswith("/api/v1"):
-            fix += f" (e.g. {base.rstrip('/')}/v1)" if base.endswith("/api") else ""
+        if base.rstrip("/").endswith("/api/v1"):  # the path is right: "should end in /api/v1" would puzzle
+            fix = "the path is right, so this is another server: check the host and port of the URL"
+        elif base.endswith("/api"):
+            fix += f" (e.g. {base.rstrip('/')}/v1)"
         return fail(HTTP, f"nothing at {endpoint} (HTTP 404: {said})", fix), HttpFinding(code, date, True)
     if 300 <= code < 400:
         where = clean(headers.get("location", "?"), limit=160)
@@ -342,7 +347,13 @@ def _detail(body: bytes) -> str:
         data = None
     if isinstance(data, dict) and isinstance(data.get("detail"), str):
         return clean(data["detail"], limit=120)
-    return clean(body.decode("utf-8", "replace"), limit=120)
+    text = body.decode("utf-8", "replace")
+    if (
+        text.lstrip().lower().startswith(("<!doctype", "<html"))
+    ):  # a proxy's error page: its title, not markup
+        title = re.search(r"<title[^>]*>(.*?)</title>", text[:16384], re.I | re.S)
+        text = f"HTML page: {title.group(1)}" if title else "an HTML page"
+    return clean(text, limit=120)
 
 
 def skew_seconds(date_header: str, now_wall: float) -> float | None:

@@ -182,7 +182,7 @@ def _gai_words(gai: socket.gaierror | None) -> str:
     if gai.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
         return "no such name (DNS)"
     if gai.errno == socket.EAI_AGAIN:
-        return "the DNS server failed or did not answer; retrying"
+        return "the DNS server failed or did not answer"  # the state adds "retrying"; --once does not retry
     return f"the name lookup failed ({gai.strerror})"
 
 
@@ -251,7 +251,7 @@ def _scalar(value) -> str:
 _MINER_NOT_FOUND = re.compile(r"\bminer\b.*\bnot (?:found|registered)\b", re.I | re.S)
 
 
-def _not_found(data, said: str, latency: float, secrets: tuple[str, ...]) -> Outcome:
+def _not_found(data, said: str, latency: float, secrets: tuple[str, ...], endpoint: str = "") -> Outcome:
     """A wrong URL and an unknown miner both answer 404: FastAPI's bare {"detail": "Not Found"} means no
     such route (the URL is wrong), a detail naming the miner means it is not registered."""
     detail = data.get("detail") if isinstance(data, dict) else None
@@ -264,6 +264,14 @@ def _not_found(data, said: str, latency: float, secrets: tuple[str, ...]) -> Out
             f"`polaris register` or check the id (HTTP 404: {said}).",
         )
     if detail is None or (isinstance(detail, str) and detail.strip().lower() == "not found"):
+        if endpoint.rsplit("/heart_beat", 1)[0].rstrip("/").endswith("/api/v1"):  # the path is already right
+            return Outcome(
+                OutcomeKind.CONFIG_ERROR,
+                status_code=404,
+                latency_ms=latency,
+                error="Check the server URL: its path is right, so this is another server: check the host "
+                f"and port (HTTP 404: {said}).",
+            )
         return Outcome(
             OutcomeKind.CONFIG_ERROR,
             status_code=404,
@@ -285,7 +293,14 @@ def _masked(secrets: tuple[str, ...]) -> str:
 
 
 def classify_reply(
-    code: int, headers, content: bytes, *, truncated: bool, latency: float, secrets: tuple[str, ...]
+    code: int,
+    headers,
+    content: bytes,
+    *,
+    truncated: bool,
+    latency: float,
+    secrets: tuple[str, ...],
+    endpoint: str = "",
 ) -> Outcome:
     """A 2xx is accepted whatever its body says: the status is the contract, the body only adds detail
     (an unparseable or absurdly deep body leaves last_seen empty)."""
@@ -319,7 +334,7 @@ def classify_reply(
             "check the server URL.",
         )
     if code == 404:
-        return _not_found(data, said(), latency, secrets)
+        return _not_found(data, said(), latency, secrets, endpoint)
     if code == 422:
         return Outcome(
             OutcomeKind.REJECTED,

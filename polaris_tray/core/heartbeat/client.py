@@ -200,7 +200,13 @@ class HeartbeatClient:
             return self._network(reason, clean(scrub(message, self._proxy), secrets), started)
         latency = self._elapsed_ms(started)
         return classify_reply(
-            reply.status_code, reply.headers, content, truncated=truncated, latency=latency, secrets=secrets
+            reply.status_code,
+            reply.headers,
+            content,
+            truncated=truncated,
+            latency=latency,
+            secrets=secrets,
+            endpoint=self.endpoint,
         )
 
     @property

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.status.outcome import Outcome
-from polaris_tray.core.status.state import Colour, LinkState
+from polaris_tray.core.status.state import Colour, LinkState, clock_time
 from polaris_tray.core.storage.redact import mask_secret
 
 NOTIFY_MIN_GAP_S = 60.0
@@ -55,17 +55,28 @@ def headline(snap: Snapshot) -> str:
     return text
 
 
-def detail_lines(snap: Snapshot, now_wall: float) -> list[str]:
-    """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line."""
+def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> list[str]:
+    """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line.
+
+    `clock_times`: "at 13:50:52" instead of "3 s ago", for a text set once and read later (the icon's
+    tooltip is set per snapshot, up to a beat apart: "now" and "in 30 s" would be stale by then)."""
     lines = [headline(snap)]
     if snap.last_success_wall is not None:
         ago = now_wall - snap.last_success_wall
-        lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
+        if clock_times:
+            lines.append(f"Last accepted: at {clock_time(snap.last_success_wall)}")
+        else:
+            lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
     elif snap.running:
         lines.append("Last accepted: not yet")
     if snap.running and snap.next_attempt_wall is not None:
         left = snap.next_attempt_wall - now_wall
-        lines.append("Next attempt: now" if left < 0.5 else f"Next attempt: in {relative(left)}")
+        if left < 0.5:
+            lines.append("Next attempt: now")  # due or under way: a new snapshot comes when it ends
+        elif clock_times:
+            lines.append(f"Next attempt: at {clock_time(snap.next_attempt_wall)}")
+        else:
+            lines.append(f"Next attempt: in {relative(left)}")
     if snap.last_outcome is not None and not snap.last_outcome.ok and snap.state is not LinkState.ATTENTION:
         lines.append(f"Last error: {snap.last_outcome.error}")
     lines.append(f"Server: {server_host(snap.server_url) or snap.server_url}")
@@ -79,7 +90,7 @@ def uptime_line(snap: Snapshot) -> str | None:
 
 
 def tooltip(snap: Snapshot, now_wall: float) -> str:
-    lines = detail_lines(snap, now_wall)
+    lines = detail_lines(snap, now_wall, clock_times=True)
     uptime = uptime_line(snap)
     if uptime:
         lines.insert(1, uptime)
@@ -156,8 +167,9 @@ def outcome_words(outcome: Outcome, miner_masked: str) -> str:
     if kind is OutcomeKind.RATE_LIMITED:
         return f"The server asks to slow down ({outcome.status_code}); try again later"
     if kind is OutcomeKind.NETWORK_ERROR:
-        if outcome.reason is NetworkReason.TLS:
-            return f"Certificate problem: {outcome.error}"
+        if outcome.reason is NetworkReason.TLS:  # not every TLS failure is the certificate's (http port)
+            error = outcome.error or "TLS: the handshake failed."
+            return f"Certificate problem: {error.removeprefix('TLS: ')}" if "certificate" in error else error
         if outcome.reason is NetworkReason.TIMEOUT:
             return f"Unreachable: {outcome.error}"
         return f"Unreachable: {outcome.error}"

@@ -199,7 +199,7 @@ class StateTracker:
         if state is LinkState.OFFLINE:
             if until is None:
                 reason = (outcome.error or outcome.kind.value) if outcome is not None else "no answer"
-                return f"Not counted online yet — {reason}; retrying"
+                return f"Not counted online yet — {reason.rstrip('.')}; retrying"  # not "….; retrying"
             return f"Offline — not counted since {clock_time(wall - (now - until))}"
         return text
 
