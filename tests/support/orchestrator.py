@@ -90,8 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         owner = self.server.owner
-        behaviour = owner.behaviour_for(body)
-        with owner.lock:
+        with owner.lock:  # the behaviour and the count together: see Orchestrator.switch
+            behaviour = owner.behaviour_for(body)
             owner.arrivals.append(
                 Arrival(arrived, self.path, dict(self.headers), body, self.client_address[1])
             )
@@ -180,6 +180,13 @@ class Orchestrator:
             self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
+
+    def switch(self, behaviour) -> int:
+        """Set the behaviour and return how many requests arrived before it: every later arrival gets it.
+        (Set as a plain attribute, a request that arrived just before could still be counted after.)"""
+        with self.lock:
+            self.behaviour = behaviour
+            return len(self.arrivals)
 
     def behaviour_for(self, body):
         if self.script is not None:

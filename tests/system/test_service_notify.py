@@ -61,13 +61,14 @@ def test_a_wedged_request_stops_the_watchdog_pings(home, tmp_path, orchestrator)
     sock, proc = _agent(home, tmp_path, orchestrator)
     try:
         assert sock.wait_for(lambda m: m.get("READY") == "1") is not None
-        orchestrator.behaviour = Hang()
-        arrivals = len(orchestrator.times())
+        arrivals = orchestrator.switch(Hang())  # the next request hangs, whenever it comes
         assert orchestrator.wait_for(arrivals + 1, timeout=5)
         hung_at = orchestrator.times()[-1]
         # The loop is inside the request now; wait for it to come back (cut at 10 s) and ping again.
         orchestrator.behaviour = Reply()
-        resumed = sock.wait_for(lambda m: m.get("WATCHDOG") == "1", timeout=20, after=hung_at)
+        # The ping sent just before the request may be stamped just after its arrival: the loop's return is
+        # a ping well after it (the cut comes 10 s later).
+        resumed = sock.wait_for(lambda m: m.get("WATCHDOG") == "1", timeout=20, after=hung_at + 1.0)
         assert resumed is not None, "the loop never came back from the hanging request"
         cut = sock.wait_for(lambda m: m.get("STATUS", "").startswith("Retrying"), after=hung_at)
         assert cut is not None, "the cut request was not reported as a failure"

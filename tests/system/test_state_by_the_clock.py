@@ -74,8 +74,8 @@ def test_a_stuck_request_leaves_online_on_time_and_the_watchdog_keeps_coming(hom
     sock, proc, port = _agent(home, tmp_path, orchestrator, "5")
     try:
         assert sock.wait_for(lambda m: m.get("STATUS") == "Online") is not None
-        orchestrator.behaviour = Hang()  # from the next beat on, every request is stuck until the deadline
-        accepted_at = orchestrator.times()[0]
+        answered = orchestrator.switch(Hang())  # from the next beat on, every request is stuck
+        accepted_at = orchestrator.times()[answered - 1]  # the last one answered before the switch
         offline = sock.wait_for(lambda m: m.get("STATUS", "").startswith("Offline"), timeout=60)
         assert offline is not None, _statuses(sock)
         assert offline[0] <= accepted_at + 45 + LATE_S, offline[0] - accepted_at
