@@ -325,8 +325,9 @@ def scenario_read_resolv() -> dict:
 
 def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
     """Headless as a Type=notify service through a proxy that wedges after two accepted beats: when do the
-    log, STATUS= and Prometheus leave "online", do the WATCHDOG=1 pings keep coming, and does a SIGTERM
-    in the middle of a stuck attempt end the agent cleanly."""
+    log, STATUS= and Prometheus leave "online" and then say "Offline" (the orchestrator stops counting 45 s
+    after the last accepted beat), do the WATCHDOG=1 pings keep coming, and does a SIGTERM in the middle
+    of a stuck attempt end the agent cleanly."""
     import re
     import urllib.request
 
@@ -349,6 +350,7 @@ def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
         scrapes: list[tuple[float, bool]] = []
         stop_scraping = threading.Event()
         metric_left_online = threading.Event()
+        metric_offline: list[float] = []
         accepted_twice = threading.Event()
         wedged_at = float("inf")
 
@@ -369,6 +371,11 @@ def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
                     scrapes.append((time.monotonic(), float(found.group(1)) == 1.0))
                     if scrapes[-1][0] > wedged_at and not scrapes[-1][1]:
                         metric_left_online.set()
+                offline = re.search(
+                    r'^polaris_agent_state\{polaris_agent_state="offline"\} 1\.0$', text, re.M
+                )
+                if offline and not metric_offline:
+                    metric_offline.append(time.monotonic())
 
         threading.Thread(target=scrape, daemon=True).start()
         result: dict = {}
@@ -382,6 +389,12 @@ def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
                 lambda m: "STATUS" in m and not m["STATUS"].startswith("Online"), timeout=50, after=wedged_at
             )
             metric_left_online.wait(max(0.0, last_accepted + 50 - time.monotonic()))
+            # The orchestrator stops counting the miner 45 s after the last accepted beat: so must we.
+            status_offline = sock.wait_for(
+                lambda m: m.get("STATUS", "").startswith("Offline"),
+                timeout=max(0.0, last_accepted + 60 - time.monotonic()),
+                after=wedged_at,
+            )
             seen = len(proxy.seen)
             proxy.wait_for(seen + 1, timeout=30)  # an attempt is stuck at the proxy now
             proc.send_signal(signal.SIGTERM)
@@ -406,6 +419,7 @@ def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
             ),
             None,
         )
+        log_offline = next((at for at, line in log if at > wedged_at and "-> offline" in line), None)
         pings = [at for at, m in sock.messages if m.get("WATCHDOG") == "1" and at <= signalled]
         result.update(
             accepted_twice=two_beats,
@@ -413,6 +427,9 @@ def scenario_proxy_wedges_mid_run(pki: dict, notify_path: str) -> dict:
             status_line=None if status_off is None else status_off[1]["STATUS"],
             metric_off=None if metric_off is None else metric_off - last_accepted,
             log_off=None if log_off is None else log_off - last_accepted,
+            status_offline=None if status_offline is None else status_offline[0] - last_accepted,
+            metric_offline=metric_offline[0] - last_accepted if metric_offline else None,
+            log_offline=None if log_offline is None else log_offline - last_accepted,
             ping_gaps=[b - a for a, b in itertools.pairwise(pings)],
             pings=len(pings),
             rc=rc,
@@ -434,5 +451,12 @@ def test_headless_through_a_proxy_that_wedges_leaves_online_in_time(pki, tmp_pat
     assert r["accepted_twice"], r
     for view in ("status_off", "metric_off", "log_off"):
         assert r[view] is not None and r[view] <= 45.0, (view, r)
+    # ... and says "not counted" no later than the orchestrator stops counting (a timer's slack allowed)
+    print(
+        f"offline: STATUS= at {r['status_offline']} s, Prometheus at {r['metric_offline']} s, "
+        f"the log at {r['log_offline']} s after the last accepted beat"
+    )
+    for view in ("status_offline", "metric_offline", "log_offline"):
+        assert r[view] is not None and r[view] <= 45.0 + 1.5, (view, r)
     assert r["pings"] >= 3 and max(r["ping_gaps"]) <= 15.0, r
     assert r["rc"] == 0 and r["exit_after"] < 2.0, r
