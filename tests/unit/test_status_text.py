@@ -105,3 +105,9 @@ def test_notifications_only_on_meaningful_transitions_and_at_most_one_a_minute()
 def test_notifications_can_be_turned_off():
     policy = NotificationPolicy(enabled=False)
     assert policy.consider(LinkState.OFFLINE, 0) is None
+
+
+def test_no_acceptance_in_this_run_does_not_deny_the_older_ones_in_the_table():
+    """After a restart the table listed accepted beats minutes old beside "Last accepted: not yet" (walk)."""
+    lines = detail_lines(Snapshot(LinkState.CONNECTING, URL, next_attempt_wall=5.0), 0.0)
+    assert "Last accepted: none since this app started" in lines
