@@ -115,3 +115,9 @@ def test_views_show_the_trackers_words_taken_with_the_snapshot():
     assert tooltip(snap, 0.0).startswith(f"Polaris Tray — {words}")
     plain = Snapshot(LinkState.OFFLINE, URL)  # made by hand (a stand-in): the state's own words
     assert headline(plain) == "Offline — not counted online"
+
+
+def test_no_acceptance_in_this_run_does_not_deny_the_older_ones_in_the_table():
+    """After a restart the table listed accepted beats minutes old beside "Last accepted: not yet" (walk)."""
+    lines = detail_lines(Snapshot(LinkState.CONNECTING, URL, next_attempt_wall=5.0), 0.0)
+    assert "Last accepted: none since this app started" in lines

@@ -68,7 +68,7 @@ def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> 
         else:
             lines.append("Last accepted: now" if ago < 0.5 else f"Last accepted: {relative(ago)} ago")
     elif snap.running:
-        lines.append("Last accepted: not yet")
+        lines.append("Last accepted: none since this app started")  # the table may list older runs
     if snap.running and snap.next_attempt_wall is not None:
         left = snap.next_attempt_wall - now_wall
         if left < 0.5:
