@@ -25,6 +25,14 @@ LINUX_ONLY = {
         "ld.so's cache and a bare PATH=/usr/bin:/bin interpreter"
     ),
     "tests/unit/test_service_parts.py::test_notifier_": "sd_notify: AF_UNIX, SOCK_CLOEXEC",
+    "tests/unit/test_private_tmp.py": "mount namespaces (unshare) and tmpfs",
+    "tests/unit/test_doctor_parts.py::test_the_agent_is_seen_running_only_while_it_holds_the_lock": (
+        "flock seen through /proc/locks (Windows' msvcrt locks cannot be read: the doctor then sends nothing)"
+    ),
+    "tests/unit/test_attacks_connection_test.py": "the one-agent lock read through /proc/locks and flock",
+    "tests/unit/test_doctor_parts.py::test_the_miner_id_source_follows_the_apps_order": (
+        "systemd credentials (CREDENTIALS_DIRECTORY) and private files, refused on Windows"
+    ),
     "tests/unit/test_service_parts.py::test_watchdog_usec_and_pid": "sd_notify's socket (SOCK_CLOEXEC)",
     "tests/unit/test_service_parts.py::test_pings_rate_limited_ready_once_status_on_change": (
         "sd_notify's socket (an abstract AF_UNIX address)"
@@ -79,6 +87,8 @@ POSIX_ONLY = {
 # seen there. Skipped under the simulation only.
 SIMULATION_BLIND = {
     "tests/unit/test_settings_form.py::test_the_form_model_imports_no_qt": "the child preloads PySide6",
+    # subprocess on the Linux host needs os.WNOHANG, which the simulated Windows takes away
+    "tests/unit/test_windowed_output.py": "subprocess.wait(timeout) needs os.WNOHANG, gone in the simulation",
 }
 SIMULATION_VAR = "POLARIS_SIM_PLATFORM"
 

@@ -184,7 +184,10 @@ def test_the_log_says_why_the_state_changed(qtbot, orchestrator, home, controlle
     orchestrator.behaviour = Reply(404, {"detail": "Not Found"})
     controller = controller_factory(orchestrator.url.replace("/api/v1", "/api"), "5")
     qtbot.waitUntil(lambda: getattr(controller.snapshot, "state", None) is LinkState.ATTENTION, timeout=5000)
-    log_file = home / ".local/state/polaris-tray/log/polaris-tray.log"
+    from polaris_tray.core.storage.logs import LOG_FILE_NAME
+    from polaris_tray.core.storage.paths import log_dir
+
+    log_file = log_dir() / LOG_FILE_NAME
     line = next(line for line in log_file.read_text().splitlines() if "-> attention" in line)
     assert "(Needs attention): Check the server URL: it should end in /api/v1" in line
     controller.request_stop()  # a Stop is not caused by the last error: its line does not name it

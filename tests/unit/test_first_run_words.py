@@ -66,7 +66,9 @@ def test_the_id_typed_on_a_first_run_never_reaches_the_url(form, home):
     state = form.load(Settings(), None, first_run=True)
     result = form.save(replace(state.values, miner_id=MINER))
     assert result.miner_id == MINER and saved_file(home)["server_url"] == DEFAULT
-    assert MINER not in (home / ".config/polaris-tray/settings.json").read_text()
+    from polaris_tray.core.storage.paths import config_dir
+
+    assert MINER not in (config_dir() / "settings.json").read_text()
 
 
 def snap(state, outcome, next_in, now):

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+if sys.platform == "win32":  # the helpers below import pwd, which Windows' Python lacks
+    pytest.skip("mount namespaces and tmpfs are Linux's", allow_module_level=True)
 
 from tests.support.users import in_private_tmp, private_tmp_script
 

@@ -36,7 +36,11 @@ def form(home):
 
 
 def saved_file(home):
-    return json.loads((home / ".config/polaris-tray/settings.json").read_text())
+    """The saved file where this OS keeps it (platformdirs; under `home` whatever the OS)."""
+    from polaris_tray.core.storage.paths import config_dir
+
+    assert home in config_dir().parents
+    return json.loads((config_dir() / "settings.json").read_text())
 
 
 def test_the_form_model_imports_no_qt():
