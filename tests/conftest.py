@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app import ARTIFACTS, ROOT
+from tests.support.heartbeat_post import clean_env, named_tls  # noqa: F401 (fixtures for every test)
 from tests.support.orchestrator import Orchestrator
 from tests.support.platforms import (
     WINDOWS_FOLDERS,

@@ -4,58 +4,15 @@ or an unknown miner; against real loopback servers."""
 
 import socket
 import threading
-import time
 
 import pytest
 
 from polaris_tray.core.heartbeat.client import HeartbeatClient
 from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from tests.support.heartbeat_post import BODY, MINER, timed_post
 from tests.support.hostile import OK, HostileServer, Raw, ok_reply
 from tests.support.loopback import refused_port
 from tests.support.orchestrator import Reply
-
-MINER = "miner-abcdef123456"
-BODY = {"metrics": {"miner_id": MINER}}
-NAME = "orch.test"
-
-
-def timed_post(client, secrets=(MINER,)):
-    started = time.monotonic()
-    try:
-        return client.post(BODY, secrets=secrets), time.monotonic() - started
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def named_tls(tmp_path_factory):
-    """A TLS server context for NAME and 127.0.0.1, and its CA file."""
-    import ssl
-
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(NAME, "127.0.0.1").configure_cert(ctx)
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ctx, str(path)
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    for var in (
-        "NO_PROXY",
-        "no_proxy",
-        "REQUESTS_CA_BUNDLE",
-        "CURL_CA_BUNDLE",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    return monkeypatch
-
 
 # --- trust -------------------------------------------------------------------------------------------
 
