@@ -112,17 +112,27 @@ def connect_first(
                 sock.close()
 
 
-def _connect_one(info: AddrInfo, timeout, adopt, cancel, *, socket_options, source_address) -> socket.socket:
-    family, kind, proto, _canon, sockaddr = info
+def _prepared(info: AddrInfo, socket_options, source_address) -> socket.socket:
+    """A socket for `info` with the caller's options and source address (closed again if they fail)."""
+    family, kind, proto, _canon, _sockaddr = info
     sock = socket.socket(family, kind, proto)
     try:
         for option in socket_options or ():
             sock.setsockopt(*option)
         if source_address:
             sock.bind(source_address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_one(info: AddrInfo, timeout, adopt, cancel, *, socket_options, source_address) -> socket.socket:
+    sock = _prepared(info, socket_options, source_address)
+    try:
         sock.settimeout(timeout)
         adopt(sock)
-        sock.connect(sockaddr)
+        sock.connect(info[4])
     except OSError:
         sock.close()
         if cancel is not None and cancel.is_cut:
@@ -135,16 +145,12 @@ def _start(
     info: AddrInfo, adopt, socket_options, source_address
 ) -> tuple[socket.socket | None, OSError | None]:
     """(socket, None) connected at once; (socket, in-progress) racing; (None, error) failed."""
-    family, kind, proto, _canon, sockaddr = info
+    sockaddr = info[4]
     try:
-        sock = socket.socket(family, kind, proto)
+        sock = _prepared(info, socket_options, source_address)
     except OSError as exc:  # e.g. no IPv6 on this machine
         return None, exc
     try:
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        if source_address:
-            sock.bind(source_address)
         sock.setblocking(False)
         adopt(sock)
         code = sock.connect_ex(sockaddr)
