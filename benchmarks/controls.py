@@ -46,7 +46,7 @@ def controller_against(url: str, interval: str = "30"):
 
 def round_hang(app) -> dict[str, float]:
     from polaris_tray.core.config.settings import Settings
-    from polaris_tray.core.status.state import LinkState
+    from polaris_tray.core.values.link_state import LinkState
 
     hanging, second = Orchestrator(behaviour=Hang()), Orchestrator(behaviour=Reply())
     figures: dict[str, float] = {}

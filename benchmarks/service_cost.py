@@ -38,18 +38,18 @@ def measure_gpu() -> None:
 
 
 def measure_hooks() -> None:
-    from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+    from polaris_tray.core.values.outcome import Outcome, OutcomeKind
     from polaris_tray.service.hooks import ServiceHooks
     from polaris_tray.service.metrics_http import AgentMetrics
-    from polaris_tray.service.notify import SystemdNotifier
-    from polaris_tray.service.supervision import ServiceNotify
+    from polaris_tray.service.supervisor_updates import SupervisorUpdates
+    from polaris_tray.service.systemd_notify import SystemdNotifier
 
     work = Path(tempfile.mkdtemp())
     reader = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     reader.bind(str(work / "notify"))
     reader.setblocking(False)
     notifier = SystemdNotifier({"NOTIFY_SOCKET": str(work / "notify"), "WATCHDOG_USEC": "30000000"})
-    hooks = ServiceHooks(ServiceNotify(notifier, clock=iter(range(10**9)).__next__), AgentMetrics())
+    hooks = ServiceHooks(SupervisorUpdates(notifier, clock=iter(range(10**9)).__next__), AgentMetrics())
     outcome = Outcome(OutcomeKind.ACCEPTED, status_code=200, latency_ms=3.0)
 
     def beat():

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import agent  # noqa: E402
 from benchmarks.bench import cpu_seconds  # noqa: E402
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind  # noqa: E402
 from polaris_tray.core.storage.history import HistoryStore  # noqa: E402
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind  # noqa: E402
 from tests.support.orchestrator import Orchestrator  # noqa: E402
 from tests.support.services import XDisplay  # noqa: E402
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from polaris_tray.console import EXIT_FAILED
 from polaris_tray.core.heartbeat import wake
-from polaris_tray.core.heartbeat.pacemaker import Pacemaker
-from polaris_tray.core.status.outcome import Outcome
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.heartbeat.cycle import BeatCycle
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class BeatLoop(threading.Thread):
 
     def __init__(
         self,
-        pacemaker: Pacemaker,
+        pacemaker: BeatCycle,
         *,
         on_outcome: Callable[[Outcome], None] | None = None,
         goodbye: bool = True,

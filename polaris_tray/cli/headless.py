@@ -14,11 +14,11 @@ log = logging.getLogger("polaris_tray")
 
 
 def cmd_headless(args) -> int:
-    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
-    from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+    from polaris_tray.core.heartbeat.cycle import BeatCycle
+    from polaris_tray.core.heartbeat.sender import BeatSender
     from polaris_tray.core.storage import paths
     from polaris_tray.core.storage.logs import setup_logging
-    from polaris_tray.core.storage.redact import mask_secret
+    from polaris_tray.core.values.redact import mask_secret
     from polaris_tray.headless import BeatLoop, run_until_signal
 
     demo = start_demo() if args.demo else None
@@ -52,8 +52,8 @@ def cmd_headless(args) -> int:
             lock.release()
         err(service)
         return EXIT_CONFIG
-    engine = HeartbeatEngine(config.server_url, config.miner_id)
-    loop = BeatLoop(Pacemaker(engine, config.interval_s), service=service)
+    engine = BeatSender(config.server_url, config.miner_id)
+    loop = BeatLoop(BeatCycle(engine, config.interval_s), service=service)
     try:
         return run_until_signal(loop)
     finally:

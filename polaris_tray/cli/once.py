@@ -7,11 +7,11 @@ import logging
 from polaris_tray.cli.plan import console_plan, start_demo
 from polaris_tray.cli.report import print_once
 from polaris_tray.console import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, err
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 
 
 def cmd_once(args) -> int:
-    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.heartbeat.sender import BeatSender
     from polaris_tray.core.storage.logs import setup_logging
 
     setup_logging(args.log_level or "WARNING", console=True)
@@ -22,7 +22,7 @@ def cmd_once(args) -> int:
             demo.stop()
         return config
     try:
-        engine = HeartbeatEngine(config.server_url, config.miner_id)
+        engine = BeatSender(config.server_url, config.miner_id)
         try:
             outcome = engine.attempt()
         finally:
@@ -44,7 +44,7 @@ def cmd_once(args) -> int:
 
 def failure_sentence(outcome: Outcome, secrets: tuple[str, ...] = ()) -> str:
     """The one human sentence a failed --once adds on stderr (stdout keeps its one JSON line)."""
-    from polaris_tray.core.storage.redact import clean
+    from polaris_tray.core.values.redact import clean
 
     why = clean(outcome.error or outcome.kind.value.replace("_", " "), secrets)
     return f"the heartbeat was not accepted: {why.rstrip('.')}; `polaris-tray --doctor` checks each link."

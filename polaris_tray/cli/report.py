@@ -9,7 +9,7 @@ from polaris_tray.console import EXIT_CONFIG, err, out
 
 def print_once(payload: dict, secrets: tuple[str, ...] = ()) -> None:
     """One JSON line; json.dumps escapes every control character, and the miner id is masked."""
-    from polaris_tray.core.storage.redact import redact
+    from polaris_tray.core.values.redact import redact
 
     out(redact(json.dumps(payload), secrets) + "\n")
 

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
-from polaris_tray.core.status.state import Colour
-from polaris_tray.gui.icons import state_pixmap
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.gui.tray.icons import state_pixmap
 
 PROJECT_URL = "https://github.com/bigideaafrica/polariscloud"
 LICENCE = "MIT"

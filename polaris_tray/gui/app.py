@@ -22,8 +22,8 @@ _signal_wakeup: list[object] = []  # the wake-up sockets and their notifier, kep
 
 
 def app_icon():
-    from polaris_tray.core.status.state import Colour
-    from polaris_tray.gui.icons import state_icon
+    from polaris_tray.core.values.link_state import Colour
+    from polaris_tray.gui.tray.icons import state_icon
 
     return state_icon(Colour.GREEN)
 

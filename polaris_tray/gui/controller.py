@@ -25,18 +25,18 @@ from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStor
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
-from polaris_tray.core.status.state import Colour, LinkState
 from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.gui.beat.wake_watch import WakeWatcher
+from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
 from polaris_tray.gui.lifecycle import LifecycleMixin
-from polaris_tray.gui.status_window import StatusWindow
+from polaris_tray.gui.status.window import StatusWindow
 from polaris_tray.gui.stop_warning import guarded_stop
-from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.wake_watch import WakeWatcher
+from polaris_tray.gui.tray.icon import TrayIcon
 from polaris_tray.gui.windows import WindowActions
-from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 log = logging.getLogger(__name__)
 WHY_STATES = (LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION)  # the log line adds the error

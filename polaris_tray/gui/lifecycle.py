@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from polaris_tray.console import EXIT_FAILED
 from polaris_tray.core.platform.autostart.base import AutostartError
-from polaris_tray.gui.background import BackgroundCall
-from polaris_tray.gui.tray_presence import TrayPresence
+from polaris_tray.gui.beat.background_call import BackgroundCall
+from polaris_tray.gui.tray.presence import TrayPresence
 
 if TYPE_CHECKING:
     from tempfile import TemporaryDirectory
@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from polaris_tray.core.status.snapshot import Snapshot
     from polaris_tray.core.storage.history import HistoryStore
     from polaris_tray.demo.server import DemoOrchestrator
-    from polaris_tray.gui.settings_dialog import SettingsDialog
+    from polaris_tray.gui.beat.wake_watch import WakeWatcher
+    from polaris_tray.gui.beat.worker import HeartbeatWorker
+    from polaris_tray.gui.settings.dialog import SettingsDialog
     from polaris_tray.gui.single_instance import SingleInstance
-    from polaris_tray.gui.status_window import StatusWindow
-    from polaris_tray.gui.tray import TrayIcon
-    from polaris_tray.gui.wake_watch import WakeWatcher
-    from polaris_tray.gui.worker import HeartbeatWorker
+    from polaris_tray.gui.status.window import StatusWindow
+    from polaris_tray.gui.tray.icon import TrayIcon
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.logs import log_description
 from polaris_tray.gui.about import show_about
 from polaris_tray.gui.desktop import open_folder
-from polaris_tray.gui.status_window import StatusWindow
+from polaris_tray.gui.status.window import StatusWindow
 from polaris_tray.gui.stop_warning import guarded_stop
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from polaris_tray.core.status.snapshot import Snapshot
     from polaris_tray.core.storage.history import HistoryStore
     from polaris_tray.demo.server import DemoOrchestrator
-    from polaris_tray.gui.settings_dialog import SettingsDialog
-    from polaris_tray.gui.worker import HeartbeatWorker, WorkerConfig
+    from polaris_tray.gui.beat.worker import HeartbeatWorker, WorkerConfig
+    from polaris_tray.gui.settings.dialog import SettingsDialog
 
 
 class WindowActions:
@@ -74,7 +74,7 @@ class WindowActions:
         return self.status_window
 
     def open_settings(self, first_run: bool = False) -> None:
-        from polaris_tray.gui.settings_dialog import SettingsDialog
+        from polaris_tray.gui.settings.dialog import SettingsDialog
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.store, self.autostart, parent=None)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from polaris_tray.core.status.outcome import Outcome
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.service.notify import SystemdNotifier
-from polaris_tray.service.supervision import ServiceNotify
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome
+from polaris_tray.service.supervisor_updates import SupervisorUpdates
+from polaris_tray.service.systemd_notify import SystemdNotifier
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def state_line(words: str, state: LinkState, outcome: Outcome | None) -> str:
 
 
 class ServiceHooks:
-    def __init__(self, notify: ServiceNotify | None = None, metrics=None) -> None:
+    def __init__(self, notify: SupervisorUpdates | None = None, metrics=None) -> None:
         self.notify = notify
         self.metrics = metrics
 
@@ -146,4 +146,4 @@ def start_service_hooks(args, miner_id: str | None = None) -> ServiceHooks | str
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         log.info("Prometheus metrics on http://%s/metrics", shown)
     notifier = SystemdNotifier()
-    return ServiceHooks(ServiceNotify(notifier) if notifier.enabled else None, metrics)
+    return ServiceHooks(SupervisorUpdates(notifier) if notifier.enabled else None, metrics)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from polaris_tray import __version__
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 
 if TYPE_CHECKING:
     from polaris_tray.service.scrape_server import ScrapeServer

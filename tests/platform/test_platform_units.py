@@ -221,7 +221,7 @@ def test_darwin_autostart_from_a_translocated_app_is_refused(darwin, short_home)
 
 def test_darwin_notification_outside_a_bundle_goes_through_osascript(darwin, short_home, monkeypatch):
     """Notification Center drops what an unbundled app posts; osascript's notification is shown."""
-    from polaris_tray.gui.notifier import DesktopNotifier
+    from polaris_tray.gui.tray.notifications import DesktopNotifier
 
     bin_dir = short_home / "bin"
     bin_dir.mkdir()
@@ -246,7 +246,7 @@ def test_darwin_left_click_opens_the_status_window_only(darwin, qapp):
     """Cocoa opens a context menu set on the icon at every click and emits Trigger too."""
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    from polaris_tray.gui.tray import TrayIcon
+    from polaris_tray.gui.tray.icon import TrayIcon
 
     tray = TrayIcon()
     opened = []
@@ -265,7 +265,7 @@ def test_darwin_left_click_opens_the_status_window_only(darwin, qapp):
 
 
 def test_linux_keeps_the_menu_on_the_icon(qapp):
-    from polaris_tray.gui.tray import TrayIcon
+    from polaris_tray.gui.tray.icon import TrayIcon
 
     tray = TrayIcon()
     try:

@@ -10,8 +10,8 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, 5.0, None)
 small = "/tmp/small"

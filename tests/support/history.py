@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 MINER = "miner-scripted-0123456789"
 OK = Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=80.0)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QApplication
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.gui.settings_dialog import SettingsDialog
+from polaris_tray.gui.settings.dialog import SettingsDialog
 
 
 def main(out: str, url: str) -> None:

@@ -8,7 +8,7 @@ import time
 
 from PySide6.QtWidgets import QApplication
 
-from polaris_tray.gui.doctor_dialog import DoctorDialog
+from polaris_tray.gui.settings.doctor_dialog import DoctorDialog
 from tests.support.routed_orchestrator import RoutedOrchestrator
 
 

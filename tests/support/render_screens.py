@@ -13,12 +13,12 @@ from PySide6.QtWidgets import QApplication
 from polaris_tray.core.config.secret_store import NO_KEYRING_HELP, SecretStoreError
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.gui.about import build_about
-from polaris_tray.gui.settings_dialog import SettingsDialog
-from polaris_tray.gui.tray import TrayIcon
+from polaris_tray.gui.settings.dialog import SettingsDialog
+from polaris_tray.gui.tray.icon import TrayIcon
 from tests.support.clipping import clipped_labels, visible_scrollbars
 
 URL = "https://polaris-test-server.onrender.com/api/v1"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.history import HistoryStore
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome
+from polaris_tray.core.values.redact import mask_secret
 from tests.support.clipping import clipped_labels, visible_scrollbars
 from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
@@ -85,7 +85,7 @@ def states(now: float, tag: str | None) -> dict[str, Snapshot]:
 
 def main(out: str, suffix: str) -> None:
     app = QApplication([])
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     path = Path(tempfile.mkdtemp()) / "h.sqlite3"
     now = time.time()

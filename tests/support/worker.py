@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal
 
-from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
+from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 MINER = "miner-abcdef123456"
 TEST_MINER = MinerId(MINER, "test")

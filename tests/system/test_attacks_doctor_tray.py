@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
 from tests.support.app import run_app
 from tests.support.routed_orchestrator import RoutedOrchestrator
 from tests.support.worker import MINER

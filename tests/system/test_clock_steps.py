@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 from tests.support.app import ROOT, app_env
 
 pytestmark = pytest.mark.skipif(not shutil.which("faketime"), reason="needs apt faketime")
@@ -45,7 +45,7 @@ def seed(path, count=100):
 
 STEP = (
     "import json, sys; from polaris_tray.core.storage.history import HistoryStore; "
-    "from polaris_tray.core.status.outcome import Outcome, OutcomeKind; "
+    "from polaris_tray.core.values.outcome import Outcome, OutcomeKind; "
     "s = HistoryStore(sys.argv[1] if len(sys.argv) > 1 else {path!r}); "
     "s.record(Outcome(OutcomeKind.SERVER_ERROR, 500, 9.0, 'stepped')); "
     "top = s.recent(1)[0]; n = s.count(); s.close(); "

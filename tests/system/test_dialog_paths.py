@@ -12,12 +12,12 @@ from PySide6.QtWidgets import QLineEdit
 from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
-from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
+from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.about import PROJECT_URL, build_about
-from polaris_tray.gui.settings_dialog import SettingsDialog
-from polaris_tray.gui.tray import HEADER_MAX_PX, TrayIcon
+from polaris_tray.gui.settings.dialog import SettingsDialog
+from polaris_tray.gui.tray.icon import HEADER_MAX_PX, TrayIcon
 from tests.support.app import ARTIFACTS, ROOT
 from tests.support.mnemonics import duplicates, missing
 from tests.support.orchestrator import Orchestrator
@@ -161,7 +161,7 @@ def test_menu_and_dialog_mnemonics_are_unique(qtbot, home):
     d = make(qtbot, miner_masked="f3a9…")
     about = build_about("Online", "/tmp/x.log")
     qtbot.addWidget(about)
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     status = StatusWindow()
     qtbot.addWidget(status)
@@ -176,8 +176,8 @@ def test_menu_and_dialog_mnemonics_are_unique(qtbot, home):
 def test_menu_header_is_bounded_with_the_full_text_in_its_tooltip(qtbot):
     import time
 
-    from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
     from polaris_tray.core.status.snapshot import Snapshot
+    from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
     error = "Certificate problem: " + "x" * 400
     tray = TrayIcon()

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
 from tests.support.mnemonics import labels, mnemonic
 from tests.support.routed_orchestrator import RoutedOrchestrator
 
@@ -23,7 +23,7 @@ def server(home, monkeypatch):
 
 
 def diagnose(qtbot, snap):
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(None, diagnostics=lambda: "text")
     qtbot.addWidget(window)
@@ -61,7 +61,7 @@ def test_diagnose_names_a_wrong_url_in_the_window(qtbot, server):
 
 
 def test_diagnose_is_off_in_demo_mode(qtbot):
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(None, diagnostics=lambda: "text", demo=True)
     qtbot.addWidget(window)

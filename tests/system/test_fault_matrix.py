@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.state import Colour, LinkState
-from polaris_tray.gui.worker import WorkerConfig
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.gui.beat.worker import WorkerConfig
 from tests.support.app import app_env, run_app, start_app
 from tests.support.loopback import refused_url
 from tests.support.orchestrator import Orchestrator, Reply

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.settings_dialog import SettingsDialog
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.settings.dialog import SettingsDialog
 from tests.support.app import ARTIFACTS, ROOT, files_containing, start_app
 from tests.support.gui import gui_env, stop, wait_colour
 from tests.support.screen import tray_colour

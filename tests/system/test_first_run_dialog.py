@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.settings_dialog import SettingsDialog
-from polaris_tray.gui.status_labels import CONFIRM_ONLINE
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.gui.settings.dialog import SettingsDialog
+from polaris_tray.gui.status.labels import CONFIRM_ONLINE
 from tests.system.test_first_run import real_keyring  # noqa: F401  (the fixture)
 from tests.system.test_settings_dialog import MemoryStore
 
@@ -87,7 +87,7 @@ def test_a_test_result_goes_when_the_url_or_id_changes_and_a_late_one_is_not_sho
 
 def test_the_status_window_confirms_online_once_after_the_first_run(qtbot, tmp_path):
     from polaris_tray.core.storage.history import HistoryStore
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(HistoryStore(tmp_path / "h.sqlite3"), diagnostics=lambda: "")
     qtbot.addWidget(window)
@@ -133,7 +133,7 @@ def test_the_first_run_dialog_leads_to_the_confirmation_in_the_real_app(qtbot, h
 
 
 def test_the_status_window_settings_button_is_enabled_in_demo_mode(qtbot, tmp_path):
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(None, diagnostics=lambda: "", demo=True)
     qtbot.addWidget(window)
@@ -144,7 +144,7 @@ def test_the_status_window_settings_button_is_enabled_in_demo_mode(qtbot, tmp_pa
 
 
 def test_send_now_in_a_retry_wait_says_when_it_will_go(qtbot):
-    from polaris_tray.gui.tray import TrayIcon
+    from polaris_tray.gui.tray.icon import TrayIcon
 
     tray = TrayIcon()
     told = []
@@ -192,7 +192,7 @@ def test_the_status_window_says_when_send_now_goes_until_the_attempt_happens(
 def test_the_menu_header_does_not_grow_between_snapshots_of_one_state(qtbot):
     """xfce4-panel laid the menu out once and cut "Last accepted: 1 s ag": the header is set before the
     first opening and names a clock time, so it has one width for the whole state."""
-    from polaris_tray.gui.tray import TrayIcon
+    from polaris_tray.gui.tray.icon import TrayIcon
 
     tray = TrayIcon()
     now = time.time()
@@ -205,7 +205,7 @@ def test_the_menu_header_does_not_grow_between_snapshots_of_one_state(qtbot):
 
 
 def test_the_chart_keeps_its_last_time_label_inside(qtbot):
-    from polaris_tray.gui.latency_chart import LatencyChart
+    from polaris_tray.gui.status.latency_chart import LatencyChart
 
     chart = LatencyChart()
     qtbot.addWidget(chart)

@@ -10,11 +10,11 @@ import pytest
 
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.status.diagnostics import diagnostics_text
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.history import KEEP_S, HistoryStore
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.redact import mask_secret
 from polaris_tray.demo.server import DEMO_MINER_ID, DemoOrchestrator
 from tests.support.app import ARTIFACTS, ROOT, app_env, files_containing, run_app
 from tests.support.orchestrator import Reply
@@ -123,9 +123,9 @@ def test_history_never_holds_the_miner_id(home, orchestrator):
 
     orchestrator.behaviour = Reply(404, {"detail": f"Miner {miner} not found"})
     code = (
-        "import sys; from polaris_tray.core.heartbeat.engine import HeartbeatEngine; "
+        "import sys; from polaris_tray.core.heartbeat.sender import BeatSender; "
         "from polaris_tray.core.storage.history import HistoryStore; "
-        f"e = HeartbeatEngine({orchestrator.url!r}, {miner!r}); h = HistoryStore(); "
+        f"e = BeatSender({orchestrator.url!r}, {miner!r}); h = HistoryStore(); "
         "[h.record(e.attempt()) for _ in range(3)]; h.close()"
     )
     subprocess.run([sys.executable, "-c", code], env=app_env(home), cwd=ROOT, check=True, timeout=30)
@@ -138,7 +138,7 @@ def test_history_never_holds_the_miner_id(home, orchestrator):
 def test_diagnostics_mask_the_miner_id(qtbot, orchestrator, tmp_path):
     """The real path: a worker beats with a real id against a server that echoes it back in its error;
     the snapshot and the recorded history it produces feed diagnostics, which must not hold the id."""
-    from polaris_tray.gui.worker import MinerId, WorkerConfig
+    from polaris_tray.gui.beat.worker import MinerId, WorkerConfig
     from tests.support.worker import make_worker, stop_worker
 
     miner = "f3a9c2d4e5b6a7980123"
@@ -164,7 +164,7 @@ def test_diagnostics_mask_the_miner_id(qtbot, orchestrator, tmp_path):
 
 
 def test_status_window_on_seeded_history(qtbot, tmp_path):
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     now = time.time()
     store = seeded(tmp_path / "h.sqlite3", now)

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage import history_db
 from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 from tests.support.app import ROOT, app_env, start_app
 from tests.support.users import in_private_tmp
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
 from tests.support.app import ROOT, app_env, files_containing, run_app, start_app
 from tests.support.hostile import (
     CLOSE_DRIP,
@@ -150,7 +150,7 @@ def test_a_stop_during_a_drip_ends_within_2_s_and_a_goodbye_there_is_never_deliv
 def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape):
     """A clock 25x faster than real time. The engine's deadline is scaled with it (10 clock seconds), so
     the whole story of 45 clock seconds passes in about 2 real seconds, with real sockets and threads."""
-    from polaris_tray.gui.worker import WorkerConfig
+    from polaris_tray.gui.beat.worker import WorkerConfig
     from tests.support.worker import make_worker as run_worker
     from tests.support.worker import stop_worker
 
@@ -189,7 +189,7 @@ def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape
 def test_worker_quits_at_once_during_each_slow_shape(qtbot, shape):
     """Real clock, real 10 s deadline: abort + shutdown while the reply drips ends the thread at once
     (before the fix, a dripping `Connection: close` or HTTP/1.0 reply held it until the server gave up)."""
-    from polaris_tray.gui.worker import WorkerConfig
+    from polaris_tray.gui.beat.worker import WorkerConfig
     from tests.support.worker import make_worker as run_worker
     from tests.support.worker import stop_worker
 

@@ -3,11 +3,11 @@ and the axis ticks are round numbers. Read off the rendered pixels."""
 
 import itertools
 
-from polaris_tray.core.status.state import Colour
 from polaris_tray.core.storage.history import Attempt
-from polaris_tray.gui.chart_scale import nice_ticks, time_ticks, window_end
-from polaris_tray.gui.icons import FILL
-from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.gui.status.chart_scale import nice_ticks, time_ticks, window_end
+from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.tray.icons import FILL
 
 NOW = 1_700_000_010.0  # 10 s into a minute
 END = window_end(NOW)

@@ -179,14 +179,14 @@ def scenario_office_resolver(pki: dict) -> dict:
 
 def scenario_dns_answers(pki: dict) -> dict:
     """In-process: NXDOMAIN, SERVFAIL and a slow (2 s) answer from the one nameserver."""
-    from polaris_tray.core.heartbeat.client import HeartbeatClient
+    from polaris_tray.core.heartbeat.poster import BeatPoster
 
     os.environ["REQUESTS_CA_BUNDLE"] = pki["ca"]
     results = {}
     with DnsStub(DNS_A, {NAME: ["127.0.0.1"]}) as dns, _server(pki) as server:
         for mode in (NXDOMAIN, SERVFAIL, SLOW, ANSWER):
             dns.mode, dns.delay = mode, 2.0
-            client = HeartbeatClient(f"https://{NAME}:{_port(server)}/api/v1", "ua")
+            client = BeatPoster(f"https://{NAME}:{_port(server)}/api/v1", "ua")
             started = time.monotonic()
             out = client.post({"x": 1})
             client.close()
@@ -195,7 +195,7 @@ def scenario_dns_answers(pki: dict) -> dict:
 
 
 def scenario_black_holed_ipv6(pki: dict) -> dict:
-    from polaris_tray.core.heartbeat.client import HeartbeatClient
+    from polaris_tray.core.heartbeat.poster import BeatPoster
 
     os.environ["REQUESTS_CA_BUNDLE"] = pki["ca"]
     with DnsStub(DNS_A, {NAME: [netns.BLACK_HOLE_V6, "127.0.0.1"]}), _server(pki) as server:
@@ -214,7 +214,7 @@ def scenario_black_holed_ipv6(pki: dict) -> dict:
             probe.close()
         in_process = []
         for _ in range(5):
-            client = HeartbeatClient(url, "ua")  # a fresh client: a fresh connect every time
+            client = BeatPoster(url, "ua")  # a fresh client: a fresh connect every time
             started = time.monotonic()
             out = client.post({"x": 1})
             in_process.append({"ok": out.ok, "elapsed": time.monotonic() - started, "error": out.error})

@@ -13,8 +13,8 @@ from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.settings_dialog import SettingsDialog
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.settings.dialog import SettingsDialog
 from tests.support.app import ARTIFACTS, ROOT
 from tests.support.orchestrator import Orchestrator, Reply
 

@@ -5,18 +5,18 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
-from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
-from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
 from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome
 from tests.support.history import MINER, OK, TLS, scripted_session
 
 T0 = 1_700_000_000.0
 
 
 def window_on(qtbot, store, now, snap):
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(store, diagnostics=lambda: "text", clock=lambda: now)
     qtbot.addWidget(window)
@@ -67,7 +67,7 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
     now = scripted_session(writer, T0)
     reader = HistoryStore(path, readonly=True)
     t = [now + 1]  # early in a minute: the next beats do not roll it
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     window = StatusWindow(reader, clock=lambda: t[0])
     qtbot.addWidget(window)
@@ -117,7 +117,7 @@ def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
 
 def test_offline_for_a_server_fault_offers_the_doctor_not_the_settings(qtbot, tmp_path, monkeypatch):
     """Red "Offline" after HTTP 500s offered "Open settings", as if the settings were wrong (walk)."""
-    from polaris_tray.core.status.outcome import OutcomeKind
+    from polaris_tray.core.values.outcome import OutcomeKind
 
     reader = HistoryStore(tmp_path / "h.sqlite3")
     e500 = Outcome(OutcomeKind.SERVER_ERROR, 500, error="Server error (HTTP 500: db down).")
@@ -284,7 +284,7 @@ def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
     now = scripted_session(HistoryStore(path, clock=lambda: T0), T0)
     reader = HistoryStore(path, readonly=True)
     t = [now]
-    from polaris_tray.gui.status_window import QUIET_REFRESH_S, StatusWindow
+    from polaris_tray.gui.status.window import QUIET_REFRESH_S, StatusWindow
 
     window = StatusWindow(reader, clock=lambda: t[0])
     qtbot.addWidget(window)
@@ -301,7 +301,7 @@ def test_with_under_an_hour_of_history_24_h_and_7_days_say_what_the_hour_says(qt
     """Issue 21: 63.3 % for the hour beside 69.7 % for 24 h and 7 days, with 20 minutes of history (the longer
     windows were kept for a minute while the hour moved on). With all history inside the hour, the three
     windows cover the same span, so they must agree at every refresh."""
-    from polaris_tray.gui.status_window import StatusWindow
+    from polaris_tray.gui.status.window import StatusWindow
 
     path = tmp_path / "h.sqlite3"
     writer = HistoryStore(path, clock=lambda: T0)

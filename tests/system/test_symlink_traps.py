@@ -11,9 +11,9 @@ import pytest
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.instance_dir import InstanceLock
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.storage.paths import UnsafePath
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 from tests.support.app import app_env, run_app, start_app
 from tests.support.users import local_user
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from polaris_tray.core.config.connection_test import ConnectionTest
 from polaris_tray.core.platform.instance_dir import InstanceLock
+from polaris_tray.core.setup.connection_test import ConnectionTest
 from tests.support.routed_orchestrator import RoutedOrchestrator
 
 MINER = "alice-miner-01"

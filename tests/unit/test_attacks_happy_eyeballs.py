@@ -15,7 +15,7 @@ import time
 import pytest
 
 from polaris_tray.core.heartbeat.connect import ConnectCancelled, connect_first
-from polaris_tray.core.heartbeat.transport import WATCHDOG, Cutter
+from polaris_tray.core.heartbeat.transport import DEADLINE_WATCH, SocketCutter
 
 ADDRESSES = 50
 
@@ -54,14 +54,14 @@ def black_holes():
 
 
 def test_fifty_black_holed_addresses_leak_nothing_over_many_attempts(black_holes):
-    WATCHDOG.register()
+    DEADLINE_WATCH.register()
     try:
-        cutter = Cutter()
+        cutter = SocketCutter()
         baseline_fds, baseline_threads = _open_fds(), threading.active_count()
         peaks = []
         for _ in range(8):
             cutter.begin()
-            WATCHDOG.arm(cutter, 0.8)  # the deadline's cut, as a heartbeat has it
+            DEADLINE_WATCH.arm(cutter, 0.8)  # the deadline's cut, as a heartbeat has it
             made: list[socket.socket] = []
 
             def adopt(sock, made=made):
@@ -80,4 +80,4 @@ def test_fifty_black_holed_addresses_leak_nothing_over_many_attempts(black_holes
         # 0.8 s at one new connect per 0.25 s: at most 4 sockets started (5 with scheduling slack).
         assert max(peaks) <= 5, peaks
     finally:
-        WATCHDOG.unregister()
+        DEADLINE_WATCH.unregister()

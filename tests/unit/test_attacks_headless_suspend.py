@@ -13,9 +13,9 @@ import logging
 import time
 
 from polaris_tray.core.heartbeat import wake
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
-from polaris_tray.core.heartbeat.pacemaker import Pacemaker
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.heartbeat.cycle import BeatCycle
+from polaris_tray.core.heartbeat.sender import BeatSender
+from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.headless import BeatLoop
 
 MINER = "miner-abcdef123456"
@@ -33,7 +33,7 @@ def test_headless_owns_up_to_a_suspend_and_beats_at_once(orchestrator, monkeypat
     caplog.set_level(logging.INFO, logger="polaris_tray.headless")
     clocks = SleepyClocks()
     monkeypatch.setattr(wake, "default_clocks", clocks.pair)
-    loop = BeatLoop(Pacemaker(HeartbeatEngine(orchestrator.url, MINER), 30.0), goodbye=False)
+    loop = BeatLoop(BeatCycle(BeatSender(orchestrator.url, MINER), 30.0), goodbye=False)
     tracker, clock = loop.pacemaker.tracker, loop.pacemaker.clock
     loop.start()
     try:

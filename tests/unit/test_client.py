@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from polaris_tray.core.heartbeat.client import HeartbeatClient, parse_retry_after
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.heartbeat.poster import BeatPoster, parse_retry_after
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.orchestrator import Drip, Hang, Huge, Orchestrator, Reply, Reset
 
 MINER = "miner-abcdef123456"
@@ -17,7 +17,7 @@ BODY = {"metrics": {"miner_id": MINER}}
 
 
 def post(server, deadline=2.0, **kw):
-    client = HeartbeatClient(server.url, "PolarisHeartbeat/test", deadline_s=deadline, **kw)
+    client = BeatPoster(server.url, "PolarisHeartbeat/test", deadline_s=deadline, **kw)
     try:
         return client.post(BODY, secrets=(MINER,))
     finally:
@@ -137,7 +137,7 @@ def test_a_20_mb_reply_is_not_read_into_memory(orchestrator):
 def test_connection_refused():
     from tests.support.loopback import refused_url
 
-    client = HeartbeatClient(refused_url(), "ua", deadline_s=2)
+    client = BeatPoster(refused_url(), "ua", deadline_s=2)
     out = client.post(BODY)
     assert out.kind is OutcomeKind.NETWORK_ERROR and out.reason is NetworkReason.REFUSED
 
@@ -152,7 +152,7 @@ def test_reset(orchestrator, after_headers):
 
 def test_abort_from_another_thread_cuts_a_hanging_request(orchestrator):
     orchestrator.behaviour = Hang()
-    client = HeartbeatClient(orchestrator.url, "ua", deadline_s=10)
+    client = BeatPoster(orchestrator.url, "ua", deadline_s=10)
     threading.Thread(target=lambda: orchestrator.wait_for(1) and client.abort(), daemon=True).start()
     started = time.monotonic()
     out = client.post(BODY)
@@ -161,7 +161,7 @@ def test_abort_from_another_thread_cuts_a_hanging_request(orchestrator):
 
 
 def test_the_connection_is_reused_between_beats(orchestrator):
-    client = HeartbeatClient(orchestrator.url, "ua", deadline_s=2)
+    client = BeatPoster(orchestrator.url, "ua", deadline_s=2)
     for _ in range(3):
         assert client.post(BODY).ok
     client.close()

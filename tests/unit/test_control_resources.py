@@ -9,8 +9,8 @@ from PySide6.QtCore import QMetaObject, Qt
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.worker import WorkerConfig
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.beat.worker import WorkerConfig
 from tests.support.worker import MINER, make_worker, stop_worker
 
 
@@ -62,7 +62,7 @@ def test_100_start_stop_toggles_leave_threads_and_fds_at_baseline(qtbot, orchest
 
 
 def test_20_test_connections_leave_threads_and_fds_at_baseline(qtbot, home, orchestrator, monkeypatch):
-    from polaris_tray.gui.settings_dialog import SettingsDialog
+    from polaris_tray.gui.settings.dialog import SettingsDialog
 
     SettingsStore().save(Settings(server_url=orchestrator.url))
     dialog = SettingsDialog(SettingsStore(), XdgAutostart())

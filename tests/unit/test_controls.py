@@ -9,9 +9,9 @@ import threading
 import pytest
 
 from polaris_tray.core.config.settings import Settings
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.background import BackgroundCall
-from polaris_tray.gui.worker import WorkerConfig
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.beat.background_call import BackgroundCall
+from polaris_tray.gui.beat.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Orchestrator, Reply
 from tests.support.worker import MINER, Controls, make_worker, start_controller, stop_worker
 

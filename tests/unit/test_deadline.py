@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from polaris_tray.core.heartbeat.client import HeartbeatClient
-from polaris_tray.core.heartbeat.transport import WATCHDOG
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.heartbeat.poster import BeatPoster
+from polaris_tray.core.heartbeat.transport import DEADLINE_WATCH
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.hostile import OK, SLOW_SHAPES, HostileServer
 
 BODY = {"metrics": {"miner_id": "miner-abcdef123456"}}
@@ -46,7 +46,7 @@ def timed_post(client):
 @pytest.mark.parametrize("shape", SLOW_SHAPES)
 def test_every_slow_shape_ends_at_the_deadline_as_a_timeout(server_for, shape):
     server = server_for(shape)
-    client = HeartbeatClient(server.url, "ua", deadline_s=1.0)
+    client = BeatPoster(server.url, "ua", deadline_s=1.0)
     try:
         out, elapsed = timed_post(client)
     finally:
@@ -60,7 +60,7 @@ def test_every_slow_shape_ends_at_the_deadline_as_a_timeout(server_for, shape):
 @pytest.mark.parametrize("shape", SLOW_SHAPES)
 def test_abort_cuts_every_slow_shape(server_for, shape):
     server = server_for(shape)
-    client = HeartbeatClient(server.url, "ua", deadline_s=30.0)
+    client = BeatPoster(server.url, "ua", deadline_s=30.0)
 
     def abort_once_the_reply_has_begun():
         if server.wait_for(1):
@@ -82,7 +82,7 @@ def test_abort_cuts_every_slow_shape(server_for, shape):
 @pytest.mark.parametrize("shape", SLOW_SHAPES)
 def test_close_from_another_thread_cuts_and_nothing_follows(server_for, shape):
     server = server_for(shape)
-    client = HeartbeatClient(server.url, "ua", deadline_s=30.0)
+    client = BeatPoster(server.url, "ua", deadline_s=30.0)
     threading.Thread(target=lambda: server.wait_for(1) and client.close(), daemon=True).start()
     out, elapsed = timed_post(client)
     assert out.reason is NetworkReason.CANCELLED
@@ -95,7 +95,7 @@ def test_close_from_another_thread_cuts_and_nothing_follows(server_for, shape):
 
 def test_close_before_post_sends_nothing():
     with HostileServer(OK) as server:
-        client = HeartbeatClient(server.url, "ua")
+        client = BeatPoster(server.url, "ua")
         client.close()
         assert client.post(BODY).reason is NetworkReason.CANCELLED
         assert server.arrivals == []
@@ -105,7 +105,7 @@ def test_abort_racing_the_start_of_a_post_never_lets_it_hang():
     """abort() at any moment around post()'s start: the post either went before the abort (a fast
     OK) or is cancelled; never a request that escapes the abort and hangs to the deadline."""
     with HostileServer(SLOW_SHAPES[1], every=0.2) as server:
-        client = HeartbeatClient(server.url, "ua", deadline_s=2.0)
+        client = BeatPoster(server.url, "ua", deadline_s=2.0)
         try:
             for delay in (0.0, 0.0005, 0.001, 0.002, 0.005):
                 timer = threading.Timer(delay, client.abort)
@@ -127,13 +127,13 @@ def _watchdogs() -> int:
 def test_clients_leave_no_thread_behind():
     """Before: every client started a watchdog thread that never ended (50 clients: +50 threads)."""
     with HostileServer(OK) as server:
-        WATCHDOG.join(5)
+        DEADLINE_WATCH.join(5)
         before = set(threading.enumerate())
         for _ in range(100):
-            client = HeartbeatClient(server.url, "ua", deadline_s=2.0)
+            client = BeatPoster(server.url, "ua", deadline_s=2.0)
             assert client.post(BODY).ok
             client.close()
-        WATCHDOG.join(5)
+        DEADLINE_WATCH.join(5)
         server.join_handlers()  # the server's side of the closed connections (not the client's) ends too
         # threads of earlier tests may end meanwhile: what counts is that none was added
         added = [t.name for t in set(threading.enumerate()) - before]
@@ -144,14 +144,14 @@ def test_clients_leave_no_thread_behind():
 
 def test_many_open_clients_share_one_watchdog():
     with HostileServer(OK) as server:
-        clients = [HeartbeatClient(server.url, "ua") for _ in range(20)]
+        clients = [BeatPoster(server.url, "ua") for _ in range(20)]
         try:
             assert all(c.post(BODY).ok for c in clients[:3])
             assert _watchdogs() == 1
         finally:
             for client in clients:
                 client.close()
-        WATCHDOG.join(5)
+        DEADLINE_WATCH.join(5)
         assert _watchdogs() == 0
 
 
@@ -159,22 +159,22 @@ def test_a_forgotten_client_releases_the_watchdog_when_collected():
     import gc
 
     with HostileServer(OK) as server:
-        client = HeartbeatClient(server.url, "ua")
+        client = BeatPoster(server.url, "ua")
         assert client.post(BODY).ok
         del client
         gc.collect()
-        WATCHDOG.join(5)
+        DEADLINE_WATCH.join(5)
         assert _watchdogs() == 0
 
 
 def test_the_deadline_still_holds_when_other_clients_come_and_go():
     """One watchdog for all clients: closing another client must not disarm this one's deadline."""
     with HostileServer(SLOW_SHAPES[1], every=0.2) as slow, HostileServer(OK) as fine:
-        client = HeartbeatClient(slow.url, "ua", deadline_s=1.0)
+        client = BeatPoster(slow.url, "ua", deadline_s=1.0)
 
         def churn():
             for _ in range(20):
-                other = HeartbeatClient(fine.url, "ua")
+                other = BeatPoster(fine.url, "ua")
                 other.post(BODY)
                 other.close()
 
@@ -218,7 +218,7 @@ def full_backlog():
 
 def test_abort_cuts_a_hanging_connect(full_backlog):
     """Before: the socket reached the cutter only once connected; abort() waited for the connect timeout."""
-    client = HeartbeatClient(full_backlog, "ua", deadline_s=5.0)
+    client = BeatPoster(full_backlog, "ua", deadline_s=5.0)
     timer = threading.Timer(0.3, client.abort)
     timer.start()
     try:
@@ -242,7 +242,7 @@ def test_the_deadline_holds_when_sockets_cannot_be_duplicated(server_for, shape,
     monkeypatch.setattr("os.dup", refuse)
     monkeypatch.setattr("socket.dup", refuse)
     server = server_for(shape)
-    client = HeartbeatClient(server.url, "ua", deadline_s=1.0)
+    client = BeatPoster(server.url, "ua", deadline_s=1.0)
     try:
         out, elapsed = timed_post(client)
     finally:

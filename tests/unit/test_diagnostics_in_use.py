@@ -3,8 +3,8 @@
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.redact import mask_secret
 
 MINER = "miner-7f3a9c2e-real-id"
 

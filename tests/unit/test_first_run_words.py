@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
-from polaris_tray.core.config.settings_form import SettingsForm
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.setup.settings_form import SettingsForm
 from polaris_tray.core.status.send_now import send_now_words
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from tests.unit.test_settings_form import MINER, OVERRIDE, Keyring, saved_file
 
 DEFAULT = Settings().server_url
@@ -101,7 +101,7 @@ def test_send_now_that_goes_at_once_says_nothing(state, outcome, next_in):
 
 
 def test_the_status_window_names_the_whole_server_url():
-    from polaris_tray.gui.status_labels import details_text
+    from polaris_tray.gui.status.labels import details_text
 
     url = "https://orchestrator.example:8443/api"
     text = details_text(

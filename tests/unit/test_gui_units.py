@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import Colour, LinkState
-from polaris_tray.gui.icons import state_pixmap
-from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.worker import WorkerConfig
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.gui.beat.worker import WorkerConfig
+from polaris_tray.gui.tray.icon import TrayIcon
+from polaris_tray.gui.tray.icons import state_pixmap
 from tests.support.orchestrator import Hang, Orchestrator, Reply
 from tests.support.worker import MINER, TEST_MINER, make_worker, stop_worker
 

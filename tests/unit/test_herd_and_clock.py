@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from polaris_tray.core.heartbeat.pacemaker import Pacemaker
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
+from polaris_tray.core.heartbeat.cycle import BeatCycle
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 from tests.support.herd import simulate
 
 
@@ -44,7 +44,7 @@ def make(interval=30.0):
     now = [1000.0]
     engine = FakeEngine()
     engine.clock = lambda: now[0]
-    pm = Pacemaker(engine, interval, clock=lambda: now[0], rng=random.Random(1))
+    pm = BeatCycle(engine, interval, clock=lambda: now[0], rng=random.Random(1))
     return pm, engine, now
 
 

@@ -2,9 +2,9 @@
 
 import sqlite3
 
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.status.state import Colour
 from polaris_tray.core.storage.history import SCHEMA_VERSION, HistoryStore
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=50.0)
 TLS = Outcome(OutcomeKind.NETWORK_ERROR, latency_ms=3.0, error="Bad certificate.", reason=NetworkReason.TLS)

@@ -8,9 +8,9 @@ import pytest
 
 from polaris_tray.core.config.urls import InvalidServerUrl, is_loopback_host, normalize_server_url
 from polaris_tray.core.heartbeat.classify import MAX_RETRY_AFTER_S, classify_reply, parse_retry_after
-from polaris_tray.core.heartbeat.client import HeartbeatClient
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.storage.redact import clean
+from polaris_tray.core.heartbeat.poster import BeatPoster
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.redact import clean
 from tests.support.hostile import HostileServer, reply
 
 MINER = "3f2b8c1e-9a4d-4e7b-b5c6-0d1e2f3a4b5c"  # 36 characters, like a real id
@@ -23,7 +23,7 @@ def leaks(text: str) -> bool:
 
 
 def post(url, deadline=3.0):
-    client = HeartbeatClient(url, "ua", deadline_s=deadline)
+    client = BeatPoster(url, "ua", deadline_s=deadline)
     try:
         return client.post({"metrics": {"miner_id": MINER}}, secrets=(MINER,))
     finally:

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from polaris_tray.core.heartbeat import transport
-from polaris_tray.core.heartbeat.client import HeartbeatClient
 from polaris_tray.core.heartbeat.connect import ConnectCancelled, connect_first, interleave
+from polaris_tray.core.heartbeat.poster import BeatPoster
 from polaris_tray.core.heartbeat.resolve import RESOLVER, ResolveCancelled, Resolver, ResolveTimeout
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.connect_proxy import (
     DRIP_CONNECT,
     DRIP_TUNNEL,
@@ -85,7 +85,7 @@ def test_a_lookup_waits_at_most_its_time_then_a_later_one_joins_it():
 
 def test_a_cut_ends_the_wait_for_a_lookup_at_once():
     resolver = Resolver(StuckResolver())
-    cutter = transport.Cutter()
+    cutter = transport.SocketCutter()
     cutter.begin()
     threading.Timer(0.2, cutter.cut, kwargs={"timed_out": False}).start()
     started = time.monotonic()
@@ -96,14 +96,14 @@ def test_a_cut_ends_the_wait_for_a_lookup_at_once():
 
 def test_a_silent_resolver_ends_at_the_deadline_naming_dns(stuck_dns, clean_env):
     """Before: the request's lookup ran outside any cut; a silent nameserver held --once for 20-80 s."""
-    out, elapsed = timed_post(HeartbeatClient(f"https://{NAME}:443/api/v1", "ua", deadline_s=1.0))
+    out, elapsed = timed_post(BeatPoster(f"https://{NAME}:443/api/v1", "ua", deadline_s=1.0))
     assert out.reason is NetworkReason.DNS, out
     assert out.error == f"Cannot resolve {NAME} (DNS did not answer in 1 s)."
     assert elapsed < 1.5
 
 
 def test_stop_during_a_lookup_cancels_within_milliseconds(stuck_dns, clean_env):
-    client = HeartbeatClient(f"https://{NAME}:443/api/v1", "ua", deadline_s=30.0)
+    client = BeatPoster(f"https://{NAME}:443/api/v1", "ua", deadline_s=30.0)
     threading.Timer(0.3, client.abort).start()
     out, elapsed = timed_post(client)
     assert out.reason is NetworkReason.CANCELLED
@@ -111,7 +111,7 @@ def test_stop_during_a_lookup_cancels_within_milliseconds(stuck_dns, clean_env):
 
 
 def test_no_such_name_says_so(clean_env):
-    out, _ = timed_post(HeartbeatClient("https://no-such-host.invalid/api/v1", "ua", deadline_s=5.0))
+    out, _ = timed_post(BeatPoster("https://no-such-host.invalid/api/v1", "ua", deadline_s=5.0))
     assert out.reason is NetworkReason.DNS
     assert out.error.startswith("Cannot resolve the server name no-such-host.invalid"), out.error
 
@@ -192,14 +192,14 @@ def test_a_refused_address_moves_on_at_once(black_hole):
 
 def test_a_connect_that_never_completes_ends_at_the_deadline_naming_the_address(black_hole, clean_env):
     host, port = black_hole
-    out, elapsed = timed_post(HeartbeatClient(f"http://{host}:{port}/api/v1", "ua", deadline_s=1.0))
+    out, elapsed = timed_post(BeatPoster(f"http://{host}:{port}/api/v1", "ua", deadline_s=1.0))
     assert out.reason is NetworkReason.TIMEOUT, out
     assert out.error == f"Could not connect to {host}:{port} within 1 s (no answer to the connection)."
     assert elapsed < 1.5
 
 
 def test_a_cut_ends_the_race(black_hole):
-    cutter = transport.Cutter()
+    cutter = transport.SocketCutter()
     cutter.begin()
     threading.Timer(0.3, cutter.cut, kwargs={"timed_out": False}).start()
     started = time.monotonic()
@@ -223,7 +223,7 @@ def via_proxy(named_tls, clean_env):
         made.extend([server, proxy])
         clean_env.setenv("HTTPS_PROXY", proxy.url(userinfo))
         clean_env.setenv("REQUESTS_CA_BUNDLE", named_tls[1])
-        return HeartbeatClient(f"https://{NAME}:{port}/api/v1", "ua", deadline_s=1.0), proxy
+        return BeatPoster(f"https://{NAME}:{port}/api/v1", "ua", deadline_s=1.0), proxy
 
     yield make
     for thing in made:
@@ -285,7 +285,7 @@ def test_a_silent_proxy_with_credentials_never_shows_them(via_proxy, caplog):
 )
 def test_socks_is_refused_up_front_saying_what_to_set(clean_env, var, url):
     clean_env.setenv(var, url)
-    out, elapsed = timed_post(HeartbeatClient("https://orch.test/api/v1", "ua"))
+    out, elapsed = timed_post(BeatPoster("https://orch.test/api/v1", "ua"))
     assert out.kind is OutcomeKind.CONFIG_ERROR, out
     assert "SOCKS proxies are not supported" in out.error and "HTTPS_PROXY" in out.error
     assert var in out.error
@@ -297,7 +297,7 @@ def test_no_proxy_for_a_server_on_this_machine(clean_env):
     clean_env.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     clean_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     with HostileServer(OK) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
+        out, _ = timed_post(BeatPoster(server.url, "ua"))
     assert out.ok
 
 
@@ -308,6 +308,6 @@ def test_a_proxy_that_refuses_the_connection_or_the_tunnel(via_proxy, clean_env)
     assert out.error.startswith(f"The proxy {proxy.address} refused the tunnel to {NAME} (HTTP 403")
     port = refused_port()
     clean_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
-    out, _ = timed_post(HeartbeatClient(f"https://{NAME}/api/v1", "ua"))
+    out, _ = timed_post(BeatPoster(f"https://{NAME}/api/v1", "ua"))
     assert out.reason is NetworkReason.PROXY, out
     assert out.error == f"The proxy 127.0.0.1:{port} refused the connection."

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from polaris_tray.core.heartbeat.client import HeartbeatClient
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.heartbeat.poster import BeatPoster
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.heartbeat_post import BODY, MINER, timed_post
 from tests.support.hostile import OK, HostileServer, Raw, ok_reply
 from tests.support.loopback import refused_port
@@ -49,20 +49,20 @@ def test_each_ca_variable_is_honoured(named_tls, clean_env, tmp_path, var):
         path = str(tmp_path)
     clean_env.setenv(var, path)
     with HostileServer(OK, tls=named_tls[0]) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
+        out, _ = timed_post(BeatPoster(server.url, "ua"))
     assert out.ok, out
 
 
 def test_verification_stays_on_with_the_system_store(named_tls, clean_env):
     with HostileServer(OK, tls=named_tls[0]) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
+        out, _ = timed_post(BeatPoster(server.url, "ua"))
     assert out.reason is NetworkReason.TLS and out.needs_attention
     assert out.error.startswith("TLS: the server's certificate is not trusted")
 
 
 def test_a_missing_ca_file_is_a_configuration_error(clean_env):
     clean_env.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
-    out, _ = timed_post(HeartbeatClient("https://127.0.0.1:9/api/v1", "ua"))
+    out, _ = timed_post(BeatPoster("https://127.0.0.1:9/api/v1", "ua"))
     assert out.kind is OutcomeKind.CONFIG_ERROR
     assert "REQUESTS_CA_BUNDLE names /nonexistent/ca.pem" in out.error
 
@@ -82,7 +82,7 @@ def test_https_to_a_plain_http_port_says_so(clean_env):
 
         threading.Thread(target=answer_like_a_plain_http_server, daemon=True).start()
         port = plain.getsockname()[1]
-        out, _ = timed_post(HeartbeatClient(f"https://127.0.0.1:{port}/api/v1", "ua", deadline_s=3.0))
+        out, _ = timed_post(BeatPoster(f"https://127.0.0.1:{port}/api/v1", "ua", deadline_s=3.0))
     assert out.error == "This server does not speak HTTPS — did you mean http://?", out
     assert out.needs_attention
     assert "ConnectionPool" not in out.error and "Max retries" not in out.error
@@ -90,7 +90,7 @@ def test_https_to_a_plain_http_port_says_so(clean_env):
 
 def test_refused_names_the_address(clean_env):
     port = refused_port()
-    out, _ = timed_post(HeartbeatClient(f"http://127.0.0.1:{port}/api/v1", "ua"))
+    out, _ = timed_post(BeatPoster(f"http://127.0.0.1:{port}/api/v1", "ua"))
     assert out.reason is NetworkReason.REFUSED
     assert out.error == f"Could not connect to 127.0.0.1:{port}: connection refused."
 
@@ -99,22 +99,22 @@ def test_early_hints_before_the_reply_is_not_a_failure(clean_env):
     """Before: http.client skips only 100 Continue; a 103 was taken as the reply (a failure)."""
     hints = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
     with HostileServer(Raw(hints + hints + ok_reply(close=True))) as server:
-        out, _ = timed_post(HeartbeatClient(server.url, "ua"))
+        out, _ = timed_post(BeatPoster(server.url, "ua"))
     assert out.ok and out.status_code == 200, out
 
 
 def test_a_wrong_path_and_an_unknown_miner_read_differently(orchestrator):
     orchestrator.behaviour = Reply(404, {"detail": "Not Found"})
-    wrong, _ = timed_post(HeartbeatClient(orchestrator.url.removesuffix("/v1"), "ua"))
+    wrong, _ = timed_post(BeatPoster(orchestrator.url.removesuffix("/v1"), "ua"))
     assert wrong.kind is OutcomeKind.CONFIG_ERROR and wrong.needs_attention
     assert wrong.error.startswith("Check the server URL: it should end in /api/v1")
     # the path already ends in /api/v1 (walk: another server on that port): the host and port are named
-    other, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
+    other, _ = timed_post(BeatPoster(orchestrator.url, "ua"))
     assert other.kind is OutcomeKind.CONFIG_ERROR and "should end in" not in other.error
     assert other.error.startswith("Check the server URL: its path is right")
     assert "host and port" in other.error
     orchestrator.behaviour = Reply(404, {"detail": f"Miner {MINER} not found"})
-    unknown, _ = timed_post(HeartbeatClient(orchestrator.url, "ua"))
+    unknown, _ = timed_post(BeatPoster(orchestrator.url, "ua"))
     assert unknown.kind is OutcomeKind.NOT_REGISTERED
     assert unknown.error.startswith(
         "Miner mine… is not registered with this orchestrator: run `polaris register`"
@@ -133,7 +133,7 @@ def test_payload_address_needs_no_name_lookup(monkeypatch):
     assert metrics.routed_ip_address("never-looked-up.test") is None
     assert metrics.routed_ip_address("127.0.0.1") == "127.0.0.1"
     with HostileServer(OK) as server:
-        client = HeartbeatClient(server.url.replace("127.0.0.1", "localhost"), "ua")
+        client = BeatPoster(server.url.replace("127.0.0.1", "localhost"), "ua")
         monkeypatch.undo()
         assert client.post(BODY).ok
         client.close()

@@ -1,7 +1,7 @@
 """The notification policy defers, never drops: the latest change is told once the minute is up."""
 
 from polaris_tray.core.status.snapshot import NOTIFY_MIN_GAP_S, NotificationPolicy
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
 
 
 def test_recovery_inside_the_minute_is_announced_when_the_minute_is_up():

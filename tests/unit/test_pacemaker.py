@@ -1,12 +1,12 @@
-"""The Pacemaker owns the beat (issue 14): Send now, retarget, interrupt and the one goodbye rule, on a
+"""The BeatCycle owns the beat (issue 14): Send now, retarget, interrupt and the one goodbye rule, on a
 fake clock with engines that record what they were asked to do."""
 
 import random
 import threading
 
-from polaris_tray.core.heartbeat.pacemaker import MANUAL_FLOOR_S, Pacemaker
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.heartbeat.cycle import MANUAL_FLOOR_S, BeatCycle
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200)
 BUSY = Outcome(OutcomeKind.RATE_LIMITED, 429, retry_after=120.0, error="slow down")
@@ -47,7 +47,7 @@ def make(interval=30.0, script=None):
     now = [1000.0]
     clock = lambda: now[0]  # noqa: E731
     engine = Engine(clock=clock, script=script)
-    pm = Pacemaker(
+    pm = BeatCycle(
         engine,
         interval,
         clock=clock,

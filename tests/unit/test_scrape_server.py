@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.service.metrics_http import AgentMetrics
 from polaris_tray.service.scrape_server import (
     ACCEPT_REST_S,

@@ -12,13 +12,13 @@ import pytest
 
 from polaris_tray.core.config.miner_id import resolve_miner_id
 from polaris_tray.core.config.secret_file import UnsafeSecretFile, read_secret_file
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
-from polaris_tray.core.status.state import LinkState
 from polaris_tray.core.storage.journal import priority, stderr_is_journal, with_priority
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 from polaris_tray.service.hooks import state_line
 from polaris_tray.service.metrics_http import ListenError, parse_listen
-from polaris_tray.service.notify import SystemdNotifier
-from polaris_tray.service.supervision import ServiceNotify
+from polaris_tray.service.supervisor_updates import SupervisorUpdates
+from polaris_tray.service.systemd_notify import SystemdNotifier
 from tests.support.app import ROOT
 
 
@@ -70,7 +70,7 @@ class _Recorder(SystemdNotifier):
 def test_pings_rate_limited_ready_once_status_on_change():
     now = [0.0]
     recorder = _Recorder(2_000_000)
-    notify = ServiceNotify(recorder, clock=lambda: now[0])
+    notify = SupervisorUpdates(recorder, clock=lambda: now[0])
     assert notify.ping_every_s == 0.5
     for t in (0.0, 0.1, 0.2, 0.25, 0.6):
         now[0] = t
@@ -86,7 +86,7 @@ def test_pings_rate_limited_ready_once_status_on_change():
         ("READY=1", "STATUS=Online"),
         ("STOPPING=1", "STATUS=Stopping"),
     ]
-    assert ServiceNotify(_Recorder(0)).ping_every_s is None
+    assert SupervisorUpdates(_Recorder(0)).ping_every_s is None
 
 
 def test_state_line_names_the_error_while_failing():

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState, StateTracker
+from polaris_tray.core.status.state import OFFLINE_AFTER_S, StateTracker
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200)
 E500 = Outcome(OutcomeKind.SERVER_ERROR, 500, error="HTTP 500")

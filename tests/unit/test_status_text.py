@@ -3,7 +3,6 @@ import time
 from dataclasses import replace
 
 from polaris_tray.core.heartbeat.classify import tls_message
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.status.snapshot import (
     NotificationPolicy,
     Snapshot,
@@ -13,7 +12,8 @@ from polaris_tray.core.status.snapshot import (
     relative,
     tooltip,
 )
-from polaris_tray.core.status.state import LinkState
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 URL = "https://orchestrator.example/api/v1"
 

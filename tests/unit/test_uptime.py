@@ -4,10 +4,11 @@ import random
 
 import pytest
 
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.status.severity import outcome_colour
-from polaris_tray.core.status.state import Colour, StateTracker
+from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.status.uptime import HOUR_S, Span, history_span, online_spans, uptime
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.severity import outcome_colour
 
 
 def beats(*times, every=None, until=None):
@@ -100,8 +101,8 @@ def test_one_severity_rule_for_tray_chart_and_table(outcome, colour):
 
 def test_the_tooltip_asks_for_a_missing_history_once_a_minute():
     from polaris_tray.core.status.snapshot import Snapshot
-    from polaris_tray.core.status.state import LinkState
     from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
+    from polaris_tray.core.values.link_state import LinkState
 
     asked = []
     cache = UptimeCache()
@@ -125,9 +126,9 @@ def test_coverage_fed_in_pieces_equals_coverage_fed_at_once():
 
 
 def test_the_cache_reads_new_beats_only_and_agrees_with_a_fresh_count(tmp_path):
-    from polaris_tray.core.status.outcome import Outcome, OutcomeKind
     from polaris_tray.core.status.uptime_cache import UptimeCache
     from polaris_tray.core.storage.history import HistoryStore
+    from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 
     ok = Outcome(OutcomeKind.ACCEPTED, 200)
     store = HistoryStore(tmp_path / "h.sqlite3", clock=lambda: 10_000.0)

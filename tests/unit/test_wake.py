@@ -1,8 +1,9 @@
 """Resume detection on an injected clock pair, and the state owning up to the time asleep."""
 
 from polaris_tray.core.heartbeat.wake import ResumeDetector, account_sleep, default_clocks
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.status.state import LinkState, StateTracker
+from polaris_tray.core.status.state import StateTracker
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200)
 FAIL = Outcome(OutcomeKind.NETWORK_ERROR, error="refused", reason=NetworkReason.REFUSED)

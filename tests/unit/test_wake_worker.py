@@ -9,9 +9,9 @@ import time
 import pytest
 from PySide6.QtCore import QObject, QThread, Signal
 
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.wake_watch import WakeWatcher
-from polaris_tray.gui.worker import HeartbeatWorker, MinerId, WorkerConfig
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.beat.wake_watch import WakeWatcher
+from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
 
 MINER = "miner-abcdef123456"
 

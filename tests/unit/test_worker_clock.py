@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from polaris_tray.core.status.snapshot import headline
-from polaris_tray.core.status.state import LinkState
-from polaris_tray.gui.worker import WorkerConfig
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.gui.beat.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Reply
 from tests.support.worker import make_worker, stop_worker
 

@@ -23,7 +23,7 @@ from polaris_tray.core.config.miner_id import (
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.config.urls import DEFAULT_SERVER_URL, InvalidServerUrl, normalize_server_url
 from polaris_tray.core.doctor.report import Check, fail, ok, warn
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.redact import mask_secret
 
 CONFIG, MINER, KEYRING, GPU = "Configuration", "Miner id", "Keyring", "GPU readers"
 KEYRING_TIMEOUT_S = 3.0

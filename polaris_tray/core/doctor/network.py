@@ -25,7 +25,7 @@ from polaris_tray.core.heartbeat import proxy as proxies
 from polaris_tray.core.heartbeat.connect import connect_first
 from polaris_tray.core.heartbeat.resolve import RESOLVER, AddrInfo, ResolveTimeout
 from polaris_tray.core.heartbeat.trust import Trust, TrustConfigError, trust
-from polaris_tray.core.storage.redact import clean
+from polaris_tray.core.values.redact import clean
 
 DNS, PROXY, TCP, TLS, HTTP = "DNS", "Proxy", "TCP", "TLS and trust", "HTTP"
 DNS_S, CONNECT_S, TLS_S, HTTP_S = 3.0, 3.0, 3.0, 4.0

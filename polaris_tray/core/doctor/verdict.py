@@ -16,8 +16,8 @@ from pathlib import Path
 from polaris_tray.core.doctor.network import plain_words, skew_seconds
 from polaris_tray.core.doctor.probes import Deadline
 from polaris_tray.core.doctor.report import Check, fail, ok, skipped, warn
-from polaris_tray.core.status.outcome import OutcomeKind
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.outcome import OutcomeKind
+from polaris_tray.core.values.redact import mask_secret
 
 VERDICT, CLOCK = "Orchestrator", "Clock"
 VERDICT_S = 5.0
@@ -116,7 +116,7 @@ def _try_shared(path: Path) -> bool | None:
 
 def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: Deadline) -> Check:
     """One real heartbeat with the status that is true for this machine."""
-    from polaris_tray.core.heartbeat.engine import HeartbeatEngine
+    from polaris_tray.core.heartbeat.sender import BeatSender
 
     if not agent.known:
         return skipped(
@@ -136,7 +136,7 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     bound = deadline.left(VERDICT_S)
     if bound < 0.5:
         return skipped(VERDICT, "the doctor's time was used up by the steps before")
-    engine = HeartbeatEngine(server_url, miner_id, deadline_s=bound)
+    engine = BeatSender(server_url, miner_id, deadline_s=bound)
     try:
         outcome = engine.attempt(status)
     finally:

@@ -16,8 +16,8 @@ from datetime import timezone
 
 from polaris_tray.core.heartbeat.resolve import ResolveTimeout
 from polaris_tray.core.heartbeat.transport import Phase
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.storage.redact import clean, mask_secret
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.redact import clean, mask_secret
 
 EXCERPT = 240
 MAX_RETRY_AFTER_S = 1e15  # "wait very long": the schedule caps any wait anyway

@@ -21,7 +21,7 @@ AddrInfo = tuple  # (family, type, proto, canonname, sockaddr) as socket.getaddr
 
 
 class Cancel(Protocol):
-    """What can cut a waiting attempt: the heartbeat's Cutter is one."""
+    """What can cut a waiting attempt: the heartbeat's SocketCutter is one."""
 
     @property
     def is_cut(self) -> bool: ...

@@ -58,7 +58,7 @@ class Phase(str, enum.Enum):
     REPLY = "reply"
 
 
-class Cutter:
+class SocketCutter:
     """The cut for one client: knows the sockets of the request under way; cut() ends it from any thread.
 
     It also tells waiters that are not sockets (a name lookup) through on_cut(), and records the phase
@@ -165,7 +165,7 @@ def _shutdown(handle: socket.socket) -> None:
         pass
 
 
-class Watchdog:
+class DeadlineWatch:
     """One thread for the whole process, cutting each request whose deadline has passed.
 
     A thread per request would cost a thread start on every beat; a thread per client leaked one per
@@ -176,7 +176,7 @@ class Watchdog:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Cutter]] = []
+        self._heap: list[tuple[float, int, SocketCutter]] = []
         self._live: set[int] = set()  # tickets armed and not yet disarmed or fired
         self._tickets = itertools.count()
         self._clients = 0
@@ -200,7 +200,7 @@ class Watchdog:
             self._clients = max(0, self._clients - 1)
             self._cond.notify()
 
-    def arm(self, cutter: Cutter, seconds: float) -> int:
+    def arm(self, cutter: SocketCutter, seconds: float) -> int:
         with self._cond:
             ticket = next(self._tickets)
             heapq.heappush(self._heap, (self._clock() + seconds, ticket, cutter))
@@ -243,16 +243,16 @@ class Watchdog:
             self.register()
 
 
-WATCHDOG = Watchdog()
+DEADLINE_WATCH = DeadlineWatch()
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=WATCHDOG._after_fork)
+    os.register_at_fork(after_in_child=DEADLINE_WATCH._after_fork)
 
 
 class CuttableAdapter(HTTPAdapter):
-    """An adapter whose connections (direct or through a proxy) hand each socket to a Cutter as soon as it
-    exists or is reused, and record their phase; TLS verifies with `ssl_context` (trust.py) only."""
+    """An adapter whose connections (direct or through a proxy) hand each socket to a SocketCutter as soon
+    as it exists or is reused, and record their phase; TLS verifies with `ssl_context` (trust.py) only."""
 
-    def __init__(self, cutter: Cutter, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, cutter: SocketCutter, ssl_context: ssl.SSLContext | None = None) -> None:
         self._cutter = cutter
         self._ssl_context = ssl_context
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
@@ -283,7 +283,7 @@ class CuttableAdapter(HTTPAdapter):
             conn.ca_cert_dir = None
 
 
-def _track(manager, cutter: Cutter) -> None:
+def _track(manager, cutter: SocketCutter) -> None:
     pools = manager.pool_classes_by_scheme
     manager.pool_classes_by_scheme = {
         scheme: _tracked_pool(pool_cls, cutter) for scheme, pool_cls in pools.items()
@@ -302,7 +302,7 @@ class InformationalSkippingResponse(http.client.HTTPResponse):
             http.client.parse_headers(self.fp)
 
 
-def _tracked_pool(pool_cls, cutter: Cutter):
+def _tracked_pool(pool_cls, cutter: SocketCutter):
     class TrackedConnection(pool_cls.ConnectionCls):
         response_class = InformationalSkippingResponse
 
@@ -360,7 +360,7 @@ def _is_tls(conn) -> bool:
 
 
 def open_connection(
-    cutter: Cutter,
+    cutter: SocketCutter,
     host: str,
     port: int,
     timeout,
@@ -372,8 +372,8 @@ def open_connection(
 ) -> socket.socket:
     """Resolve (under the cut) and connect (Happy Eyeballs, every socket adopted) to host:port.
 
-    Public for the doctor: pass a Cutter that you begin() first and cut() (or arm with WATCHDOG) to bound
-    it. Raises socket.gaierror / ResolveTimeout / ResolveCancelled, then the connect's errors.
+    Public for the doctor: pass a SocketCutter that you begin() first and cut() (or arm with DEADLINE_WATCH)
+    to bound it. Raises socket.gaierror / ResolveTimeout / ResolveCancelled, then the connect's errors.
     """
     host = host.strip("[]")
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polaris_tray.core.config.urls import server_host
-from polaris_tray.core.status.outcome import Outcome
-from polaris_tray.core.status.state import Colour, LinkState, clock_time
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.status.state import clock_time
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.core.values.outcome import Outcome
+from polaris_tray.core.values.redact import mask_secret
 
 NOTIFY_MIN_GAP_S = 60.0
 
@@ -155,7 +156,7 @@ class NotificationPolicy:
 
 def outcome_words(outcome: Outcome, miner_masked: str) -> str:
     """One attempt's result as a sentence for the settings dialog's Test connection."""
-    from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
+    from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:

@@ -11,65 +11,16 @@ Thread-safe: the beat thread records, a scrape or a timer thread may ask at the 
 
 from __future__ import annotations
 
-import enum
 import math
 import threading
 import time
 from dataclasses import dataclass, field
 
-from polaris_tray.core.status.outcome import Outcome
+from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.values.outcome import Outcome
 
 OFFLINE_AFTER_S = 45.0  # the orchestrator marks a miner offline 45 s after its last accepted heartbeat
 REQUEST_DEADLINE_S = 10.0  # one attempt's bound: a beat not accepted by last + interval + this is overdue
-
-
-class Colour(str, enum.Enum):
-    GREY = "grey"
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-
-
-class LinkState(str, enum.Enum):
-    STOPPED = "stopped"
-    UNCONFIGURED = "unconfigured"
-    KEYRING_WAIT = "keyring_wait"  # the id may be in a keyring that is locked or not up yet
-    CONNECTING = "connecting"
-    ONLINE = "online"
-    RETRYING = "retrying"
-    OFFLINE = "offline"
-    ATTENTION = "attention"
-
-    @property
-    def colour(self) -> Colour:
-        return _COLOURS[self]
-
-    @property
-    def words(self) -> str:
-        """The state's words without the clock (a notification, a stand-in); views use StateTracker.words."""
-        return _WORDS[self]
-
-
-_COLOURS = {
-    LinkState.STOPPED: Colour.GREY,
-    LinkState.UNCONFIGURED: Colour.GREY,
-    LinkState.KEYRING_WAIT: Colour.GREY,
-    LinkState.CONNECTING: Colour.GREY,
-    LinkState.ONLINE: Colour.GREEN,
-    LinkState.RETRYING: Colour.AMBER,
-    LinkState.OFFLINE: Colour.RED,
-    LinkState.ATTENTION: Colour.RED,
-}
-_WORDS = {
-    LinkState.STOPPED: "Stopped",
-    LinkState.UNCONFIGURED: "Not configured: no miner id",
-    LinkState.KEYRING_WAIT: "Keyring locked — waiting",
-    LinkState.CONNECTING: "Connecting…",
-    LinkState.ONLINE: "Online",
-    LinkState.RETRYING: "Retrying — still counted online",
-    LinkState.OFFLINE: "Offline — not counted online",
-    LinkState.ATTENTION: "Needs attention",
-}
 
 
 def seconds_left(until: float, now: float) -> int:

@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from polaris_tray.core.status.outcome import Outcome, OutcomeKind
 from polaris_tray.core.storage import history_db
 from polaris_tray.core.storage.history_schema import (
     BEATS,
@@ -31,6 +30,7 @@ from polaris_tray.core.storage.history_schema import (
     read_salt,
 )
 from polaris_tray.core.storage.paths import state_dir
+from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
 
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind
-from polaris_tray.core.status.severity import outcome_colour, parse_kind, parse_reason
-from polaris_tray.core.status.state import Colour
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
+from polaris_tray.core.values.severity import outcome_colour, parse_kind, parse_reason
 
 SCHEMA_VERSION = 2  # 1: no reason, goodbye or miner columns (rows from then belong to no miner)
 _SCHEMA_STATEMENTS = (

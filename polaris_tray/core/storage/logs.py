@@ -11,7 +11,7 @@ from pathlib import Path
 
 from polaris_tray.core.storage.journal import JOURNAL_FORMAT, stderr_is_journal, with_priority
 from polaris_tray.core.storage.paths import ensure_private_dir, open_private_append
-from polaris_tray.core.storage.redact import redact
+from polaris_tray.core.values.redact import redact
 
 LOG_FILE_NAME = "polaris-tray.log"
 REOPEN_CHECK_S = 60.0  # how often a vanished or failing log file is looked for again

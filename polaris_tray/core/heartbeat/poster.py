@@ -23,12 +23,12 @@ from polaris_tray.core.heartbeat.classify import (
     tls_message,
 )
 from polaris_tray.core.heartbeat.proxy import Proxy, ProxyConfigError, proxy_for, scrub
-from polaris_tray.core.heartbeat.transport import WATCHDOG, CuttableAdapter, Cutter, Phase
+from polaris_tray.core.heartbeat.transport import DEADLINE_WATCH, CuttableAdapter, Phase, SocketCutter
 from polaris_tray.core.heartbeat.trust import TrustConfigError, trust
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
-from polaris_tray.core.storage.redact import clean
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.redact import clean
 
-__all__ = ["DEADLINE_S", "MAX_REPLY_BYTES", "HeartbeatClient", "parse_retry_after"]
+__all__ = ["DEADLINE_S", "MAX_REPLY_BYTES", "BeatPoster", "parse_retry_after"]
 
 DEADLINE_S = 10.0
 MAX_REPLY_BYTES = 64 * 1024
@@ -36,7 +36,7 @@ _CHUNK = 8192
 CANCELLED_TEXT = "Cancelled: the agent is stopping."
 
 
-class HeartbeatClient:
+class BeatPoster:
     """One session to one server, owned by one thread (requests.Session is not thread-safe).
 
     From any other thread only two calls are allowed:
@@ -65,7 +65,7 @@ class HeartbeatClient:
         self._deadline_s = deadline_s
         self._max_reply = max_reply_bytes
         self._clock = clock
-        self._cutter = Cutter()
+        self._cutter = SocketCutter()
         self._lock = threading.Lock()
         self._closed = False
         self._busy = False
@@ -73,8 +73,8 @@ class HeartbeatClient:
         self._session: requests.Session | None = None
         self._host = server_host(server_url)
         self._host_problem = host_problem(self._host)
-        WATCHDOG.register()
-        self._unregister = weakref.finalize(self, WATCHDOG.unregister)
+        DEADLINE_WATCH.register()
+        self._unregister = weakref.finalize(self, DEADLINE_WATCH.unregister)
         # The environment is read once here, not on every beat (requests would scan it twice per request):
         # the proxy as users configure it (proxy.py: none for a server on this machine, SOCKS refused) and
         # the trust (trust.py: the OS's store unless a CA variable says otherwise). A problem with either
@@ -138,13 +138,13 @@ class HeartbeatClient:
                 self._cutter.end()
                 return self._network(NetworkReason.CANCELLED, CANCELLED_TEXT, started)
             self._busy = True
-        ticket = WATCHDOG.arm(self._cutter, self._deadline_s)
+        ticket = DEADLINE_WATCH.arm(self._cutter, self._deadline_s)
         try:
             if self._session is None:
                 self._session = self._new_session()
             outcome = self._exchange(body, secrets, started)
         finally:
-            WATCHDOG.disarm(ticket)
+            DEADLINE_WATCH.disarm(ticket)
             # Whatever the exchange made of a cut reply (an HTTP/1.0 body "ends" at the cut, a reply cut
             # mid-headers may parse), a cut attempt is a timeout or a cancellation, never accepted.
             timed_out, aborted = self._cutter.timed_out, self._cutter.aborted

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from polaris_tray.core.storage.history import Attempt
-from polaris_tray.gui.icons import FILL
+from polaris_tray.gui.tray.icons import FILL
 
 VISIBLE_ROWS = 6  # more scroll: the table must not take half the window
 

@@ -11,7 +11,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from polaris_tray.core.config.connection_test import ConnectionTest, TestResult
 from polaris_tray.core.config.miner_id import (
     InvalidMinerId,
     read_legacy_miner_id,
@@ -25,7 +24,10 @@ from polaris_tray.core.config.settings import (
     Settings,
     validate,
 )
-from polaris_tray.core.config.settings_words import (
+from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
+from polaris_tray.core.setup.connection_test import ConnectionTest, TestResult
+from polaris_tray.core.setup.settings_words import (
     DEMO_NOTE,
     FLAGS,
     LABELS,
@@ -39,10 +41,8 @@ from polaris_tray.core.config.settings_words import (
     WELCOME,
     no_keyring_help,
 )
-from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
 from polaris_tray.core.storage.logs import register_secret
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.redact import mask_secret
 
 
 @dataclass(frozen=True)

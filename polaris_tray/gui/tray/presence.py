@@ -11,8 +11,8 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from polaris_tray.gui.tray import TrayIcon
-from polaris_tray.gui.tray_host import TrayHostWatcher
+from polaris_tray.gui.tray.host_watch import TrayHostWatcher
+from polaris_tray.gui.tray.icon import TrayIcon
 
 log = logging.getLogger(__name__)
 

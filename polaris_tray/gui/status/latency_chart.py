@@ -15,11 +15,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour
+from polaris_tray.core.status.state import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import Span
 from polaris_tray.core.storage.history import Attempt
-from polaris_tray.gui.chart_scale import nice_ticks, time_ticks, window_end
-from polaris_tray.gui.icons import FILL
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.gui.status.chart_scale import nice_ticks, time_ticks, window_end
+from polaris_tray.gui.tray.icons import FILL
 
 WINDOW_S = 3600.0
 MIN_TOP_MS = 50.0

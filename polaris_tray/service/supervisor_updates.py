@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from polaris_tray.service.notify import SystemdNotifier
+from polaris_tray.service.systemd_notify import SystemdNotifier
 
 
-class ServiceNotify:
+class SupervisorUpdates:
     def __init__(self, notifier: SystemdNotifier, clock: Callable[[], float] = time.monotonic) -> None:
         self._notifier = notifier
         self._clock = clock

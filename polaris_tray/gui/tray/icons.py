@@ -11,7 +11,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-from polaris_tray.core.status.state import Colour
+from polaris_tray.core.values.link_state import Colour
 
 FILL = {
     Colour.GREY: QColor("#8a8f98"),

@@ -5,8 +5,8 @@ Green: accepted. Red: retrying cannot help (the user must act). Amber: a transie
 
 from __future__ import annotations
 
-from polaris_tray.core.status.outcome import NetworkReason, OutcomeKind, needs_user
-from polaris_tray.core.status.state import Colour
+from polaris_tray.core.values.link_state import Colour
+from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind, needs_user
 
 __all__ = ["needs_user", "outcome_colour", "parse_kind", "parse_reason"]
 

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from polaris_tray.core.status.send_now import send_now_words
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, headline, tooltip
-from polaris_tray.core.status.state import Colour, LinkState
-from polaris_tray.gui.icons import state_icon, state_pixmap
-from polaris_tray.gui.notifier import DesktopNotifier, icon_file
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.gui.tray.icons import state_icon, state_pixmap
+from polaris_tray.gui.tray.notifications import DesktopNotifier, icon_file
 
 HEADER_MAX_PX = 380  # logical pixels: the menu's width is bounded; the full text is the header's tooltip
 DEMO_AUTOSTART_REASON = "Demo mode runs against a built-in orchestrator and is never started at login."
@@ -165,7 +165,7 @@ class TrayIcon(QObject):
         elif reason is QSystemTrayIcon.ActivationReason.Context and not self.menu.isVisible():
             self.menu.popup(QCursor.pos())  # a panel's ContextMenu(x, y); XEmbed has shown it already
 
-    # --- presence: the icon is rebuilt whenever a tray host (re)appears (gui/tray_host.py says when)
+    # --- presence: the icon is rebuilt whenever a tray host (re)appears (gui/tray/host_watch.py says when)
     def _make_icon(self) -> QSystemTrayIcon:
         icon = QSystemTrayIcon()
         icon.activated.connect(self._on_activated)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from polaris_tray.core.config.miner_id import resolve_miner_id
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
-from polaris_tray.core.heartbeat.engine import Probe
+from polaris_tray.core.heartbeat.sender import TestBeat
 from polaris_tray.core.status.snapshot import outcome_words
-from polaris_tray.core.storage.redact import mask_secret
+from polaris_tray.core.values.redact import mask_secret
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ConnectionTest:
         self._typed = typed.strip()
         self._secrets = secrets
         try:  # pure: checked here, so a cancel can reach the probe before run() starts
-            self._probe: Probe | None = Probe(normalize_server_url(url_text))
+            self._probe: TestBeat | None = TestBeat(normalize_server_url(url_text))
             self._url_problem = ""
         except InvalidServerUrl as exc:
             self._probe, self._url_problem = None, str(exc)

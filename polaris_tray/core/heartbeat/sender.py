@@ -6,16 +6,16 @@ import threading
 
 from polaris_tray import __version__
 from polaris_tray.core.config.urls import server_host
-from polaris_tray.core.heartbeat.client import CANCELLED_TEXT, DEADLINE_S, HeartbeatClient
 from polaris_tray.core.heartbeat.metrics import SystemSampler
 from polaris_tray.core.heartbeat.payload import build_heartbeat
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.heartbeat.poster import CANCELLED_TEXT, DEADLINE_S, BeatPoster
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 USER_AGENT = f"PolarisHeartbeat/{__version__}"
 OFFLINE_DEADLINE_S = 1.0
 
 
-class HeartbeatEngine:
+class BeatSender:
     """Owned by the thread that sends; abort() alone may be called from another thread."""
 
     def __init__(
@@ -30,11 +30,11 @@ class HeartbeatEngine:
         self.miner_id = miner_id
         self._deadline_s = deadline_s
         self._sampler = sampler or SystemSampler(server_host(server_url))
-        self._client = HeartbeatClient(server_url, USER_AGENT, deadline_s=deadline_s)
+        self._client = BeatPoster(server_url, USER_AGENT, deadline_s=deadline_s)
         self.last_latency_ms = 0.0
         self._aborted = False
 
-    def attempt(self, status: str = "online", *, client: HeartbeatClient | None = None) -> Outcome:
+    def attempt(self, status: str = "online", *, client: BeatPoster | None = None) -> Outcome:
         if not self.miner_id:
             return Outcome(OutcomeKind.CONFIG_ERROR, error="No miner id is configured.")
         metrics, system_info, resources = self._sampler.sample(self.last_latency_ms)
@@ -57,16 +57,14 @@ class HeartbeatEngine:
         """A last 'offline' beat on a clean stop, bounded to one second; none after close()."""
         if self._client.closed:
             return Outcome(OutcomeKind.NETWORK_ERROR, error=CANCELLED_TEXT, reason=NetworkReason.CANCELLED)
-        client = HeartbeatClient(
-            self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s)
-        )
+        client = BeatPoster(self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s))
         try:
             return self.attempt("offline", client=client)
         finally:
             client.close()
 
     def abort(self) -> None:
-        """Any thread, final: cut the request under way and refuse every later one (the Pacemaker then
+        """Any thread, final: cut the request under way and refuse every later one (the BeatCycle then
         builds a new engine), so an abort that lands while the body is being built still counts."""
         self._aborted = True
         self._client.abort()
@@ -77,20 +75,20 @@ class HeartbeatEngine:
         self._client.close()
 
 
-class Probe:
+class TestBeat:
     """One attempt for Test connection that another thread can cancel (Quit), whenever it comes."""
 
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self._lock = threading.Lock()
-        self._engine: HeartbeatEngine | None = None
+        self._engine: BeatSender | None = None
         self._cancelled = False
 
     def attempt(self, miner_id: str, status: str = "online") -> Outcome:
         with self._lock:
             if self._cancelled:
                 return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
-            engine = self._engine = HeartbeatEngine(self.server_url, miner_id)
+            engine = self._engine = BeatSender(self.server_url, miner_id)
         try:
             return engine.attempt(status)
         finally:

@@ -1,4 +1,4 @@
-"""The settings dialog: a thin view of SettingsForm (core/config/settings_form.py), which decides."""
+"""The settings dialog: a thin view of SettingsForm (core/setup/settings_form.py), which decides."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit
 
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
-from polaris_tray.core.config.settings_form import FormValues, SettingsForm
-from polaris_tray.core.config.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
 from polaris_tray.core.platform.autostart.base import Autostart
-from polaris_tray.core.storage.redact import mask_secret
-from polaris_tray.gui import settings_layout
-from polaris_tray.gui.background import BackgroundCall
-from polaris_tray.gui.settings_layout import SettingsWidgets, set_tone
+from polaris_tray.core.setup.settings_form import FormValues, SettingsForm
+from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
+from polaris_tray.core.values.redact import mask_secret
+from polaris_tray.gui.beat.background_call import BackgroundCall
+from polaris_tray.gui.settings import layout as settings_layout
+from polaris_tray.gui.settings.layout import SettingsWidgets, set_tone
 
 
 class SettingsDialog(SettingsWidgets):

@@ -26,15 +26,16 @@ from PySide6.QtWidgets import (
 
 from polaris_tray.core.status.recent_rows import RecentRows
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, state_words
-from polaris_tray.core.status.state import OFFLINE_AFTER_S, Colour, LinkState
+from polaris_tray.core.status.state import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, uptime_of
 from polaris_tray.core.status.uptime_cache import UptimeCache
 from polaris_tray.core.storage.history import HistoryStore
-from polaris_tray.gui.attempts_table import AttemptsTable
-from polaris_tray.gui.chart_scale import window_end
-from polaris_tray.gui.icons import state_pixmap
-from polaris_tray.gui.latency_chart import WINDOW_S, LatencyChart
-from polaris_tray.gui.status_labels import CONFIRM_ONLINE, details_text, label
+from polaris_tray.core.values.link_state import Colour, LinkState
+from polaris_tray.gui.status.attempts_table import AttemptsTable
+from polaris_tray.gui.status.chart_scale import window_end
+from polaris_tray.gui.status.labels import CONFIRM_ONLINE, details_text, label
+from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.tray.icons import state_pixmap
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
@@ -340,7 +341,7 @@ class StatusWindow(QWidget):
             self.settings_requested.emit()
 
     def diagnose(self):
-        from polaris_tray.gui.doctor_dialog import open_doctor
+        from polaris_tray.gui.settings.doctor_dialog import open_doctor
 
         snap = self._snapshot
         return open_doctor(self, snap.server_url if snap else None, bool(snap and snap.running))

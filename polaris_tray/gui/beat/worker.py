@@ -3,7 +3,7 @@
 Everything that can block (the keyring, the network) happens here, never on the GUI thread. The GUI talks
 to it through queued signals, and before each command that must act at once (Stop, Apply, Quit) it calls
 interrupt() directly: the request under way is cut, so the queued command runs within milliseconds.
-The Pacemaker decides every beat; this only waits, relays and publishes.
+The BeatCycle decides every beat; this only waits, relays and publishes.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from polaris_tray.core.heartbeat.client import DEADLINE_S
-from polaris_tray.core.heartbeat.engine import HeartbeatEngine
-from polaris_tray.core.heartbeat.pacemaker import Pacemaker
+from polaris_tray.core.heartbeat.cycle import BeatCycle
+from polaris_tray.core.heartbeat.poster import DEADLINE_S
+from polaris_tray.core.heartbeat.sender import BeatSender
 from polaris_tray.core.heartbeat.wake import account_sleep
-from polaris_tray.core.status.outcome import Outcome
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.storage.history import HistoryStore
-from polaris_tray.core.storage.redact import mask_secret
-from polaris_tray.gui.keyring_wait import KeyringWait
-from polaris_tray.gui.view_clock import ViewClock
+from polaris_tray.core.values.outcome import Outcome
+from polaris_tray.core.values.redact import mask_secret
+from polaris_tray.gui.beat.keyring_wait import KeyringWait
+from polaris_tray.gui.beat.view_clock import ViewClock
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,10 @@ class HeartbeatWorker(QObject):
         self._scale = time_scale
         self._tracker = StateTracker(configured=miner is not None, deadline_s=config.deadline_s / time_scale)
 
-        def engine(server_url: str, miner_id: str | None) -> HeartbeatEngine:
-            return HeartbeatEngine(server_url, miner_id, deadline_s=config.deadline_s)
+        def engine(server_url: str, miner_id: str | None) -> BeatSender:
+            return BeatSender(server_url, miner_id, deadline_s=config.deadline_s)
 
-        self._pm = Pacemaker(
+        self._pm = BeatCycle(
             engine(config.server_url, miner.value if miner else None),
             config.interval_s,
             clock=clock,
@@ -205,7 +205,7 @@ class HeartbeatWorker(QObject):
 
     @Slot(float)
     def woke(self, slept: float) -> None:
-        """A resume or the network back (gui/wake_watch.py): sleep counts, a running beat goes now."""
+        """A resume or the network back (gui/beat/wake_watch.py): sleep counts, a running beat goes now."""
         account_sleep(self._tracker, slept)
         if self._pm.running:
             self._publish()

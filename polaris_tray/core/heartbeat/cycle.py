@@ -21,26 +21,26 @@ import threading
 import time
 from collections.abc import Callable
 
-from polaris_tray.core.heartbeat.engine import OFFLINE_DEADLINE_S, HeartbeatEngine
 from polaris_tray.core.heartbeat.schedule import BeatSchedule
-from polaris_tray.core.status.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.heartbeat.sender import OFFLINE_DEADLINE_S, BeatSender
 from polaris_tray.core.status.state import StateTracker
+from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 log = logging.getLogger(__name__)
 
 MANUAL_FLOOR_S = 2.0  # at most one "Send now" beat per 2 s, however fast the clicks come
 
 
-class Pacemaker:
+class BeatCycle:
     def __init__(
         self,
-        engine: HeartbeatEngine,
+        engine: BeatSender,
         interval_s: float,
         *,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         tracker: StateTracker | None = None,
-        engine_factory: Callable[[str, str | None], HeartbeatEngine] = HeartbeatEngine,
+        engine_factory: Callable[[str, str | None], BeatSender] = BeatSender,
     ) -> None:
         self.engine = engine
         self.schedule = BeatSchedule(interval_s, rng)
@@ -58,7 +58,7 @@ class Pacemaker:
         self._interrupts = 0  # interrupt() calls not yet settled by a command
         self._in_flight = False
         self._cut = False  # the last attempt was cut by interrupt(): resume() makes it again
-        self._spoiled = False  # the engine was aborted: a fresh one is needed before the next attempt
+        self._sender_spent = False  # the engine was aborted: a fresh one is needed before the next attempt
 
     # --- what the runners read
     @property
@@ -89,7 +89,7 @@ class Pacemaker:
         self._scheduled_at = self._manual_at = None
         self.tracker.stop()
         with self._lock:
-            self._spoiled = True  # close() is final: the next attempt gets a fresh engine
+            self._sender_spent = True  # close() is final: the next attempt gets a fresh engine
             engine = self.engine
         engine.close()
 
@@ -102,7 +102,7 @@ class Pacemaker:
 
     def retarget(self, server_url: str, miner_id: str | None) -> float | None:
         """A new server or id: a fresh engine, and (while running) a beat at once to find out."""
-        if (server_url, miner_id) != (self.engine.server_url, self.engine.miner_id) or self._spoiled:
+        if (server_url, miner_id) != (self.engine.server_url, self.engine.miner_id) or self._sender_spent:
             self._replace_engine(server_url, miner_id)
         self._goodbye_ok = False
         self._hold_until = None
@@ -209,14 +209,14 @@ class Pacemaker:
             self._interrupts += 1
             if not self._in_flight:
                 return
-            self._spoiled = True
+            self._sender_spent = True
             engine = self.engine
         engine.abort()  # sticky: a post() that has not reached the socket yet is cut as it connects
 
     # --- inside
-    def _usable_engine(self) -> HeartbeatEngine:
+    def _usable_engine(self) -> BeatSender:
         """The engine for the next request: a fresh one when the last was aborted or closed (both final)."""
-        if self._spoiled:
+        if self._sender_spent:
             self._replace_engine(self.engine.server_url, self.engine.miner_id)
         return self.engine
 
@@ -224,5 +224,5 @@ class Pacemaker:
         old = self.engine
         with self._lock:
             self.engine = self._factory(server_url, miner_id)
-            self._spoiled = False
+            self._sender_spent = False
         old.close()

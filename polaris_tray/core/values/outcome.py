@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from polaris_tray.core.storage.redact import clean
+from polaris_tray.core.values.redact import clean
 
 
 class OutcomeKind(str, enum.Enum):

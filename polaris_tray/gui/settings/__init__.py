@@ -1,0 +1,1 @@
+"""The settings dialog, its layout, and the diagnosis it opens."""

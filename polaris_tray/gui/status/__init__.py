@@ -1,0 +1,1 @@
+"""The status window: the state, the latency chart and the recent attempts."""
