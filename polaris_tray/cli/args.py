@@ -8,7 +8,7 @@ import sys
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.core.config.limits import (
     LOG_LEVELS,
-    ORCHESTRATOR_WINDOW_S,
+    OFFLINE_AFTER_S,
     RUN_INTERVAL_MAX_S,
     RUN_INTERVAL_MIN_S,
     SAVED_INTERVAL_MAX_S,
@@ -31,9 +31,9 @@ def _interval(text: str) -> float:
     if seconds > SAVED_INTERVAL_MAX_S:
         print(
             f"Warning: --interval {seconds:g} is longer than {SAVED_INTERVAL_MAX_S:g} s: the orchestrator "
-            f"counts a miner offline {ORCHESTRATOR_WINDOW_S:g} s after its last heartbeat, so this machine "
+            f"counts a miner offline {OFFLINE_AFTER_S:g} s after its last heartbeat, so this machine "
             "will show as offline between beats (red from "
-            f"{ORCHESTRATOR_WINDOW_S:g} s after each accepted one).",
+            f"{OFFLINE_AFTER_S:g} s after each accepted one).",
             file=sys.stderr,
         )
     return seconds

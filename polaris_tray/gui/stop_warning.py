@@ -8,7 +8,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from polaris_tray import APP_DISPLAY_NAME
-from polaris_tray.core.status.state import OFFLINE_AFTER_S
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.values.link_state import Colour
 
 log = logging.getLogger(__name__)

@@ -82,9 +82,9 @@ def test_system_unit_has_what_a_supervised_service_needs():
 
     assert EXIT_CONFIG == 2
     # The watchdog must outlast one attempt (cut at 10 s) plus the idle ping spacing (a quarter period).
-    from polaris_tray.core.heartbeat.poster import DEADLINE_S
+    from polaris_tray.core.config.limits import REQUEST_DEADLINE_S
 
-    assert DEADLINE_S + 30 / 4 < 30
+    assert REQUEST_DEADLINE_S + 30 / 4 < 30
 
 
 def test_user_unit_verifies(tmp_path):

@@ -5,6 +5,7 @@ import sqlite3
 from polaris_tray.core.storage.history import SCHEMA_VERSION, HistoryStore
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
+from polaris_tray.core.values.severity import outcome_colour
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, latency_ms=50.0)
 TLS = Outcome(OutcomeKind.NETWORK_ERROR, latency_ms=3.0, error="Bad certificate.", reason=NetworkReason.TLS)
@@ -39,8 +40,10 @@ def test_reason_and_goodbye_are_stored_and_colour_the_row(tmp_path):
     store.record(OK, at=2.0, miner_id=A, goodbye=True)
     tag = store.tag(A)
     goodbye, tls = store.recent(miner=tag)
-    assert tls.network_reason is NetworkReason.TLS and tls.colour is Colour.RED  # red in the tray too
-    assert goodbye.goodbye and goodbye.ok and goodbye.colour is Colour.GREEN
+    assert tls.network_reason is NetworkReason.TLS
+    assert outcome_colour(tls.kind, tls.network_reason) is Colour.RED  # red in the tray too
+    assert goodbye.goodbye and goodbye.ok
+    assert outcome_colour(goodbye.kind, goodbye.network_reason) is Colour.GREEN
     assert store.accepted_since(0.0, miner=tag) == [(2.0, True)]
 
 

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from polaris_tray.core.status.state import OFFLINE_AFTER_S, StateTracker
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
+from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 

@@ -9,6 +9,8 @@ request deadline, and a failed one is retried after up to 5 s (the first backoff
 the shortest, 10 s, is what a shared orchestrator can live with. A saved value outside the range is used
 clamped, with a log line. A command-line override is for this run only (tests, demos, a slow link) and
 may go further: above 30 s the state turns amber and red by the clock between beats, and stderr says so.
+The two facts those ranges come from (the 45 s and the request deadline) live here too, for the state, the
+beat and the views.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from __future__ import annotations
 from polaris_tray.core.storage.logs import LEVELS as LOG_LEVELS
 
 SAVED_INTERVAL_MIN_S = 10.0  # Settings file and the Settings dialog
-ORCHESTRATOR_WINDOW_S = 45.0  # counted online this long after each accepted beat
-REQUEST_DEADLINE_S = 10.0  # one attempt's bound
+OFFLINE_AFTER_S = 45.0  # the orchestrator marks a miner offline 45 s after its last accepted beat
+REQUEST_DEADLINE_S = 10.0  # one attempt's bound: a beat not accepted by last + interval + this is overdue
 FIRST_RETRY_S = 5.0  # the longest first backoff (schedule.MAX_BASE_S)
-SAVED_INTERVAL_MAX_S = ORCHESTRATOR_WINDOW_S - REQUEST_DEADLINE_S - FIRST_RETRY_S  # 30 s
+SAVED_INTERVAL_MAX_S = OFFLINE_AFTER_S - REQUEST_DEADLINE_S - FIRST_RETRY_S  # 30 s
 DEFAULT_INTERVAL_S = 30.0
 RUN_INTERVAL_MIN_S = 0.1  # --interval for one run; also the floor the beat schedule accepts
 RUN_INTERVAL_MAX_S = 86400.0
@@ -30,7 +32,7 @@ __all__ = [
     "DEFAULT_LOG_LEVEL",
     "FIRST_RETRY_S",
     "LOG_LEVELS",
-    "ORCHESTRATOR_WINDOW_S",
+    "OFFLINE_AFTER_S",
     "REQUEST_DEADLINE_S",
     "RUN_INTERVAL_MAX_S",
     "RUN_INTERVAL_MIN_S",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 import requests
 
+from polaris_tray.core.config.limits import REQUEST_DEADLINE_S
 from polaris_tray.core.config.urls import heartbeat_endpoint, host_problem, server_host
 from polaris_tray.core.heartbeat.classify import (
     classify_failure,
@@ -28,9 +29,8 @@ from polaris_tray.core.heartbeat.trust import TrustConfigError, trust
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.values.redact import clean
 
-__all__ = ["DEADLINE_S", "MAX_REPLY_BYTES", "BeatPoster", "parse_retry_after"]
+__all__ = ["MAX_REPLY_BYTES", "BeatPoster", "parse_retry_after"]
 
-DEADLINE_S = 10.0
 MAX_REPLY_BYTES = 64 * 1024
 _CHUNK = 8192
 CANCELLED_TEXT = "Cancelled: the agent is stopping."
@@ -55,7 +55,7 @@ class BeatPoster:
         server_url: str,
         user_agent: str,
         *,
-        deadline_s: float = DEADLINE_S,
+        deadline_s: float = REQUEST_DEADLINE_S,
         max_reply_bytes: int = MAX_REPLY_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 from polaris_tray import __version__
+from polaris_tray.core.config.limits import REQUEST_DEADLINE_S
 from polaris_tray.core.config.urls import server_host
 from polaris_tray.core.heartbeat.metrics import SystemSampler
 from polaris_tray.core.heartbeat.payload import build_heartbeat
-from polaris_tray.core.heartbeat.poster import CANCELLED_TEXT, DEADLINE_S, BeatPoster
+from polaris_tray.core.heartbeat.poster import CANCELLED_TEXT, BeatPoster
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
 USER_AGENT = f"PolarisHeartbeat/{__version__}"
@@ -23,7 +24,7 @@ class BeatSender:
         server_url: str,
         miner_id: str | None,
         *,
-        deadline_s: float = DEADLINE_S,
+        deadline_s: float = REQUEST_DEADLINE_S,
         sampler: SystemSampler | None = None,
     ) -> None:
         self.server_url = server_url

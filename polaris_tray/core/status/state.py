@@ -16,11 +16,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S, REQUEST_DEADLINE_S
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import Outcome
-
-OFFLINE_AFTER_S = 45.0  # the orchestrator marks a miner offline 45 s after its last accepted heartbeat
-REQUEST_DEADLINE_S = 10.0  # one attempt's bound: a beat not accepted by last + interval + this is overdue
 
 
 def seconds_left(until: float, now: float) -> int:

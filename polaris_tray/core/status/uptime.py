@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from polaris_tray.core.status.state import OFFLINE_AFTER_S
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 
 HOUR_S = 3600.0
 DAY_S = 86400.0

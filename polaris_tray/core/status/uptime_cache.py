@@ -11,8 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.status.state import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import HOUR_S, WEEK_S, WINDOWS, Coverage, Uptime, uptime_of
 from polaris_tray.core.storage.history import HistoryStore
 

@@ -12,9 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
 
-from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
-from polaris_tray.core.values.severity import outcome_colour, parse_kind, parse_reason
+from polaris_tray.core.values.severity import parse_kind, parse_reason
 
 SCHEMA_VERSION = 2  # 1: no reason, goodbye or miner columns (rows from then belong to no miner)
 _SCHEMA_STATEMENTS = (
@@ -96,11 +95,6 @@ class Attempt:
     @property
     def ok(self) -> bool:
         return self.kind is OutcomeKind.ACCEPTED
-
-    @property
-    def colour(self) -> Colour:
-        kind = self.kind
-        return Colour.AMBER if kind is None else outcome_colour(kind, self.network_reason)
 
 
 def attempt_from_row(row: tuple) -> Attempt:

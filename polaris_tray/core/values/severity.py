@@ -8,10 +8,11 @@ from __future__ import annotations
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind, needs_user
 
-__all__ = ["needs_user", "outcome_colour", "parse_kind", "parse_reason"]
 
-
-def outcome_colour(kind: OutcomeKind, reason: NetworkReason | None = None) -> Colour:
+def outcome_colour(kind: OutcomeKind | None, reason: NetworkReason | None = None) -> Colour:
+    """kind None: a stored kind this version does not know (parse_kind), shown amber."""
+    if kind is None:
+        return Colour.AMBER
     if kind is OutcomeKind.ACCEPTED:
         return Colour.GREEN
     return Colour.RED if needs_user(kind, reason) else Colour.AMBER

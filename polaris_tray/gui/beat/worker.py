@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from polaris_tray.core.config.limits import REQUEST_DEADLINE_S
 from polaris_tray.core.heartbeat.cycle import BeatCycle
-from polaris_tray.core.heartbeat.poster import DEADLINE_S
 from polaris_tray.core.heartbeat.sender import BeatSender
 from polaris_tray.core.heartbeat.wake import account_sleep
 from polaris_tray.core.status.snapshot import Snapshot
@@ -43,7 +43,7 @@ class WorkerConfig:
     interval_s: float
     start_beating: bool = True  # begin as soon as an id is known ("start when the app starts")
     history: str | None = None  # where attempts are recorded (a path or a sqlite URI); None: nowhere
-    deadline_s: float = DEADLINE_S  # one attempt's bound (tests shorten it)
+    deadline_s: float = REQUEST_DEADLINE_S  # one attempt's bound (tests shorten it)
 
 
 class HeartbeatWorker(QObject):

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from polaris_tray.core.storage.history import Attempt
+from polaris_tray.core.values.severity import outcome_colour
 from polaris_tray.gui.tray.icons import FILL
 
 VISIBLE_ROWS = 6  # more scroll: the table must not take half the window
@@ -71,7 +72,7 @@ class AttemptsTable(QTableWidget):
         for column, value in enumerate(cells):
             item = QTableWidgetItem(value)
             if column == 1:
-                item.setForeground(FILL[attempt.colour].darker(130))
+                item.setForeground(FILL[outcome_colour(attempt.kind, attempt.network_reason)].darker(130))
                 if attempt.error:
                     item.setToolTip(attempt.error)
             if column >= 2:

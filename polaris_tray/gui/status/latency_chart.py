@@ -15,10 +15,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from polaris_tray.core.status.state import OFFLINE_AFTER_S
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import Span
 from polaris_tray.core.storage.history import Attempt
 from polaris_tray.core.values.link_state import Colour
+from polaris_tray.core.values.severity import outcome_colour
 from polaris_tray.gui.status.chart_scale import nice_ticks, time_ticks, window_end
 from polaris_tray.gui.tray.icons import FILL
 
@@ -168,7 +169,7 @@ class LatencyChart(QWidget):
                 self._prev_ok = None
                 continue
             if not attempt.ok:
-                p.setPen(QPen(FILL[attempt.colour], 2.0))
+                p.setPen(QPen(FILL[outcome_colour(attempt.kind, attempt.network_reason)], 2.0))
                 p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() - plot.height() * 0.3))
                 continue
             point = QPointF(x, self._y(plot, top, attempt.latency_ms))

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.status.recent_rows import RecentRows
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines, state_words
-from polaris_tray.core.status.state import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import HOUR_S, SLOW_WINDOWS, history_span, uptime_of
 from polaris_tray.core.status.uptime_cache import UptimeCache
 from polaris_tray.core.storage.history import HistoryStore
