@@ -147,9 +147,9 @@ def resolve_miner(
     )
 
 
-def handoff_message(overrides: Overrides) -> dict:
+def handoff_message(overrides: Overrides) -> dict[str, object]:
     """What a second launch tells the running instance: show yourself, with these overrides (plain JSON)."""
-    message: dict = {"show": True}
+    message: dict[str, object] = {"show": True}
     if overrides.server_url is not None:
         message["server_url"] = overrides.server_url
     if overrides.interval_s is not None:

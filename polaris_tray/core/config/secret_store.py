@@ -33,7 +33,7 @@ class SecretStoreError(Exception):
 
 
 class SecretStore:
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, backend=None) -> None:
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, backend: KeyringBackend | None = None) -> None:
         self.timeout_s = timeout_s
         self._backend = backend
 
@@ -42,18 +42,19 @@ class SecretStore:
             return self._backend
         import keyring
 
-        backend = keyring.get_keyring()
+        backend: KeyringBackend = keyring.get_keyring()
         _refuse_insecure(backend)
         return backend
 
     def _call(self, what: str, fn: Callable[[KeyringBackend], T]) -> T:
-        box: dict = {}
+        values: list[T] = []
+        errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                box["value"] = fn(self._keyring())
+                values.append(fn(self._keyring()))
             except BaseException as exc:
-                box["error"] = exc
+                errors.append(exc)
 
         worker = threading.Thread(target=run, name=f"keyring-{what}", daemon=True)
         worker.start()
@@ -63,9 +64,9 @@ class SecretStore:
                 f"The OS keyring did not answer within {self.timeout_s:g} s (is it locked, waiting for a "
                 "password prompt?). Unlock it and try again."
             )
-        if "error" in box:
-            raise _translate(box["error"]) from None
-        return box["value"]
+        if errors:
+            raise _translate(errors[0]) from None
+        return values[0]
 
     def get(self) -> str | None:
         return self._call("get", lambda kr: kr.get_password(SERVICE, ACCOUNT))
@@ -75,7 +76,7 @@ class SecretStore:
         lookup retried while the user has not unlocked yet must not open one unlock prompt after another.
         False when unlocked or when it cannot be told (other backends): then a real lookup is due."""
 
-        def probe(kr) -> bool:
+        def probe(kr: KeyringBackend) -> bool:
             if type(kr).__module__ != "keyring.backends.SecretService":
                 return False
             import secretstorage
@@ -102,7 +103,7 @@ class SecretStore:
     def delete(self) -> bool:
         """True when an id was deleted, False when there was none."""
 
-        def remove(kr) -> bool:
+        def remove(kr: KeyringBackend) -> bool:
             from keyring.errors import PasswordDeleteError
 
             try:
@@ -114,7 +115,7 @@ class SecretStore:
         return self._call("delete", remove)
 
 
-def _refuse_insecure(backend) -> None:
+def _refuse_insecure(backend: KeyringBackend) -> None:
     from keyring.backends.chainer import ChainerBackend
     from keyring.errors import NoKeyringError
 

@@ -39,7 +39,7 @@ class InvalidSetting(ValueError):
     pass
 
 
-def validate_interval(value) -> float:
+def validate_interval(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidSetting("The heartbeat interval must be a number of seconds.")
     if not (MIN_INTERVAL_S <= value <= MAX_INTERVAL_S):
@@ -49,7 +49,7 @@ def validate_interval(value) -> float:
     return float(value)
 
 
-def clamp_saved_interval(value) -> tuple[float, str | None]:
+def clamp_saved_interval(value: object) -> tuple[float, str | None]:
     """A number from the file, brought into the saved range: (seconds, the log line when it was changed).
 
     A file written when longer intervals were allowed (say 120) keeps working, at the longest interval
@@ -66,7 +66,7 @@ def clamp_saved_interval(value) -> tuple[float, str | None]:
     )
 
 
-def _validate_field(name: str, value):
+def _validate_field(name: str, value: object) -> str | float | bool:
     if name == "server_url":
         if not isinstance(value, str):
             raise InvalidSetting("The server URL must be text.")
@@ -87,7 +87,8 @@ def _validate_field(name: str, value):
 
 def validate(settings: Settings) -> Settings:
     """A checked copy, or InvalidSetting naming the first bad value."""
-    return Settings(**{f.name: _validate_field(f.name, getattr(settings, f.name)) for f in fields(Settings)})
+    checked = {f.name: _validate_field(f.name, getattr(settings, f.name)) for f in fields(Settings)}
+    return Settings(**checked)  # type: ignore[arg-type]  # each value has its field's type: checked above
 
 
 @dataclass
@@ -159,7 +160,7 @@ class SettingsStore:
         except OSError:
             return None
 
-    def _rewrite_without_id(self, data: dict) -> None:
+    def _rewrite_without_id(self, data: dict[str, object]) -> None:
         """The plaintext id must not stay on disk: the file keeps everything else, as it was."""
         data = {k: v for k, v in data.items() if k != "miner_id"}
         try:

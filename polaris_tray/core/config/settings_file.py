@@ -52,7 +52,7 @@ def read_bounded(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, int]:
         os.close(fd)
 
 
-def parse(raw: bytes):
+def parse(raw: bytes) -> object:
     """The JSON value, or ValueError for anything else (bad UTF-8, bad JSON, nesting too deep to parse)."""
     try:
         return json.loads(raw.decode("utf-8"))

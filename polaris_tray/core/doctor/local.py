@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from polaris_tray.core.config import settings_file
 from polaris_tray.core.config.miner_id import (
@@ -23,6 +24,7 @@ from polaris_tray.core.config.miner_id import (
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
 from polaris_tray.core.config.urls import DEFAULT_SERVER_URL, InvalidServerUrl, normalize_server_url
 from polaris_tray.core.doctor.report import Check, fail, ok, warn
+from polaris_tray.core.heartbeat.gpu_common import OnceLogger
 from polaris_tray.core.values.redact import mask_secret
 
 CONFIG, MINER, KEYRING, GPU = "Configuration", "Miner id", "Keyring", "GPU readers"
@@ -100,7 +102,7 @@ def probe_keyring(store: SecretStore | None = None, timeout: float = KEYRING_TIM
     """Asked once, without opening an unlock prompt on a collection known to be locked, and bounded as a
     whole (the lock probe and the lookup together), so a hung Secret Service costs `timeout` once."""
     store = store or SecretStore(timeout_s=timeout)
-    box: dict = {}
+    box: dict[str, KeyringFinding] = {}
 
     def ask() -> None:
         try:
@@ -194,10 +196,18 @@ def check_keyring(finding: KeyringFinding | None, found: MinerFinding) -> Check:
     return fail(KEYRING, finding.problem, fix)
 
 
-class _Collect:
+class _GpuReader(Protocol):
+    def sample(self) -> Sized: ...
+
+
+GpuOpener = Callable[[OnceLogger], _GpuReader | None]
+
+
+class _Collect(OnceLogger):
     """A OnceLogger stand-in that keeps what the GPU readers would have logged, for the line."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.messages: list[str] = []
 
     def __call__(self, level: int, message: str) -> None:
@@ -205,7 +215,7 @@ class _Collect:
             self.messages.append(message)
 
 
-def check_gpus(openers=None) -> Check:
+def check_gpus(openers: Sequence[tuple[str, GpuOpener]] | None = None) -> Check:
     """NVML for NVIDIA, sysfs for AMD: which readers open, and how many GPUs they read."""
     if openers is None:
         from polaris_tray.core.heartbeat.gpu_amd import open_amd

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import cast
 from urllib.parse import urlsplit
 
 from polaris_tray.core.config.urls import is_loopback_host
@@ -179,20 +180,26 @@ def trust_in_use(environ: Mapping[str, str]) -> Trust | str:
         return str(exc)
 
 
-def _name(cert: dict, key: str) -> str:
+# ((attribute or kind, value), ...): one relative name of getpeercert()'s subject or issuer, or its
+# subjectAltName; typeshed types the dict's values as any of these or a str.
+Names = tuple[tuple[str, str], ...]
+
+
+def _name(cert: Mapping[str, object], key: str) -> str:
     """A name from the certificate, cleaned: a CA the user trusts (a TLS-inspecting proxy's) names itself
     as it likes, and its text must not drive the terminal."""
     for wanted in ("commonName", "organizationName"):
-        for rdn in cert.get(key, ()):
+        for rdn in cast("tuple[Names, ...]", cert.get(key, ())):
             for name, value in rdn:
                 if name == wanted:
                     return clean(value, limit=80)
     return "?"
 
 
-def _subject(cert: dict) -> str:
+def _subject(cert: Mapping[str, object]) -> str:
     """The names the certificate is for (subjectAltName, as verification uses them), else its CN."""
-    names = [value for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+    alt = cast("Names", cert.get("subjectAltName", ()))
+    names = [value for kind, value in alt if kind in ("DNS", "IP Address")]
     if names:
         shown = ", ".join(clean(n, limit=80) for n in names[:2])
         return shown + (f" (+{len(names) - 2})" if len(names) > 2 else "")
@@ -282,7 +289,9 @@ class HttpFinding:
     no_endpoint: bool = False  # 404 Not Found: the URL's path is wrong
 
 
-def check_http(sock, endpoint: str, deadline: probes.Deadline, user_agent: str) -> tuple[Check, HttpFinding]:
+def check_http(
+    sock: socket.socket, endpoint: str, deadline: probes.Deadline, user_agent: str
+) -> tuple[Check, HttpFinding]:
     """A GET to the heartbeat endpoint (no heartbeat is sent): FastAPI answers 405 where the POST route
     exists and 404 Not Found where the path is wrong."""
     parts = urlsplit(endpoint)

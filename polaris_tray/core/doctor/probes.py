@@ -57,7 +57,7 @@ def proxy_connect(sock: socket.socket, proxy_url: str, host: str, port: int, tim
     return status_of(head)[0]
 
 
-def read_head(sock, end: float, limit: int = 16384) -> bytes:
+def read_head(sock: socket.socket, end: float, limit: int = 16384) -> bytes:
     """Up to the blank line after the headers, within `end` (monotonic) however slowly it drips."""
     data = b""
     while b"\r\n\r\n" not in data and len(data) < limit:
@@ -97,7 +97,9 @@ def tls_wrap(sock: socket.socket, host: str, context: ssl.SSLContext, timeout: f
     return context.wrap_socket(sock, server_hostname=host)
 
 
-def http_get(sock, host: str, port: int, path: str, *, end: float, user_agent: str):
+def http_get(
+    sock: socket.socket, host: str, port: int, path: str, *, end: float, user_agent: str
+) -> tuple[int, str, dict[str, str], bytes]:
     """One GET over an open socket; (code, reason, headers, start of the body), bounded by `end`."""
     default = port in (80, 443)
     request = (

@@ -11,7 +11,7 @@ import json
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timezone
 
 from polaris_tray.core.heartbeat.resolve import ResolveTimeout
@@ -212,7 +212,7 @@ def _body_excerpt(content: bytes, truncated: bool, content_type: str, secrets: t
     return clean(text, secrets, EXCERPT) + (" (reply cut at 64 KiB)" if truncated else "")
 
 
-def json_or_none(content: bytes, truncated: bool):
+def json_or_none(content: bytes, truncated: bool) -> object:
     """The parsed body, or None: a cut, empty, malformed or absurdly deep body is simply not JSON to us."""
     if truncated or not content:
         return None
@@ -222,7 +222,7 @@ def json_or_none(content: bytes, truncated: bool):
         return None
 
 
-def _validation_detail(data) -> str | None:
+def _validation_detail(data: object) -> str | None:
     if not isinstance(data, dict):
         return None
     detail = data.get("detail")
@@ -241,7 +241,7 @@ def _validation_detail(data) -> str | None:
     return None
 
 
-def _scalar(value) -> str:
+def _scalar(value: object) -> str:
     """A short text for a JSON value; a nested structure is never turned into text (its repr can recurse)."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return str(value)[:EXCERPT]
@@ -251,7 +251,9 @@ def _scalar(value) -> str:
 _MINER_NOT_FOUND = re.compile(r"\bminer\b.*\bnot (?:found|registered)\b", re.I | re.S)
 
 
-def _not_found(data, said: str, latency: float, secrets: tuple[str, ...], endpoint: str = "") -> Outcome:
+def _not_found(
+    data: object, said: str, latency: float, secrets: tuple[str, ...], endpoint: str = ""
+) -> Outcome:
     """A wrong URL and an unknown miner both answer 404: FastAPI's bare {"detail": "Not Found"} means no
     such route (the URL is wrong), a detail naming the miner means it is not registered."""
     detail = data.get("detail") if isinstance(data, dict) else None
@@ -294,7 +296,7 @@ def _masked(secrets: tuple[str, ...]) -> str:
 
 def classify_reply(
     code: int,
-    headers,
+    headers: Mapping[str, str],
     content: bytes,
     *,
     truncated: bool,

@@ -16,8 +16,13 @@ import selectors
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from polaris_tray.core.heartbeat.resolve import AddrInfo, Cancel
+
+SocketOption = tuple[int, int, int | bytes]  # (level, option, value) for setsockopt, as urllib3 hands them
+SourceAddress = tuple[str, int]  # (host, port) to bind before connecting
+Adopt = Callable[[socket.socket], None]
 
 ATTEMPT_DELAY_S = 0.25  # RFC 8305's recommended "Connection Attempt Delay"
 _IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, getattr(errno, "WSAEWOULDBLOCK", -1)}
@@ -45,10 +50,10 @@ def connect_first(
     infos: Sequence[AddrInfo],
     *,
     timeout: float | None,
-    adopt: Callable[[socket.socket], None] = lambda sock: None,
+    adopt: Adopt = lambda sock: None,
     cancel: Cancel | None = None,
-    socket_options: Iterable[tuple] = (),
-    source_address: tuple | None = None,
+    socket_options: Iterable[SocketOption] | None = (),
+    source_address: SourceAddress | None = None,
     delay: float = ATTEMPT_DELAY_S,
     clock: Callable[[], float] = time.monotonic,
 ) -> socket.socket:
@@ -65,7 +70,7 @@ def connect_first(
             todo[0], timeout, adopt, cancel, socket_options=socket_options, source_address=source_address
         )
     end = None if timeout is None else clock() + timeout
-    racing: dict[socket.socket, tuple] = {}  # the sockets still connecting
+    racing: dict[socket.socket, tuple[()]] = {}  # the sockets still connecting
     error: OSError | None = None
     next_start = clock()
     with selectors.DefaultSelector() as selector:
@@ -112,7 +117,9 @@ def connect_first(
                 sock.close()
 
 
-def _prepared(info: AddrInfo, socket_options, source_address) -> socket.socket:
+def _prepared(
+    info: AddrInfo, socket_options: Iterable[SocketOption] | None, source_address: SourceAddress | None
+) -> socket.socket:
     """A socket for `info` with the caller's options and source address (closed again if they fail)."""
     family, kind, proto, _canon, _sockaddr = info
     sock = socket.socket(family, kind, proto)
@@ -127,7 +134,15 @@ def _prepared(info: AddrInfo, socket_options, source_address) -> socket.socket:
     return sock
 
 
-def _connect_one(info: AddrInfo, timeout, adopt, cancel, *, socket_options, source_address) -> socket.socket:
+def _connect_one(
+    info: AddrInfo,
+    timeout: float | None,
+    adopt: Adopt,
+    cancel: Cancel | None,
+    *,
+    socket_options: Iterable[SocketOption] | None,
+    source_address: SourceAddress | None,
+) -> socket.socket:
     sock = _prepared(info, socket_options, source_address)
     try:
         sock.settimeout(timeout)
@@ -142,7 +157,10 @@ def _connect_one(info: AddrInfo, timeout, adopt, cancel, *, socket_options, sour
 
 
 def _start(
-    info: AddrInfo, adopt, socket_options, source_address
+    info: AddrInfo,
+    adopt: Adopt,
+    socket_options: Iterable[SocketOption] | None,
+    source_address: SourceAddress | None,
 ) -> tuple[socket.socket | None, OSError | None]:
     """(socket, None) connected at once; (socket, in-progress) racing; (None, error) failed."""
     sockaddr = info[4]
@@ -183,6 +201,6 @@ def _strerror(code: int) -> str:
         return f"error {code}"
 
 
-def _where(sockaddr: tuple) -> str:
+def _where(sockaddr: tuple[Any, ...]) -> str:
     host, port = sockaddr[0], sockaddr[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

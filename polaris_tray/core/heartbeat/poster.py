@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import requests
 
@@ -88,7 +88,9 @@ class BeatPoster:
                 self._ssl_context = trust().context
         except (ProxyConfigError, TrustConfigError) as exc:
             self._config_problem = str(exc)
-        self._proxies: dict = {"https": self._proxy.url, "http": self._proxy.url} if self._proxy else {}
+        self._proxies: dict[str, str] = (
+            {"https": self._proxy.url, "http": self._proxy.url} if self._proxy else {}
+        )
 
     @property
     def closed(self) -> bool:
@@ -126,7 +128,7 @@ class BeatPoster:
             self._aborts += 1
         self._cutter.cut(timed_out=False)
 
-    def post(self, payload: dict, secrets: Iterable[str] = ()) -> Outcome:
+    def post(self, payload: Mapping[str, object], secrets: Iterable[str] = ()) -> Outcome:
         with self._lock:
             aborts_seen = self._aborts
         secrets = tuple(s for s in secrets if s)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-AddrInfo = tuple  # (family, type, proto, canonname, sockaddr) as socket.getaddrinfo gives them
+# (family, type, proto, canonname, sockaddr) as socket.getaddrinfo gives them; the sockaddr typed as
+# typeshed types every socket address (socket._Address): its shape depends on the family.
+AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 class Cancel(Protocol):
@@ -47,7 +49,7 @@ class ResolveCancelled(OSError):
 @dataclass
 class _Lookup:
     done: threading.Event = field(default_factory=threading.Event)
-    result: list | None = None
+    result: list[AddrInfo] | None = None
     error: BaseException | None = None
     waiters: list[threading.Event] = field(default_factory=list)
 
@@ -55,7 +57,7 @@ class _Lookup:
 class Resolver:
     """Single-flight lookups per host name; `getaddrinfo` is injectable for tests."""
 
-    def __init__(self, getaddrinfo: Callable[..., list] = socket.getaddrinfo) -> None:
+    def __init__(self, getaddrinfo: Callable[..., Sequence[AddrInfo]] = socket.getaddrinfo) -> None:
         self._getaddrinfo = getaddrinfo
         self._lock = threading.Lock()
         self._inflight: dict[str, _Lookup] = {}
@@ -130,7 +132,7 @@ class Resolver:
 
     def _run(self, host: str, lookup: _Lookup) -> None:
         try:
-            lookup.result = self._getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM)
+            lookup.result = list(self._getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM))
         except BaseException as exc:  # handed to the waiters, never lost in this thread
             lookup.error = exc
         with self._lock:

@@ -30,18 +30,21 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     LocationParseError,
     NameResolutionError,
     NewConnectionError,
 )
+from urllib3.poolmanager import PoolManager
 
-from polaris_tray.core.heartbeat.connect import connect_first
+from polaris_tray.core.heartbeat.connect import SocketOption, SourceAddress, connect_first
 from polaris_tray.core.heartbeat.local_address import remember_local_address
 from polaris_tray.core.heartbeat.resolve import RESOLVER, Resolver, ResolveTimeout
 
@@ -108,7 +111,7 @@ class SocketCutter:
 
         return unregister
 
-    def adopt(self, sock) -> None:
+    def adopt(self, sock: socket.socket) -> None:
         """Take a duplicate of `sock`; shut it at once when this request is already cut.
 
         socket.dup() works on every OS (os.dup refuses Windows SOCKET handles; it duplicates them with
@@ -151,7 +154,7 @@ class SocketCutter:
         self._handles.clear()
 
 
-def _duplicate(sock) -> socket.socket:
+def _duplicate(sock: socket.socket) -> socket.socket:
     fd = sock.fileno()
     if fd < 0:
         raise ValueError("closed socket")
@@ -257,33 +260,36 @@ class CuttableAdapter(HTTPAdapter):
         self._ssl_context = ssl_context
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._ssl_context is not None:
             kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
         _track(self.poolmanager, self._cutter)
 
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
         """requests builds a separate ProxyManager per proxy: its pools are tracked like the direct ones."""
         if proxy in self.proxy_manager:
-            return self.proxy_manager[proxy]
+            known: PoolManager = self.proxy_manager[proxy]
+            return known
         if self._ssl_context is not None:
             proxy_kwargs.setdefault("ssl_context", self._ssl_context)
             proxy_kwargs.setdefault("proxy_ssl_context", self._ssl_context)
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
         _track(manager, self._cutter)
         return manager
 
-    def cert_verify(self, conn, url, verify, cert) -> None:
+    def cert_verify(self, conn: HTTPConnectionPool, url: str, verify: bool | str, cert: object) -> None:
         """Always verify, and with our context's trust alone (requests would add certifi's bundle)."""
-        super().cert_verify(conn, url, verify, cert)
+        # untyped in requests' stubs (an error under --strict only, hence unused-ignore for plain mypy)
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call,unused-ignore]
         if self._ssl_context is not None and url.lower().startswith("https"):
+            assert isinstance(conn, HTTPSConnectionPool)  # requests hands the pool of the URL's scheme
             conn.cert_reqs = "CERT_REQUIRED"
             conn.ca_certs = None
             conn.ca_cert_dir = None
 
 
-def _track(manager, cutter: SocketCutter) -> None:
+def _track(manager: PoolManager, cutter: SocketCutter) -> None:
     pools = manager.pool_classes_by_scheme
     manager.pool_classes_by_scheme = {
         scheme: _tracked_pool(pool_cls, cutter) for scheme, pool_cls in pools.items()
@@ -294,19 +300,21 @@ class InformationalSkippingResponse(http.client.HTTPResponse):
     """http.client skips only 100 Continue: a 103 Early Hints (any 1xx but 101) before the final reply
     would be taken as the reply. Skip every such interim reply and its headers."""
 
-    def _read_status(self):
+    def _read_status(self) -> tuple[str, int, str]:
         while True:
-            version, status, reason = super()._read_status()
+            version, status, reason = super()._read_status()  # type: ignore[misc]  # private: not in typeshed
             if not (100 <= status < 200) or status == 101:
                 return version, status, reason
             http.client.parse_headers(self.fp)
 
 
-def _tracked_pool(pool_cls, cutter: SocketCutter):
-    class TrackedConnection(pool_cls.ConnectionCls):
+def _tracked_pool(pool_cls: type[HTTPConnectionPool], cutter: SocketCutter) -> type[HTTPConnectionPool]:
+    # The base is the pool's own connection class, known at run time only: mypy cannot name it (and sees
+    # Any under --strict, hence unused-ignore for plain mypy).
+    class TrackedConnection(pool_cls.ConnectionCls):  # type: ignore[name-defined,misc,unused-ignore]
         response_class = InformationalSkippingResponse
 
-        def _new_conn(self):
+        def _new_conn(self) -> socket.socket:
             """urllib3's own, except that the lookup waits under the cut and the deadline (resolve.py),
             the connects race the families (connect.py), and every socket is handed to the cutter before
             it connects: a connect that hangs is cut like a read, and so is the TLS handshake."""
@@ -323,8 +331,11 @@ def _tracked_pool(pool_cls, cutter: SocketCutter):
                     socket_options=self.socket_options,
                     phase=(Phase.PROXY, where) if proxied else (Phase.CONNECT, where),
                 )
-            except (socket.gaierror, ResolveTimeout) as e:
-                raise NameResolutionError(self.host, self, e) from e
+            except (
+                socket.gaierror,
+                ResolveTimeout,
+            ) as e:  # urllib3 types the reason as gaierror; it prints it
+                raise NameResolutionError(self.host, self, e) from e  # type: ignore[arg-type]
             except TimeoutError as e:
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from e
             except OSError as e:
@@ -335,27 +346,28 @@ def _tracked_pool(pool_cls, cutter: SocketCutter):
                 cutter.phase = (Phase.TLS, target) if _is_tls(self) else (Phase.REPLY, target)
             return sock
 
-        def _tunnel(self):
+        def _tunnel(self) -> None:
             cutter.phase = (Phase.PROXY, cutter.via)
             super()._tunnel()
             cutter.phase = (Phase.TLS, self._tunnel_host or "")
 
-        def connect(self):
+        def connect(self) -> None:
             super().connect()
             if cutter.adopt_failures and self.sock is not None:
                 cutter.adopt(self.sock)  # the TLS layer's own object: the raw one held was detached
             cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
 
-        def request(self, *args, **kwargs):
+        def request(self, *args: Any, **kwargs: Any) -> None:
             if self.sock is not None:  # a kept-alive connection: this request's socket
                 cutter.adopt(self.sock)
                 cutter.phase = (Phase.REPLY, self._tunnel_host or self.host)
-            return super().request(*args, **kwargs)
+            super().request(*args, **kwargs)
 
-    return type(f"Tracked{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": TrackedConnection})
+    tracked = type(f"Tracked{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": TrackedConnection})
+    return cast("type[HTTPConnectionPool]", tracked)
 
 
-def _is_tls(conn) -> bool:
+def _is_tls(conn: object) -> bool:
     return isinstance(conn, HTTPSConnection)
 
 
@@ -363,10 +375,10 @@ def open_connection(
     cutter: SocketCutter,
     host: str,
     port: int,
-    timeout,
+    timeout: object,  # seconds, None (no bound), or urllib3's default-timeout sentinel (no bound either)
     *,
-    source_address=None,
-    socket_options=None,
+    source_address: SourceAddress | None = None,
+    socket_options: Iterable[SocketOption] | None = None,
     phase: tuple[Phase, str] | None = None,
     resolver: Resolver = RESOLVER,
 ) -> socket.socket:

@@ -36,7 +36,7 @@ class Trust:
     source: str  # for the doctor and the docs: "the system trust store", "REQUESTS_CA_BUNDLE=/x.pem"
 
 
-_CACHE: dict[tuple, Trust] = {}
+_CACHE: dict[tuple[tuple[str, str, float | None], ...], Trust] = {}
 
 
 def trust(environ: Mapping[str, str] | None = None) -> Trust:

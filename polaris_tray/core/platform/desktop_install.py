@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.platform.autostart.base import launch_program
@@ -31,7 +33,7 @@ class DesktopInstallError(Exception):
     pass
 
 
-def data_home(environ=None) -> Path:
+def data_home(environ: Mapping[str, str] | None = None) -> Path:
     """$XDG_DATA_HOME when it is an absolute path (the spec ignores relative ones), else ~/.local/share."""
     environ = os.environ if environ is None else environ
     value = environ.get("XDG_DATA_HOME", "")
@@ -79,7 +81,7 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
-def entry_path(environ=None) -> Path:
+def entry_path(environ: Mapping[str, str] | None = None) -> Path:
     return data_home(environ) / "applications" / DESKTOP_ID
 
 
@@ -87,7 +89,9 @@ def icon_path(data: Path, size_dir: str, source: Path) -> Path:
     return data / "icons" / "hicolor" / size_dir / "apps" / f"{ICON_NAME}{source.suffix}"
 
 
-def install(environ=None, command: list[str] | None = None, resources: Path | None = None) -> list[Path]:
+def install(
+    environ: Mapping[str, str] | None = None, command: list[str] | None = None, resources: Path | None = None
+) -> list[Path]:
     """Writes the icons, then the entry (last, so a menu never lists it without its icon)."""
     environ = os.environ if environ is None else environ
     resources = resources_dir() if resources is None else resources
@@ -115,7 +119,7 @@ def install(environ=None, command: list[str] | None = None, resources: Path | No
     return written
 
 
-def uninstall(environ=None) -> list[Path]:
+def uninstall(environ: Mapping[str, str] | None = None) -> list[Path]:
     """Removes the entry and every polaris-tray icon in the user's hicolor theme; returns what it removed."""
     data = data_home(environ)
     candidates = [entry_path(environ), *sorted((data / "icons" / "hicolor").glob(f"*/apps/{ICON_NAME}.*"))]
@@ -140,7 +144,7 @@ def _touch(theme: Path) -> None:
         pass
 
 
-def main(install_it: bool, out=None, err=None) -> int:
+def main(install_it: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """--install-desktop / --uninstall-desktop: says what it did, exit 0; 1 with the reason otherwise."""
     out = out or sys.stdout
     err = err or sys.stderr

@@ -20,6 +20,7 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from polaris_tray.core.storage.paths import (
@@ -42,7 +43,7 @@ class InstanceDirError(OSError):
     """No private place for the lock could be found or made: the app must say so, never guess."""
 
 
-def instance_name(environ=None) -> str:
+def instance_name(environ: Mapping[str, str] | None = None) -> str:
     """POLARIS_TRAY_INSTANCE lets the tests run several apps side by side; users have one name."""
     environ = os.environ if environ is None else environ
     name = environ.get("POLARIS_TRAY_INSTANCE") or DIR_PREFIX
@@ -95,7 +96,7 @@ def instance_dir() -> Path:
     raise InstanceDirError(errno.EPERM, "no private directory for the instance lock; " + "; ".join(refused))
 
 
-def service_dir(environ=None) -> Path | None:
+def service_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """Under systemd, the unit's RuntimeDirectory= (else StateDirectory=): private to the service."""
     environ = os.environ if environ is None else environ
     for key in ("RUNTIME_DIRECTORY", "STATE_DIRECTORY"):
@@ -266,7 +267,7 @@ def _session() -> int:
         return 0
 
 
-def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
+def send_to_running(message: Mapping[str, object], lock: InstanceLock | None = None) -> str | None:
     """The running instance's one-line reply over the control socket, or None when nothing answers.
     Plain AF_UNIX: no display and no Qt needed, so `--quit` works from any shell. (Windows has no AF_UNIX
     in Python 3.11: the pipe is reached through gui.single_instance.send_to_running.)"""

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Mapping, MutableMapping
 
 BUS_VARIABLE = "DBUS_SESSION_BUS_ADDRESS"
 NO_BUS = "disabled:"  # not a transport libdbus (or GDBus, or jeepney) knows: connecting fails, nothing starts
 
 
-def user_bus_address(environ, uid: int) -> str | None:
+def user_bus_address(environ: Mapping[str, str], uid: int) -> str | None:
     """The per-user bus systemd (or dbus-user-session) keeps at $XDG_RUNTIME_DIR/bus, when it is ours."""
     runtime = environ.get("XDG_RUNTIME_DIR")
     if not runtime:
@@ -32,7 +33,9 @@ def user_bus_address(environ, uid: int) -> str | None:
     return None
 
 
-def settle_session_bus(environ=None, uid: int | None = None, platform: str = sys.platform) -> str | None:
+def settle_session_bus(
+    environ: MutableMapping[str, str] | None = None, uid: int | None = None, platform: str = sys.platform
+) -> str | None:
     """Sets the bus address for this process (and what it starts) when none is set; returns what it set.
 
     Windows and macOS have no session bus to autolaunch: nothing to do there.

@@ -12,7 +12,7 @@ import sys
 
 
 @functools.cache
-def _kernel32():
+def _kernel32() -> ctypes.CDLL:  # a WinDLL; CDLL is the name typeshed gives on every OS
     if sys.platform != "win32":  # as the attribute lookup would; the check also tells the type checker
         raise OSError("kernel32 exists only on Windows")
     from ctypes import wintypes
@@ -31,7 +31,7 @@ def _kernel32():
 
 def tick_count_s() -> float:
     """Seconds since boot, counting time asleep (GetTickCount64, in ms)."""
-    return _kernel32().GetTickCount64() / 1000.0
+    return float(_kernel32().GetTickCount64()) / 1000.0
 
 
 def unbiased_interrupt_time_s() -> float:

@@ -20,7 +20,7 @@ class RecentRows:
     beats: list[tuple[float, bool]] = field(default_factory=list)  # accepted rows as (at, goodbye)
     beat_times: list[float] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)  # the spans counted online, fed as rows come
-    key: tuple | None = None  # (miner, window) the rows were read for
+    key: tuple[str | None, float] | None = None  # (miner, window) the rows were read for
 
     def read(self, history: HistoryStore, miner: str | None, start: float, window: float) -> None:
         """Rows since start: all of them for a new miner; else the new ones, old ones dropped on a roll."""

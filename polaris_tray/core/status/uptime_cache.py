@@ -8,7 +8,7 @@ history and however fast the beats.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from polaris_tray.core.config.limits import OFFLINE_AFTER_S
@@ -27,12 +27,16 @@ class UptimeCache:
     slow_every_s: float = SLOW_EVERY_S
     horizon_s: float = WEEK_S  # the longest window asked for: history older than this is never read
     retry_at: float = 0.0  # with_uptime: when to ask for a history that could not be opened
-    _kept: dict = field(default_factory=dict)  # window_s -> (miner, computed_at, Uptime)
+    _kept: dict[float, tuple[str | None, float, Uptime]] = field(default_factory=dict)  # window_s ->
     _coverage: Coverage | None = None
     _miner: str | None = None
 
     def figures(
-        self, history: HistoryStore, miner: str | None, now: float, windows=WINDOWS
+        self,
+        history: HistoryStore,
+        miner: str | None,
+        now: float,
+        windows: Sequence[tuple[float, str]] = WINDOWS,
     ) -> list[tuple[str, Uptime]]:
         """[(label, Uptime)] for each window of this miner (the last hour, 24 h and 7 days by default)."""
         stale = [w for w, _ in windows if not self._fresh(w, miner, now)]

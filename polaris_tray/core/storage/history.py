@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from polaris_tray.core.storage import history_db
 from polaris_tray.core.storage.history_schema import (
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 HISTORY_FILE_NAME = "history.sqlite3"
 KEEP_S = history_db.KEEP_S
+# (at, outcome, status_code, latency_ms, error, reason, goodbye, miner id): the id becomes the tag on insert
+PendingRow = tuple[float, str, int | None, float, str | None, str | None, int, str | None]
 PRUNE_EVERY = 500  # inserts between prunes (or a tenth of the byte cap): cheap, and the file stays bounded
 MAX_PENDING = 5000  # rows queued for the writer thread; beyond that the oldest are dropped
 REOPEN_CHECK_S = 60.0
@@ -76,7 +79,7 @@ class HistoryStore:
             self._db = history_db.open_reader(self.path)
             return
         self._max_rows, self._max_bytes = max_rows, max_bytes
-        self._pending: deque[tuple] = deque(maxlen=MAX_PENDING)
+        self._pending: deque[PendingRow] = deque(maxlen=MAX_PENDING)
         self._identity: tuple[int, int] | None = None
         self._next_check = 0.0
         self._since_prune = [0, 0]  # rows, bytes
@@ -138,7 +141,7 @@ class HistoryStore:
                 _TROUBLED.discard(str(self.path))
                 self._trouble = self.problem = None
 
-    def _insert(self, rows: list[tuple]) -> None:
+    def _insert(self, rows: list[PendingRow]) -> None:
         db = self._db
         assert db is not None  # the caller checked that the writer is open
         tagged = [(*row[:7], self._tag_locked(row[7])) for row in rows]
@@ -218,7 +221,7 @@ class HistoryStore:
             return 0 if self._db is None else self._prune_now()
 
     # --- reading
-    def _rows(self, sql: str, params: tuple) -> list[tuple]:
+    def _rows(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         """Queries see every row recorded so far; an unavailable writer's file reads as empty."""
         if not self._readonly:
             self._flush()

@@ -9,6 +9,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from polaris_tray.core.storage.paths import UnsafePath, ensure_private_dir, open_private
@@ -55,7 +56,9 @@ def identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def open_writer(path: Path, create_schema) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+def open_writer(
+    path: Path, create_schema: Callable[[sqlite3.Connection], None]
+) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
     """A checked connection (shared across threads under the caller's lock) and the file's identity."""
     ensure_private_dir(path.parent)
     _refuse_planted(path)

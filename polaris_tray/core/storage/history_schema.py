@@ -11,6 +11,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from polaris_tray.core.values.severity import parse_kind, parse_reason
@@ -97,6 +98,6 @@ class Attempt:
         return self.kind is OutcomeKind.ACCEPTED
 
 
-def attempt_from_row(row: tuple) -> Attempt:
+def attempt_from_row(row: tuple[Any, ...]) -> Attempt:  # as sqlite3 gives it: one of RECENT, SINCE
     at, outcome, status_code, latency_ms, error, reason, goodbye = row
     return Attempt(at, outcome, status_code, latency_ms, error, reason, bool(goodbye))

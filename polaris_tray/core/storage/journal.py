@@ -10,13 +10,14 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from typing import IO
 
 # syslog(3) priorities by logging level.
 _PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 JOURNAL_FORMAT = "[%(name)s] %(message)s"
 
 
-def stderr_is_journal(environ: Mapping[str, str] | None = None, stream=None) -> bool:
+def stderr_is_journal(environ: Mapping[str, str] | None = None, stream: IO[str] | None = None) -> bool:
     environ = os.environ if environ is None else environ
     stream = sys.stderr if stream is None else stream
     dev, _, ino = environ.get("JOURNAL_STREAM", "").partition(":")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from polaris_tray.core.storage.journal import JOURNAL_FORMAT, stderr_is_journal, with_priority
 from polaris_tray.core.storage.paths import ensure_private_dir, open_private_append
@@ -40,13 +43,15 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A private log file that comes back: when the file or its directory vanishes, or a write failed (a full
     disk), it is reopened (the directory recreated 0700) at the next record, checked at most once a minute."""
 
-    def __init__(self, filename, *, now=time.monotonic, **kwargs) -> None:
+    def __init__(
+        self, filename: str | os.PathLike[str], *, now: Callable[[], float] = time.monotonic, **kwargs: Any
+    ) -> None:
         self._now = now
         self._next_check = 0.0
         self.problem: str | None = None  # why the file is not being written, for About and diagnostics
         super().__init__(filename, delay=True, **kwargs)
 
-    def _open(self):
+    def _open(self) -> io.TextIOWrapper:
         path = Path(self.baseFilename)
         ensure_private_dir(path.parent)
         return open_private_append(path)

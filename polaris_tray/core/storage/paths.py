@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
@@ -146,6 +147,6 @@ def write_private_file(path: Path, data: bytes) -> None:
         raise
 
 
-def open_private_append(path: Path):
+def open_private_append(path: Path) -> io.TextIOWrapper:
     """Open for appending, created 0600 whatever the umask, never through a symlink."""
     return os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8")

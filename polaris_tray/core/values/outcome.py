@@ -51,7 +51,7 @@ class Outcome:
     reason: NetworkReason | None = None
     retry_after: float | None = None
     last_seen: str | None = None
-    commands: tuple = field(default_factory=tuple)
+    commands: tuple[object, ...] = field(default_factory=tuple)  # JSON values, as the orchestrator sent them
 
     def __post_init__(self) -> None:
         # A safety net under every producer: whatever reaches a log, the history, the console or the UI
@@ -70,7 +70,7 @@ class Outcome:
         """Failures that retrying will not fix: the user must act."""
         return needs_user(self.kind, self.reason)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "outcome": self.kind.value,

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class AutostartStatus:
     program: str | None = None
 
 
-def launch_program(environ=None, argv0: str | None = None) -> list[str]:
+def launch_program(environ: Mapping[str, str] | None = None, argv0: str | None = None) -> list[str]:
     """The absolute command that launched us: the frozen executable, $APPIMAGE, else the installed script."""
     environ = os.environ if environ is None else environ
     if environ.get("APPIMAGE"):

@@ -90,7 +90,7 @@ def program_of(value: str) -> str | None:
 
 
 class WindowsRunKey(Autostart):
-    def __init__(self, registry=None, command: list[str] | None = None) -> None:
+    def __init__(self, registry: WinregRunKey | None = None, command: list[str] | None = None) -> None:
         self._registry = registry or WinregRunKey()
         self._command = command
 

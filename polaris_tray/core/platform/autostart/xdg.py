@@ -9,6 +9,7 @@ deleted makes the entry skipped rather than fail at every login.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from polaris_tray import APP_DISPLAY_NAME
@@ -28,7 +29,7 @@ OLD_FILE_NAME = "polaris-tray.desktop"  # the name before issue 21: migrated to 
 ICON_NAME = "polaris-tray"  # in the icon theme, once --install-desktop put it there
 
 
-def autostart_dir(environ=None) -> Path:
+def autostart_dir(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", str(Path.home()))) / ".config")
     return Path(base) / "autostart"
@@ -120,7 +121,12 @@ def exec_program(text: str) -> str | None:
 
 
 class XdgAutostart(FileAutostart):
-    def __init__(self, environ=None, command: list[str] | None = None, icon: str | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        command: list[str] | None = None,
+        icon: str | None = None,
+    ) -> None:
         self._environ = os.environ if environ is None else environ
         self._command = command
         self._icon = icon
