@@ -31,6 +31,7 @@ PLANTS = {
         "\nfrom polaris_tray.core.status import state  # noqa\n",
     ),
     "a core package no layer names": ("core", "core/extra/__init__.py", '"""Placed nowhere."""\n'),
+    "a top-level module no layer names": ("shells", "extra.py", '"""Placed nowhere."""\n'),
     "service imports the demo (independent siblings)": (
         "shells",
         "service/hooks.py",
