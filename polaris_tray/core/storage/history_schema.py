@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Any
 
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
-from polaris_tray.core.values.severity import parse_kind, parse_reason
 
 SCHEMA_VERSION = 2  # 1: no reason, goodbye or miner columns (rows from then belong to no miner)
 _SCHEMA_STATEMENTS = (
@@ -73,6 +72,21 @@ def miner_tag(salt: bytes, miner_id: str) -> str:
     """Keyed, truncated BLAKE2b: equal ids give equal tags in this file only; the id cannot be recovered."""
     digest = hashlib.blake2b(miner_id.encode(), key=salt, digest_size=12, person=b"polaris-miner")
     return digest.hexdigest()
+
+
+def parse_kind(value: str) -> OutcomeKind | None:
+    """A stored kind back to the enum; None for a value this version does not know (a newer writer)."""
+    try:
+        return OutcomeKind(value)
+    except ValueError:
+        return None
+
+
+def parse_reason(value: str | None) -> NetworkReason | None:
+    try:
+        return NetworkReason(value) if value else None
+    except ValueError:
+        return NetworkReason.OTHER
 
 
 @dataclass(frozen=True)
