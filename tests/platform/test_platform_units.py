@@ -1,7 +1,7 @@
 """The platform layer's facts under a simulated Windows and macOS, in this process (see conftest.py).
 
-Each test names the defect of issue 22 it guards; the simulation (tests/support/platform_sim.py) says what
-such a test can and cannot prove.
+Each test names the defect it guards (what went wrong on that OS before); the simulation
+(tests/support/platform_sim.py) says what such a test can and cannot prove.
 """
 
 from __future__ import annotations

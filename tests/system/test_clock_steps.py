@@ -1,5 +1,5 @@
-"""Wall-clock steps (faketime, real processes) neither delete real history nor move the reported uptime
-(issue 11 item 7). FAKETIME_DONT_FAKE_MONOTONIC=1: a real clock step moves the wall clock only, never the
+"""Wall-clock steps (faketime, real processes) neither delete real history nor move the reported uptime.
+FAKETIME_DONT_FAKE_MONOTONIC=1: a real clock step moves the wall clock only, never the
 OS's boot-time counter, and that is what these runs stand for."""
 
 from __future__ import annotations

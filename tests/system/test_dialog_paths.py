@@ -122,7 +122,7 @@ def test_demo_mode_opens_read_only_and_saves_nothing(qtbot, home):
 
 
 def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home, orchestrator, monkeypatch):
-    """Issue 17.6: launched with --server-url X, Settings -> Enter with no change keeps beating to X."""
+    """Launched with --server-url X, Settings -> Enter with no change keeps beating to X."""
     from PySide6.QtWidgets import QApplication
 
     from polaris_tray.gui.controller import AppController
@@ -240,7 +240,7 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
         sizes
     )
     assert "settings-first-run-server" in sizes  # the "Save this server for next time" box, ticked
-    # the welcome a newcomer meets fits the screen with a title bar, at either scale (issue 21)
+    # the welcome a newcomer meets fits the screen with a title bar, at either scale
     assert sizes["settings-first-run"][1] <= 720 / int(scale) - 30
     for name, (width, height, dpr, _path, cut) in sizes.items():
         assert dpr == float(scale)

@@ -1,5 +1,5 @@
-"""Issue 21 in-process (pytest-qt): the first-run dialog takes the id typed at once and Enter saves it with
-the URL untouched; a Test result never outlives the values it was made with; the status window confirms
+"""The first run in-process (pytest-qt): the first-run dialog takes the id typed at once and Enter saves it
+with the URL untouched; a Test result never outlives the values it was made with; the status window confirms
 "Online — counted by Polaris" once after the first run; Send now during a retry wait says when it goes;
 the Stop question keeps running on Enter; demo Settings are enabled; the chart's last label stays whole."""
 

@@ -298,9 +298,9 @@ def test_uptime_falls_while_stopped_without_new_rows(qtbot, tmp_path):
 
 
 def test_with_under_an_hour_of_history_24_h_and_7_days_say_what_the_hour_says(qtbot, tmp_path):
-    """Issue 21: 63.3 % for the hour beside 69.7 % for 24 h and 7 days, with 20 minutes of history (the longer
-    windows were kept for a minute while the hour moved on). With all history inside the hour, the three
-    windows cover the same span, so they must agree at every refresh."""
+    """With 20 minutes of history the window once showed 63.3 % for the hour beside 69.7 % for 24 h and
+    7 days (the longer windows were kept for a minute while the hour moved on). With all history inside the
+    hour, the three windows cover the same span, so they must agree at every refresh."""
     from polaris_tray.gui.status.window import StatusWindow
 
     path = tmp_path / "h.sqlite3"

@@ -1,4 +1,4 @@
-"""Controls act at once (issue 17): Stop, Apply and Quit cut a hanging request; Send now is merged, floored
+"""Controls act at once: Stop, Apply and Quit cut a hanging request; Send now is merged, floored
 and never jumps a server's request to wait. In-process worker and controller, real loopback servers.
 
 Counts and ordering only, with generous bounds; the latency figures are in benchmarks/controls.py.
