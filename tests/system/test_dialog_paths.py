@@ -13,7 +13,7 @@ from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
+from polaris_tray.core.setup.settings_form import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.about import PROJECT_URL, build_about
 from polaris_tray.gui.settings.dialog import SettingsDialog

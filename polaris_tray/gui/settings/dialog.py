@@ -10,8 +10,12 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.platform.autostart.base import Autostart
-from polaris_tray.core.setup.settings_form import FormValues, SettingsForm
-from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
+from polaris_tray.core.setup.settings_form import (
+    PLACEHOLDER_KEEP,
+    WELCOME_NO_KEYRING,
+    FormValues,
+    SettingsForm,
+)
 from polaris_tray.core.values.redact import mask_secret
 from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings import layout as settings_layout

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from polaris_tray.core.config.settings import MAX_INTERVAL_S, MIN_INTERVAL_S
-from polaris_tray.core.setup.settings_words import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
+from polaris_tray.core.setup.settings_form import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
 from polaris_tray.core.storage.logs import LEVELS
 
 NOTE_WIDTH = 420  # word-wrapped labels in a form otherwise shrink to a sliver
