@@ -15,7 +15,7 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.gui.settings.dialog import SettingsDialog
-from polaris_tray.gui.status.labels import CONFIRM_ONLINE
+from polaris_tray.gui.status.window import CONFIRM_ONLINE
 from tests.system.test_first_run import real_keyring  # noqa: F401  (the fixture)
 from tests.system.test_settings_dialog import MemoryStore
 

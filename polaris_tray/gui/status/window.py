@@ -32,9 +32,7 @@ from polaris_tray.core.status.uptime_cache import UptimeCache
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.status.attempts_table import AttemptsTable
-from polaris_tray.gui.status.chart_scale import window_end
-from polaris_tray.gui.status.labels import CONFIRM_ONLINE, details_text, label
-from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart, window_end
 from polaris_tray.gui.tray.icons import state_pixmap
 
 TABLE_ROWS = 50
@@ -46,6 +44,39 @@ UPTIME_TIP = (
     f"The share of time the orchestrator counted this miner online: each accepted heartbeat counts for "
     f"{OFFLINE_AFTER_S:.0f} s; stopped, quit and sleeping time count as offline."
 )
+CONFIRM_ONLINE = (
+    "Online — counted by Polaris. The icon stays green while the orchestrator counts this computer online; "
+    "you can close this window."
+)
+
+
+def label(
+    text: str = "", *, name: str = "", scale: float = 1.0, bold: bool = False, wrap: bool = False
+) -> QLabel:
+    widget = QLabel(text)
+    if name:
+        widget.setObjectName(name)
+    if scale != 1.0 or bold:
+        font = widget.font()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(bold)
+        widget.setFont(font)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def details_text(lines: list[str], snap: Snapshot) -> str:
+    """The detail lines with the whole server URL (a wrong path is visible), then the masked id."""
+    url = f"Server: {breakable(snap.server_url)}"
+    shown = [url if line.startswith("Server: ") else line for line in lines]
+    if url not in shown:
+        shown.append(url)
+    return "\n".join([*shown, f"Miner id: {snap.miner_id_masked}"])
+
+
+def breakable(url: str) -> str:
+    """A long URL may wrap after a slash (a zero-width space): a label wraps only where it may break."""
+    return url.replace("/", "/\u200b") if len(url) > 40 else url
 
 
 class StatusWindow(QWidget):
