@@ -103,8 +103,8 @@ def run_gui(options: LaunchOptions) -> int:
     except Exception:
         instance.release()
         raise
-    _install_signal_wakeup(app, controller.quit)
-    controller.start()
+    _install_signal_wakeup(app, controller.lifecycle.quit)
+    controller.lifecycle.start()
     code = app.exec()
     instance.release()
     return code

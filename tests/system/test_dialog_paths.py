@@ -139,8 +139,8 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.ONLINE,
             timeout=5000,
         )
-        controller.open_settings()
-        d = controller.settings_dialog
+        controller.windows.open_settings()
+        d = controller.windows.settings_dialog
         assert d.url_edit.text() == orchestrator.url and "--server-url" in d.override_note.text()
         qtbot.keyClick(d.url_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: not d.isVisible(), timeout=5000)
@@ -151,7 +151,7 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
             json.loads((home / ".config/polaris-tray/settings.json").read_text())["server_url"] == saved.url
         )
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
         saved.stop()
 
 
