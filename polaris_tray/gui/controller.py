@@ -39,6 +39,7 @@ from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.beat.wake_watch import WakeWatcher
 from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
 from polaris_tray.gui.lifecycle import Lifecycle
+from polaris_tray.gui.single_instance import SingleInstance
 from polaris_tray.gui.stop_warning import StopGuard
 from polaris_tray.gui.tray.icon import TrayIcon
 from polaris_tray.gui.window_keeper import WindowKeeper
@@ -64,7 +65,7 @@ class AppController(QObject):
     _apply_with_id = Signal(object, object)
     _shutdown = Signal()
 
-    def __init__(self, app: QApplication, options: LaunchOptions, instance) -> None:
+    def __init__(self, app: QApplication, options: LaunchOptions, instance: SingleInstance) -> None:
         super().__init__()
         self.app = app
         self.options = options
@@ -75,13 +76,13 @@ class AppController(QObject):
 
             self.demo = DemoOrchestrator().start()
         self.history_location = self._history_location()
-        self._history_reader = None
+        self._history_reader: HistoryStore | None = None
         self._create_history()
         self.store = SettingsStore()
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
         self.startup_warnings = list(loaded.warnings)
-        if getattr(instance, "listen_error", None):  # later launches cannot reach us: the user must know
+        if instance.listen_error:  # later launches cannot reach us: the user must know
             self.startup_warnings.append(instance.listen_error)
         # this run's overrides; the settings dialog sets a field to None when the user changes it
         asked = options.overrides
@@ -187,7 +188,7 @@ class AppController(QObject):
         except (sqlite3.Error, OSError) as exc:
             log.warning("History is off: %s", exc)
 
-    def history_reader(self):
+    def history_reader(self) -> HistoryStore | None:
         """The GUI thread's own read-only connection (sqlite connections are per thread)."""
         if self._history_reader is None:
             try:
@@ -294,8 +295,8 @@ class AppController(QObject):
         snap = with_uptime(snap, self.history_reader, self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
-        if getattr(self.instance, "lock", None) is not None:  # for --doctor: does this tray beat now?
-            self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
+        # for --doctor: does this tray beat now?
+        self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
         self.tray.show_snapshot(snap)
         self.windows.show_snapshot(snap)
         if previous is not snap.state:
@@ -347,7 +348,7 @@ class AppController(QObject):
         else:
             self.windows.tell(text)
 
-    def on_message(self, message: dict) -> None:
+    def on_message(self, message: dict[str, Any]) -> None:
         """A later launch's request (see run_plan.handoff_message), checked here: it is another process."""
         if message.get("quit") is True:
             QTimer.singleShot(0, self.lifecycle.quit)

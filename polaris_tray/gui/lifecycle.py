@@ -70,7 +70,7 @@ class Lifecycle(QObject):
         self._interrupt_worker = interrupt_worker
         self._end_worker = end_worker
         self._release = release
-        self.presence: TrayPresence | None = None
+        self._presence: TrayPresence | None = None
         self.tray_ready = False  # a host holds the icon: notifications can be shown
         self.quitting = False
         self._started = False
@@ -83,10 +83,10 @@ class Lifecycle(QObject):
         except AutostartError as exc:
             log.warning("%s", exc)
         wait_s = TRAY_WAIT_LOGIN_S if self._login else TRAY_WAIT_S
-        self.presence = TrayPresence(self._tray, wait_s, self)
-        self.presence.shown.connect(self._on_tray_shown)
-        self.presence.missing.connect(self._on_tray_missing)
-        self.presence.start()
+        self._presence = TrayPresence(self._tray, wait_s, self)
+        self._presence.shown.connect(self._on_tray_shown)
+        self._presence.missing.connect(self._on_tray_missing)
+        self._presence.start()
         self._wake.start()
 
     def _on_tray_shown(self) -> None:
@@ -116,8 +116,8 @@ class Lifecycle(QObject):
         log.info("Quitting")
         self._interrupt_worker()  # first: no request starts from here on
         self._wake.stop()
-        if self.presence is not None:
-            self.presence.stop()
+        if self._presence is not None:
+            self._presence.stop()
         self._tray.hide()
         self._windows.close_all()  # their timers stop before the history reader closes below
         calls_done = BackgroundCall.cancel_all(CALLS_BUDGET_S)

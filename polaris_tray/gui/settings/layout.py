@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from polaris_tray.core.config.settings import MAX_INTERVAL_S, MIN_INTERVAL_S
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S as MAX_INTERVAL_S
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MIN_S as MIN_INTERVAL_S
 from polaris_tray.core.setup.settings_form import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
 from polaris_tray.core.storage.logs import LEVELS
 
