@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -203,7 +205,7 @@ def build(d: SettingsWidgets) -> None:
     d.setMinimumWidth(600)
 
 
-def _form(*rows) -> QFormLayout:
+def _form(*rows: tuple[str, QWidget | None, QWidget | QLayout]) -> QFormLayout:
     form = QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
     for text, buddy, field in rows:
@@ -224,7 +226,7 @@ def show_advanced(d: SettingsWidgets, shown: bool) -> None:
     d.advanced.setVisible(shown)
 
 
-def fit(d: QWidget, notes) -> None:
+def fit(d: QWidget, notes: Iterable[QWidget]) -> None:
     """Height from the content at the current width: grows for a message, shrinks when it goes.
 
     QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its

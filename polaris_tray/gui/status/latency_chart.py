@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from polaris_tray.core.status.state import OFFLINE_AFTER_S
@@ -33,7 +33,7 @@ STRIP_H, AXIS_H = 10, 18  # the online strip under the plot, then the time axis
 def nice_step(top: float, max_intervals: int = 4) -> float:
     """The smallest 1/2/5 x 10^k step that covers `top` in at most `max_intervals` steps."""
     top = max(top, 1e-9)
-    magnitude = 10 ** math.floor(math.log10(top / max_intervals))
+    magnitude = 10.0 ** math.floor(math.log10(top / max_intervals))
     for factor in (1, 2, 5, 10):
         step = factor * magnitude
         if step * max_intervals >= top:
@@ -66,7 +66,7 @@ def time_ticks(start: float, end: float, every_s: float = 900.0) -> list[float]:
 
 
 class LatencyChart(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("latencyChart")
         self.setAccessibleName("Latency of the last hour; when the orchestrator counted this miner online")
@@ -77,7 +77,7 @@ class LatencyChart(QWidget):
         self._known_from: float | None = None
         self._now = time.time()
         self._pixmap: QPixmap | None = None
-        self._key: tuple | None = None  # what the cached pixmap was drawn for
+        self._key: tuple[int, int, float, float] | None = None  # what the cached pixmap was drawn for
         self._drawn = 0  # attempts already painted into the pixmap
         self._prev_ok: tuple[float, QPointF] | None = None  # the line continues from here
         self._peak = 0.0
@@ -116,7 +116,7 @@ class LatencyChart(QWidget):
         return plot.bottom() - min(latency, top) / top * plot.height()
 
     # --- painting
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         end = window_end(self._now)
         start = end - WINDOW_S
         peak = max((a.latency_ms for a in self._attempts[self._drawn :] if a.ok and a.at >= start), default=0)
@@ -135,7 +135,7 @@ class LatencyChart(QWidget):
     def _top(self) -> float:
         return nice_ticks(max(self._peak, MIN_TOP_MS))[-1]
 
-    def _redraw(self, key: tuple, start: float, end: float) -> None:
+    def _redraw(self, key: tuple[int, int, float, float], start: float, end: float) -> None:
         self.full_redraws += 1
         self._key = key
         self._peak = max((a.latency_ms for a in self._attempts if a.ok and a.at >= start), default=0.0)
@@ -243,6 +243,6 @@ class LatencyChart(QWidget):
         p.setPen(QPen(marker, 1, Qt.PenStyle.DashLine))
         p.drawLine(QPointF(x, plot.top()), QPointF(x, strip.bottom()))
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         self._key = None
         super().resizeEvent(event)

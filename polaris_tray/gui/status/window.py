@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -34,6 +35,9 @@ from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.status.attempts_table import AttemptsTable
 from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart, window_end
 from polaris_tray.gui.tray.icons import state_pixmap
+
+if TYPE_CHECKING:
+    from polaris_tray.gui.settings.doctor_dialog import DoctorDialog
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
@@ -89,7 +93,7 @@ class StatusWindow(QWidget):
         self,
         history: HistoryStore | None = None,
         diagnostics: Callable[[], str] | None = None,
-        parent=None,
+        parent: QWidget | None = None,
         clock: Callable[[], float] = time.time,
         demo: bool = False,
     ) -> None:
@@ -103,7 +107,7 @@ class StatusWindow(QWidget):
         self._snapshot: Snapshot | None = None
         self._uptimes = UptimeCache()
         self._recent = RecentRows()  # the last hour (+45 s) of the shown miner
-        self._badge: tuple | None = None
+        self._badge: tuple[Colour, float] | None = None
         self.badge = QLabel()
         self.badge.setFixedSize(48, 48)
         self.headline = label("Starting…", name="headline", scale=1.3, bold=True, wrap=True)
@@ -371,7 +375,7 @@ class StatusWindow(QWidget):
         else:
             self.settings_requested.emit()
 
-    def diagnose(self):
+    def diagnose(self) -> DoctorDialog:
         from polaris_tray.gui.settings.doctor_dialog import open_doctor
 
         snap = self._snapshot
@@ -383,13 +387,13 @@ class StatusWindow(QWidget):
         else:
             self.start_requested.emit()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         self.toggle.setFocus()  # not a table cell: Enter/Space act on the main button
         self._ticker.start()
         self.refresh_history()
         super().showEvent(event)
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self._ticker.stop()
         self._refresh_timer.stop()
         super().hideEvent(event)
