@@ -54,8 +54,8 @@ def test_enter_with_an_id_in_the_welcome_dialog_saves_it_and_starts_beating(
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.UNCONFIGURED,
             timeout=10000,
         )
-        controller.open_settings(first_run=True)
-        dialog = controller.settings_dialog
+        controller.windows.open_settings(first_run=True)
+        dialog = controller.windows.settings_dialog
         qtbot.keyClicks(dialog.miner_edit, MINER)
         qtbot.keyClick(dialog.miner_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(orchestrator.arrivals) >= 1, timeout=10000)  # the event loop runs
@@ -63,7 +63,7 @@ def test_enter_with_an_id_in_the_welcome_dialog_saves_it_and_starts_beating(
         qtbot.waitUntil(lambda: controller.snapshot.state is LinkState.ONLINE, timeout=10000)
         assert not dialog.isVisible()
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
 
 
 @pytest.mark.keyring

@@ -102,7 +102,7 @@ def test_send_now_that_goes_at_once_says_nothing(state, outcome, next_in):
 
 
 def test_the_status_window_names_the_whole_server_url():
-    from polaris_tray.gui.status.labels import details_text
+    from polaris_tray.gui.status.window import details_text
 
     url = "https://orchestrator.example:8443/api"
     text = details_text(
