@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from polaris_tray.core.config.run_plan import DemoEndpoint
-from polaris_tray.demo.schema import validate_heartbeat
+from polaris_tray.demo.schema import json_error, validate_heartbeat
 
 DEMO_MINER_ID = "demo-miner-0001"
 DEMO_INTERVAL_S = 5.0  # quick enough to watch the demo work
@@ -25,10 +26,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (delayed ACK)
 
-    def log_message(self, format, *args):
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def _reply(self, code: int, body: dict) -> None:
+    def _reply(self, code: int, body: dict[str, object]) -> None:
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -36,13 +37,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         if self.path.rstrip("/") in ("/api/v1/heartbeats", "/heartbeats"):
             self._reply(200, {"heartbeats": list(self.server.received)})
         else:
             self._reply(404, {"detail": "Not Found"})
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if not self.path.rstrip("/").endswith("/heart_beat"):
             self._reply(404, {"detail": "Not Found"})
@@ -52,10 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = json.loads(self.rfile.read(length) or b"null")
-        except ValueError:
-            self._reply(
-                422, {"detail": [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]}
-            )
+        except ValueError as exc:
+            self._reply(422, {"detail": json_error(exc)})
             return
         errors = validate_heartbeat(body)
         if errors:
@@ -82,15 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, known_miners) -> None:
+    def __init__(self, address: tuple[str, int], known_miners: Iterable[str]) -> None:
         super().__init__(address, _Handler)
         self.lock = threading.Lock()
-        self.received: deque = deque(maxlen=KEPT)
+        self.received: deque[dict[str, object]] = deque(maxlen=KEPT)
         self.known_miners = set(known_miners)
 
 
 class DemoOrchestrator:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, known_miners=(DEMO_MINER_ID,)) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, known_miners: Iterable[str] = (DEMO_MINER_ID,)
+    ) -> None:
         self._server = _DemoHTTPServer((host, port), known_miners)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="demo-orchestrator", daemon=True
@@ -103,7 +104,7 @@ class DemoOrchestrator:
         return f"http://{host}:{port}/api/v1"
 
     @property
-    def received(self) -> list[dict]:
+    def received(self) -> list[dict[str, object]]:
         with self._server.lock:
             return list(self._server.received)
 

@@ -43,7 +43,7 @@ def _icon(dpr: float) -> QPixmap:
     return state_pixmap(Colour.GREEN, ICON_SIZE, dpr)
 
 
-def about_text(state: str, log_file, demo: bool = False) -> str:
+def about_text(state: str, log_file: Path | str | None, demo: bool = False) -> str:
     where = str(log_file) if log_file else "not being written (the log folder is not available)"
     mode = " — Demo" if demo else ""
     return (
@@ -54,7 +54,7 @@ def about_text(state: str, log_file, demo: bool = False) -> str:
     )
 
 
-def build_about(state: str, log_file, demo: bool = False) -> QDialog:
+def build_about(state: str, log_file: Path | str | None, demo: bool = False) -> QDialog:
     box = QDialog()
     box.setObjectName("aboutBox")
     box.setWindowTitle(f"About {APP_DISPLAY_NAME}")
@@ -82,7 +82,7 @@ def build_about(state: str, log_file, demo: bool = False) -> QDialog:
     return box
 
 
-def show_about(state: str, log_file, demo: bool = False) -> QDialog:
+def show_about(state: str, log_file: Path | str | None, demo: bool = False) -> QDialog:
     """Non-modal: the tray keeps answering while About is open. Keep the returned box referenced."""
     box = build_about(state, log_file, demo)
     box.show()

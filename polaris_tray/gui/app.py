@@ -6,8 +6,11 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QSocketNotifier
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
@@ -21,14 +24,14 @@ DESKTOP_ID = "io.polaris.tray"
 _signal_wakeup: list[object] = []  # the wake-up sockets and their notifier, kept alive while the app runs
 
 
-def app_icon():
+def app_icon() -> QIcon:
     from polaris_tray.core.values.link_state import Colour
     from polaris_tray.gui.tray.icons import state_icon
 
     return state_icon(Colour.GREEN)
 
 
-def _install_signal_wakeup(app: QApplication, on_signal) -> None:
+def _install_signal_wakeup(app: QApplication, on_signal: Callable[[], None]) -> None:
     """SIGINT/SIGTERM/SIGHUP end the app through the Qt loop: a wake-up fd, no polling timer."""
     reader, writer = socket.socketpair()
     reader.setblocking(False)
@@ -50,7 +53,7 @@ def _install_signal_wakeup(app: QApplication, on_signal) -> None:
     _signal_wakeup[:] = [reader, writer, notifier]
 
 
-def _hand_off(message: dict, instance) -> str | None:
+def _hand_off(message: dict[str, Any], instance: SingleInstance) -> str | None:
     """A structured message, not our argv: this launch parsed its own arguments; the instance re-checks."""
     deadline = time.monotonic() + HANDOFF_RETRY_S
     while True:
@@ -103,8 +106,8 @@ def run_gui(options: LaunchOptions) -> int:
     except Exception:
         instance.release()
         raise
-    _install_signal_wakeup(app, controller.quit)
-    controller.start()
+    _install_signal_wakeup(app, controller.lifecycle.quit)
+    controller.lifecycle.start()
     code = app.exec()
     instance.release()
     return code

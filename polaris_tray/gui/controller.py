@@ -1,4 +1,9 @@
-"""Wires the worker, the tray and the windows together. It routes; the core decides."""
+"""Wires the worker, the tray and the windows together. It routes; the core decides.
+
+It holds the settings in force, the run plan and the worker, and three collaborators it builds with explicit
+arguments: the Lifecycle (start, the tray's presence, Quit), the WindowKeeper (the windows and the menu's
+one-off actions) and the StopGuard (the Stop warning).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
 from PySide6.QtWidgets import QApplication
@@ -32,11 +38,11 @@ from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.beat.wake_watch import WakeWatcher
 from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
-from polaris_tray.gui.lifecycle import LifecycleMixin
-from polaris_tray.gui.status.window import StatusWindow
-from polaris_tray.gui.stop_warning import guarded_stop
+from polaris_tray.gui.lifecycle import Lifecycle
+from polaris_tray.gui.single_instance import SingleInstance
+from polaris_tray.gui.stop_warning import StopGuard
 from polaris_tray.gui.tray.icon import TrayIcon
-from polaris_tray.gui.windows import WindowActions
+from polaris_tray.gui.window_keeper import WindowKeeper
 
 log = logging.getLogger(__name__)
 WHY_STATES = (LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION)  # the log line adds the error
@@ -46,7 +52,7 @@ BEATING = frozenset(
 )
 
 
-class AppController(LifecycleMixin, WindowActions, QObject):
+class AppController(QObject):
     """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
     and the tray shows their result at once: the worker thread may be inside a request."""
 
@@ -59,7 +65,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
     _apply_with_id = Signal(object, object)
     _shutdown = Signal()
 
-    def __init__(self, app: QApplication, options: LaunchOptions, instance) -> None:
+    def __init__(self, app: QApplication, options: LaunchOptions, instance: SingleInstance) -> None:
         super().__init__()
         self.app = app
         self.options = options
@@ -70,17 +76,17 @@ class AppController(LifecycleMixin, WindowActions, QObject):
 
             self.demo = DemoOrchestrator().start()
         self.history_location = self._history_location()
-        self._history_reader = None
+        self._history_reader: HistoryStore | None = None
         self._create_history()
         self.store = SettingsStore()
         loaded = LoadResult(Settings()) if self.demo else self.store.load()
         self.settings = loaded.settings
         self.startup_warnings = list(loaded.warnings)
-        if getattr(instance, "listen_error", None):  # later launches cannot reach us: the user must know
+        if instance.listen_error:  # later launches cannot reach us: the user must know
             self.startup_warnings.append(instance.listen_error)
         # this run's overrides; the settings dialog sets a field to None when the user changes it
         asked = options.overrides
-        self.overrides = {"server_url": asked.server_url, "interval_s": asked.interval_s}
+        self.overrides: dict[str, Any] = {"server_url": asked.server_url, "interval_s": asked.interval_s}
         self.plan = self._plan(self.settings)
         self.log_file = setup_logging(self.plan.log_level, paths.log_dir())
         self.config = self._worker_config(self.plan)
@@ -92,11 +98,6 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S, horizon_s=3600.0)  # the tooltip's last hour
         self._state: LinkState | None = None
         self._first_run_done = False
-        self._quitting = False
-        self._tray_ready = False
-        self._started = self._fallback_window = False
-        self.status_window: StatusWindow | None = None
-        self.settings_dialog = None
         self._stop_pending = False  # Stop shown; the worker has not confirmed it yet
 
         self.worker_thread = QThread()  # not "thread": that would hide QObject.thread()
@@ -119,20 +120,57 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.worker.snapshot.connect(self.on_snapshot)
         self.worker.notice.connect(self.on_notice)
 
-        self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
-        self.tray.start_requested.connect(self.request_start)
-        self.tray.stop_requested.connect(lambda: guarded_stop(self))
+        self.windows = WindowKeeper(
+            store=self.store,
+            autostart=self.autostart,
+            demo=bool(self.demo),
+            log_file=self.log_file,
+            snapshot=lambda: self.snapshot,
+            settings=lambda: self.settings,
+            overrides=self.overrides,
+            in_effect=lambda: self.config,
+            history_reader=self.history_reader,
+            diagnostics=self.diagnostics,
+            parent=self,
+        )
+        self.worker.outcome.connect(self.windows.history_changed)
+        self.stop_guard = StopGuard(
+            snapshot=lambda: self.snapshot,
+            settings=lambda: self.settings,
+            remember=self.keep_settings,
+            stop=self.request_stop,
+        )
+        self.tray = TrayIcon(autostart_state=self.windows.autostart_enabled, demo=bool(self.demo))
+        self.lifecycle = Lifecycle(
+            app,
+            instance,
+            self.tray,
+            self.windows,
+            self.wake,
+            login=options.login,
+            autostart=None if self.demo else self.autostart,
+            start_worker=self._start_worker,
+            interrupt_worker=self._interrupt_worker,
+            end_worker=self._end_worker,
+            release=self._release,
+            parent=self,
+        )
+        self.lifecycle.started.connect(self._after_start)
+        for requests in (self.tray, self.windows):
+            requests.start_requested.connect(self.request_start)
+            requests.stop_requested.connect(self.stop_guard.ask)
+            requests.quit_requested.connect(self.lifecycle.quit)
+        self.windows.settings_applied.connect(self.apply_settings)
         self.tray.beat_now_requested.connect(self._beat_now)
-        self.tray.send_now_waits.connect(self.tell_send_now)  # gui/windows.py (issue 21)
-        self.tray.settings_requested.connect(self.open_settings)
-        self.tray.status_requested.connect(self.open_status)
-        self.tray.autostart_toggled.connect(self.set_autostart)
-        self.tray.open_log_requested.connect(self.open_log_folder)
-        self.tray.about_requested.connect(self.about)
-        self.tray.quit_requested.connect(self.quit)
+        self.tray.send_now_waits.connect(self.windows.tell_send_now)
+        self.tray.settings_requested.connect(self.windows.open_settings)
+        self.tray.status_requested.connect(self.windows.open_status)
+        self.tray.autostart_toggled.connect(self.windows.set_autostart)
+        self.tray.open_log_requested.connect(self.windows.open_log_folder)
+        self.tray.about_requested.connect(self.windows.about)
         instance.message.connect(self.on_message)
-        app.aboutToQuit.connect(self.quit)
-        app.commitDataRequest.connect(lambda *_: self.quit())  # the session is ending
+        app.aboutToQuit.connect(self.lifecycle.quit)
+        app.commitDataRequest.connect(lambda *_: self.lifecycle.quit())  # the session is ending
 
     # --- configuration
     def _history_location(self) -> str:
@@ -150,7 +188,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         except (sqlite3.Error, OSError) as exc:
             log.warning("History is off: %s", exc)
 
-    def history_reader(self):
+    def history_reader(self) -> HistoryStore | None:
         """The GUI thread's own read-only connection (sqlite connections are per thread)."""
         if self._history_reader is None:
             try:
@@ -186,6 +224,13 @@ class AppController(LifecycleMixin, WindowActions, QObject):
             history=self.history_location,
         )
 
+    def keep_settings(self, settings: Settings) -> None:
+        """Settings changed outside the dialog (the Stop warning's "Don't ask again"): in force at once,
+        and saved (not in demo mode, which saves nothing)."""
+        self.settings = settings
+        if not self.demo:
+            self.store.save(settings)
+
     def apply_settings(self, settings: Settings, miner_id: str | None = None) -> None:
         """From the settings dialog: what it saved reaches the worker now (an override the user did not
         change stays in force: the dialog drops from self.overrides only the fields the user changed)."""
@@ -219,6 +264,25 @@ class AppController(LifecycleMixin, WindowActions, QObject):
             stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None, words=None)
             self._show(stopped)
 
+    # --- the worker's thread, started and ended by the Lifecycle
+    def _start_worker(self) -> None:
+        self.worker_thread.start()
+
+    def _interrupt_worker(self) -> None:
+        self.worker.interrupt()  # first: no request starts from here on
+
+    def _end_worker(self, left_ms: int) -> bool:
+        self._shutdown.emit()
+        return self.worker_thread.wait(left_ms)
+
+    def _release(self) -> None:
+        """After the worker's thread has ended: what the controller opened."""
+        if self._history_reader is not None:
+            self._history_reader.close()
+        if self.demo:
+            self.demo.stop()
+            self._demo_dir.cleanup()
+
     # --- worker reports
     def on_snapshot(self, snap: Snapshot) -> None:
         if self._stop_pending:
@@ -231,11 +295,10 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         snap = with_uptime(snap, self.history_reader, self._uptime, time.time())
         previous, self.snapshot = self._state, snap
         self._state = snap.state
-        if getattr(self.instance, "lock", None) is not None:  # for --doctor: does this tray beat now?
-            self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
+        # for --doctor: does this tray beat now?
+        self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
         self.tray.show_snapshot(snap)
-        if self.status_window is not None:
-            self.status_window.show_snapshot(snap)
+        self.windows.show_snapshot(snap)
         if previous is not snap.state:
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
             words, failed = state_words(snap), snap.state in WHY_STATES and snap.last_outcome is not None
@@ -251,36 +314,44 @@ class AppController(LifecycleMixin, WindowActions, QObject):
     def _notify_deferred(self, arm_only: bool = False) -> None:
         """Deferred, not dropped: told when the minute is up (re-armed if a coarse timer fired early)."""
         message = None if arm_only else self.notifications.due(time.monotonic())
-        if message and not self._quitting:
+        if message and not self.lifecycle.quitting:
             self.tray.notify(
                 APP_DISPLAY_NAME,
                 message,
                 critical=self._state is not None and self._state.colour is Colour.RED,
             )
         due = self.notifications.next_due_at()
-        if due is not None and not self._quitting:
+        if due is not None and not self.lifecycle.quitting:
             QTimer.singleShot(max(0, math.ceil((due - time.monotonic()) * 1000)) + 1, self._notify_deferred)
+
+    def _after_start(self) -> None:
+        """The icon is shown, or the status window stands in for it: what waited for it is said now."""
+        for warning in self.startup_warnings:
+            self.on_notice(warning)
+        self.startup_warnings.clear()
+        if self.snapshot is not None:
+            self._maybe_first_run(self.snapshot)
 
     def _maybe_first_run(self, snap: Snapshot) -> None:
         """No miner id anywhere: open the settings (not at login: a login launch opens no dialog)."""
         if self._first_run_done or snap.state is not LinkState.UNCONFIGURED or self.options.login:
             return
-        if not (self._tray_ready or self.status_window is not None):
+        if not (self.lifecycle.tray_ready or self.windows.status_window is not None):
             return
         self._first_run_done = True
-        self.open_settings(first_run=True)
+        self.windows.open_settings(first_run=True)
 
     def on_notice(self, text: str) -> None:
         log.info("%s", text)
-        if self._tray_ready:
+        if self.lifecycle.tray_ready:
             self.tray.notify(APP_DISPLAY_NAME, text)
-        elif self.status_window is not None:
-            self.status_window.set_notice(text)
+        else:
+            self.windows.tell(text)
 
-    def on_message(self, message: dict) -> None:
+    def on_message(self, message: dict[str, Any]) -> None:
         """A later launch's request (see run_plan.handoff_message), checked here: it is another process."""
         if message.get("quit") is True:
-            QTimer.singleShot(0, self.quit)
+            QTimer.singleShot(0, self.lifecycle.quit)
             return
         try:
             asked = overrides_from_message(message)
@@ -293,7 +364,7 @@ class AppController(LifecycleMixin, WindowActions, QObject):
                 self._replan()
             else:
                 self._start_if_waiting()
-        self.open_status()
+        self.windows.open_status()
 
     def _start_if_waiting(self) -> None:
         """A second launch (or --set-miner-id) while the keyring keeps the id from us, or held none: look

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -29,7 +30,7 @@ def _server_name(lock: InstanceLock) -> str:
     return lock.channel()
 
 
-def send_to_running(message: dict, lock: InstanceLock | None = None) -> str | None:
+def send_to_running(message: dict[str, Any], lock: InstanceLock | None = None) -> str | None:
     """The running instance's reply, or None when no instance answers. message: a JSON object."""
     lock = lock or InstanceLock()
     if sys.platform != "win32":

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from polaris_tray import APP_DISPLAY_NAME
 from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.values.link_state import Colour
+
+if TYPE_CHECKING:
+    from polaris_tray.core.config.settings import Settings
+    from polaris_tray.core.status.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -19,39 +25,53 @@ MESSAGE = (
 )
 
 
-def guarded_stop(controller) -> None:
-    """Wired to Stop in the tray and the status window: asks, then calls the controller's request_stop()."""
-    snap = controller.snapshot
-    counted_online = snap is not None and snap.state.colour in (Colour.GREEN, Colour.AMBER)
-    if not counted_online or not getattr(controller.settings, "warn_on_stop", True):
-        controller.request_stop()
-        return
-    box = QMessageBox(QMessageBox.Icon.Warning, APP_DISPLAY_NAME, MESSAGE.format(OFFLINE_AFTER_S))
-    box.setObjectName("stopWarning")
-    stop = box.addButton("&Stop heartbeat", QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)  # Enter keeps the miner counted: stopping costs money, so it takes a choice
-    box.setEscapeButton(keep)
-    never = QCheckBox("&Don't ask again")
-    box.setCheckBox(never)
+class StopGuard:
+    """Wired to Stop in the tray and the status window: ask() asks while the miner is counted online, then
+    calls stop. "Don't ask again" goes to remember with the settings in force (it keeps and saves them)."""
 
-    def finished(_result: int) -> None:
-        if box.clickedButton() is not stop:
+    def __init__(
+        self,
+        snapshot: Callable[[], Snapshot | None],
+        settings: Callable[[], Settings],
+        remember: Callable[[Settings], None],
+        stop: Callable[[], None],
+    ) -> None:
+        self._snapshot = snapshot
+        self._settings = settings
+        self._remember = remember
+        self._stop = stop
+        self._box: QMessageBox | None = None  # referenced while open: a parentless box dies with its wrapper
+
+    def ask(self) -> None:
+        snap = self._snapshot()
+        counted_online = snap is not None and snap.state.colour in (Colour.GREEN, Colour.AMBER)
+        if not counted_online or not self._settings().warn_on_stop:
+            self._stop()
             return
-        if never.isChecked():
-            _remember(controller)
-        controller.request_stop()
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_DISPLAY_NAME, MESSAGE.format(OFFLINE_AFTER_S))
+        box.setObjectName("stopWarning")
+        stop = box.addButton("&Stop heartbeat", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(
+            keep
+        )  # Enter keeps the miner counted: stopping costs money, so it takes a choice
+        box.setEscapeButton(keep)
+        never = QCheckBox("&Don't ask again")
+        box.setCheckBox(never)
 
-    box.finished.connect(finished)
-    controller.stop_warning = box  # kept alive while open; the tests find it here
-    box.open()
+        def finished(_result: int) -> None:
+            if box.clickedButton() is not stop:
+                return
+            if never.isChecked():
+                self._never_again()
+            self._stop()
 
+        box.finished.connect(finished)
+        self._box = box
+        box.open()
 
-def _remember(controller) -> None:
-    """Saved with the other settings (not in demo mode, which saves nothing)."""
-    try:
-        controller.settings = replace(controller.settings, warn_on_stop=False)
-        if not controller.demo:
-            controller.store.save(controller.settings)
-    except (OSError, TypeError, ValueError) as exc:
-        log.warning("Could not remember 'don't ask again': %s", exc)
+    def _never_again(self) -> None:
+        try:
+            self._remember(replace(self._settings(), warn_on_stop=False))
+        except (OSError, TypeError, ValueError) as exc:
+            log.warning("Could not remember 'don't ask again': %s", exc)

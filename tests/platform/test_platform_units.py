@@ -1,7 +1,7 @@
 """The platform layer's facts under a simulated Windows and macOS, in this process (see conftest.py).
 
-Each test names the defect of issue 22 it guards; the simulation (tests/support/platform_sim.py) says what
-such a test can and cannot prove.
+Each test names the defect it guards (what went wrong on that OS before); the simulation
+(tests/support/platform_sim.py) says what such a test can and cannot prove.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_win32_load_average_comes_from_psutil(win32):
 
     assert not hasattr(os, "getloadavg")
     _metrics, _info, resources = SystemSampler("127.0.0.1").sample(1.0)
-    assert len(resources["load_average"]) == 3
+    assert resources.load_average is not None and len(resources.load_average) == 3
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin"])

@@ -2,10 +2,9 @@
 imports our code with sys.platform set and that OS's missing APIs removed, so a launch that would crash
 or misbehave there does so here.
 
-The acceptance lines of issue 22 these hold: under win32 a second launch hands over with exit 0 and no
-traceback, --quit ends the running tray with exit 0, --once against a reply dripping after
-`Connection: close` ends within 12.5 s with exit 1, uptime after 30 days is positive; under darwin the
-lock is not in /tmp.
+What they hold: under win32 a second launch hands over with exit 0 and no traceback, --quit ends the
+running tray with exit 0, --once against a reply dripping after `Connection: close` ends within 12.5 s with
+exit 1, uptime after 30 days is positive; under darwin the lock is not in /tmp.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A raw-socket server on 127.0.0.1 that answers the way a hostile or broken orchestrator would.
 
 http.server cannot send a status line and then stop half-way through the headers, or speak HTTP/1.0 with a
-body that ends at EOF; this one writes bytes by hand, so every slow-reply shape of issue 11 is real.
+body that ends at EOF; this one writes bytes by hand, so every slow-reply shape below is real.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Attacks on "start at login follows the app" (issue 21 item 6): the refresh at start must rewrite only an
+"""Attacks on "start at login follows the app": the refresh at start must rewrite only an
 entry that starts another copy of this app, never one a user (or another program) wrote to start
 something else under our desktop id, such as a wrapper that sets the environment."""
 

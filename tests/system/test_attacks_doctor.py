@@ -1,4 +1,4 @@
-"""Attacks on --doctor (issue 21 item 4) by a hostile server: the doctor must finish with a sentence for
+"""Attacks on --doctor by a hostile server: the doctor must finish with a sentence for
 every link, never a traceback, and never tell the orchestrator something untrue."""
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def test_the_doctor_sends_offline_beside_a_stopped_tray(qtbot, orchestrator, hom
         assert orchestrator.statuses()[sent_before:] == ["offline"]
         assert MINER not in stopped.stdout + stopped.stderr
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
         controller.instance.release()
 
 
@@ -95,5 +95,5 @@ def test_the_doctor_sends_offline_to_a_server_the_running_agent_does_not_beat(
         same = run_app(["--doctor", "--server-url", orchestrator.url + "/"], env, timeout=60)
         assert "status 'online'" in same.stdout, same.stdout  # the server it beats (a trailing / or not)
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
         controller.instance.release()

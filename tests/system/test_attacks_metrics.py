@@ -1,4 +1,4 @@
-"""Attacks on --metrics-listen (issue 20 item 6) by a hostile local client, against a real headless agent
+"""Attacks on --metrics-listen by a hostile local client, against a real headless agent
 with a small descriptor limit (prlimit --nofile=64): idle connections far beyond the cap, slowloris
 requests dripped a byte at a time, huge request heads, pipelined requests, clients that never read. The
 beat must go on at its interval, the server must not spin, and an honest scrape must get through once

@@ -1,4 +1,4 @@
-"""Attacks through the proxy variables (issue 20 item 5): a proxy URL a user typed with a raw special
+"""Attacks through the proxy variables: a proxy URL a user typed with a raw special
 character in its password. The agent, --once and the doctor must refuse it with a sentence (never an
 internal error, never a traceback) and never show the password. Run in a private network namespace with
 only `lo`, so nothing can reach a real host whatever the code does."""

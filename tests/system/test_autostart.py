@@ -175,8 +175,8 @@ def _program(path):
 
 
 def test_an_entry_starting_another_copy_is_named_by_status_and_refreshed_at_start(tmp_path, caplog):
-    """Issue 21: after moving from the checkout to the tarball, the entry still started the checkout and
-    status said "enabled". Now status names the other copy, and the app's start points it here."""
+    """After moving from the checkout to the tarball, the entry once still started the checkout and status
+    said "enabled". Now status names the other copy, and the app's start points it here."""
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     old = _program(tmp_path / "checkout" / ".venv" / "bin" / "polaris-tray")
     new = _program(tmp_path / "polaris-tray-1.0" / "polaris-tray")
@@ -212,7 +212,7 @@ def test_an_entry_of_the_old_name_is_migrated_to_the_one_desktop_id(tmp_path):
     program = _program(tmp_path / "bin" / "polaris-tray")
     entry = XdgAutostart(environ=env, command=[program])
     entry.old_path.parent.mkdir(parents=True)
-    entry.old_path.write_text(render_entry([program]))  # as the app wrote it before issue 21
+    entry.old_path.write_text(render_entry([program]))  # as the app wrote it before it used the desktop id
     assert entry.old_path.name == OLD_FILE_NAME
     status = entry.status()
     assert status.state is AutostartState.STALE and status.location == str(entry.old_path)

@@ -1,5 +1,5 @@
-"""Wall-clock steps (faketime, real processes) neither delete real history nor move the reported uptime
-(issue 11 item 7). FAKETIME_DONT_FAKE_MONOTONIC=1: a real clock step moves the wall clock only, never the
+"""Wall-clock steps (faketime, real processes) neither delete real history nor move the reported uptime.
+FAKETIME_DONT_FAKE_MONOTONIC=1: a real clock step moves the wall clock only, never the
 OS's boot-time counter, and that is what these runs stand for."""
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def test_a_run_a_year_behind_sees_its_own_rows_first_and_deletes_nothing(tmp_pat
 def test_uptime_comes_from_the_boot_counter_not_the_wall_clock():
     code = (
         "import json; from polaris_tray.core.heartbeat.metrics import SystemSampler; "
-        "m, info, r = SystemSampler('127.0.0.1').sample(1.0); print(json.dumps(info))"
+        "from polaris_tray.core.values.payload import to_json; "
+        "m, info, r = SystemSampler('127.0.0.1').sample(1.0); print(json.dumps(to_json(info)))"
     )
     with open("/proc/uptime") as handle:
         real = float(handle.read().split()[0])

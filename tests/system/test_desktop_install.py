@@ -1,4 +1,4 @@
-"""--install-desktop puts Polaris Tray in the applications menu with icons that resolve (issue 12)."""
+"""--install-desktop puts Polaris Tray in the applications menu with icons that resolve."""
 
 import json
 import subprocess
@@ -87,7 +87,7 @@ def test_install_then_uninstall_as_a_user_would(home, orchestrator):
 
 @pytest.mark.gui
 def test_the_autostart_icon_resolves_before_install_and_after_uninstall(home, x_display):
-    """Issue 21: the autostart entry names the build's own icon file, so --uninstall-desktop (which removes
+    """The autostart entry names the build's own icon file, so --uninstall-desktop (which removes
     the theme icons) leaves it nothing dangling; Qt loads it as a panel or session manager would."""
     env = app_env(
         home,

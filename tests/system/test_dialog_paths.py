@@ -13,7 +13,7 @@ from polaris_tray.core.config.run_plan import LaunchOptions, check_overrides
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
+from polaris_tray.core.setup.settings_form import PLACEHOLDER_KEEP, PLACEHOLDER_NEW
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.about import PROJECT_URL, build_about
 from polaris_tray.gui.settings.dialog import SettingsDialog
@@ -122,7 +122,7 @@ def test_demo_mode_opens_read_only_and_saves_nothing(qtbot, home):
 
 
 def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home, orchestrator, monkeypatch):
-    """Issue 17.6: launched with --server-url X, Settings -> Enter with no change keeps beating to X."""
+    """Launched with --server-url X, Settings -> Enter with no change keeps beating to X."""
     from PySide6.QtWidgets import QApplication
 
     from polaris_tray.gui.controller import AppController
@@ -139,8 +139,8 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.ONLINE,
             timeout=5000,
         )
-        controller.open_settings()
-        d = controller.settings_dialog
+        controller.windows.open_settings()
+        d = controller.windows.settings_dialog
         assert d.url_edit.text() == orchestrator.url and "--server-url" in d.override_note.text()
         qtbot.keyClick(d.url_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: not d.isVisible(), timeout=5000)
@@ -151,7 +151,7 @@ def test_ok_without_changes_keeps_beating_to_the_command_line_server(qtbot, home
             json.loads((home / ".config/polaris-tray/settings.json").read_text())["server_url"] == saved.url
         )
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
         saved.stop()
 
 
@@ -240,7 +240,7 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
         sizes
     )
     assert "settings-first-run-server" in sizes  # the "Save this server for next time" box, ticked
-    # the welcome a newcomer meets fits the screen with a title bar, at either scale (issue 21)
+    # the welcome a newcomer meets fits the screen with a title bar, at either scale
     assert sizes["settings-first-run"][1] <= 720 / int(scale) - 30
     for name, (width, height, dpr, _path, cut) in sizes.items():
         assert dpr == float(scale)

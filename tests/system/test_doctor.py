@@ -1,4 +1,4 @@
-"""--doctor names the broken link and its fix (issue 21 item 4): real processes against a loopback
+"""--doctor names the broken link and its fix: real processes against a loopback
 orchestrator that routes like the real one, a real TLS server, a real refusing proxy, a shifted clock."""
 
 from __future__ import annotations

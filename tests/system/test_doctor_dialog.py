@@ -1,4 +1,4 @@
-"""The status window's Diagnose button (issue 21 item 4): the doctor's lines in a dialog, copyable, and the
+"""The status window's Diagnose button: the doctor's lines in a dialog, copyable, and the
 one beat it sends says what this tray is doing (online while beating, offline when stopped)."""
 
 from __future__ import annotations

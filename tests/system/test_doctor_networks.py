@@ -1,4 +1,4 @@
-"""--doctor on real networks (issue 21 item 4): a private network namespace with only `lo`, NET's
+"""--doctor on real networks: a private network namespace with only `lo`, NET's
 stand-in DNS server and CONNECT proxies, a dual-stack name whose IPv6 address drops connections, and an
 orchestrator with a certificate for a real-looking name. The doctor runs as a real process inside."""
 

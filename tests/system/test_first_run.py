@@ -1,4 +1,4 @@
-"""First run to green (issue 12): no id anywhere -> welcome dialog -> type the id -> Enter -> saved and
+"""First run to green: no id anywhere -> welcome dialog -> type the id -> Enter -> saved and
 beating at once; Enter with the id empty keeps the dialog open and says why. pytest-qt in-process, and end
 to end on Xvfb + trayer driven by the keyboard with xdotool, the icon's colour read off the screen."""
 
@@ -54,8 +54,8 @@ def test_enter_with_an_id_in_the_welcome_dialog_saves_it_and_starts_beating(
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.UNCONFIGURED,
             timeout=10000,
         )
-        controller.open_settings(first_run=True)
-        dialog = controller.settings_dialog
+        controller.windows.open_settings(first_run=True)
+        dialog = controller.windows.settings_dialog
         qtbot.keyClicks(dialog.miner_edit, MINER)
         qtbot.keyClick(dialog.miner_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(orchestrator.arrivals) >= 1, timeout=10000)  # the event loop runs
@@ -63,7 +63,7 @@ def test_enter_with_an_id_in_the_welcome_dialog_saves_it_and_starts_beating(
         qtbot.waitUntil(lambda: controller.snapshot.state is LinkState.ONLINE, timeout=10000)
         assert not dialog.isVisible()
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
 
 
 @pytest.mark.keyring
@@ -110,9 +110,10 @@ def _wait_window(display, title: str, timeout: float = 15, pid: int | None = Non
 @pytest.mark.gui
 @pytest.mark.keyring
 def test_first_run_by_keyboard_turns_the_icon_green(home, orchestrator, x_display, keyring_env):
-    """Issue 21's acceptance: a fresh home, no id anywhere, a real keyring and a real tray. The user types the
-    id at once (no Tab: the focus is in the id) and presses Enter; the icon turns green, the status window
-    says "Online — counted by Polaris", the saved URL is untouched, and the id is in the keyring only."""
+    """The newcomer's path end to end: a fresh home, no id anywhere, a real keyring and a real tray. The
+    user types the id at once (no Tab: the focus is in the id) and presses Enter; the icon turns green, the
+    status window says "Online — counted by Polaris", the saved URL is untouched, and the id is in the
+    keyring only."""
     _saved_server(orchestrator.url)
     env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
     proc = start_app([], env)

@@ -1,5 +1,5 @@
-"""Issue 21 in-process (pytest-qt): the first-run dialog takes the id typed at once and Enter saves it with
-the URL untouched; a Test result never outlives the values it was made with; the status window confirms
+"""The first run in-process (pytest-qt): the first-run dialog takes the id typed at once and Enter saves it
+with the URL untouched; a Test result never outlives the values it was made with; the status window confirms
 "Online — counted by Polaris" once after the first run; Send now during a retry wait says when it goes;
 the Stop question keeps running on Enter; demo Settings are enabled; the chart's last label stays whole."""
 
@@ -15,7 +15,7 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.gui.settings.dialog import SettingsDialog
-from polaris_tray.gui.status.labels import CONFIRM_ONLINE
+from polaris_tray.gui.status.window import CONFIRM_ONLINE
 from tests.system.test_first_run import real_keyring  # noqa: F401  (the fixture)
 from tests.system.test_settings_dialog import MemoryStore
 
@@ -120,16 +120,16 @@ def test_the_first_run_dialog_leads_to_the_confirmation_in_the_real_app(qtbot, h
             lambda: controller.snapshot is not None and controller.snapshot.state is LinkState.UNCONFIGURED,
             timeout=10000,
         )
-        controller.open_settings(first_run=True)
-        dialog = controller.settings_dialog
+        controller.windows.open_settings(first_run=True)
+        dialog = controller.windows.settings_dialog
         qtbot.keyClicks(dialog.miner_edit, MINER)
         qtbot.keyClick(dialog.miner_edit, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: controller.status_window is not None, timeout=10000)
-        window = controller.status_window
+        qtbot.waitUntil(lambda: controller.windows.status_window is not None, timeout=10000)
+        window = controller.windows.status_window
         qtbot.waitUntil(window.confirm.isVisible, timeout=10000)
         assert controller.snapshot.state is LinkState.ONLINE and window.isVisible()
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
 
 
 def test_the_status_window_settings_button_is_enabled_in_demo_mode(qtbot, tmp_path):
@@ -178,7 +178,7 @@ def test_the_status_window_says_when_send_now_goes_until_the_attempt_happens(
         )
         words = "Sending at 14:02:31 — waiting for the retry window"
         controller.tray.send_now_waits.emit(words)
-        window = controller.status_window
+        window = controller.windows.status_window
         assert window is not None and window.isVisible()
         assert window.send_note.isVisible() and window.send_note.text() == words
         window.show_snapshot(controller.snapshot)  # the same attempt: still waiting
@@ -186,7 +186,7 @@ def test_the_status_window_says_when_send_now_goes_until_the_attempt_happens(
         window.show_snapshot(Snapshot(LinkState.RETRYING, URL, last_outcome=REFUSED))  # a new attempt
         assert not window.send_note.isVisible()
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
 
 
 def test_the_menu_header_does_not_grow_between_snapshots_of_one_state(qtbot):
@@ -218,13 +218,12 @@ def test_the_chart_keeps_its_last_time_label_inside(qtbot):
 
 def test_stop_question_defaults_to_keep_running(qtbot, tmp_path):
     from polaris_tray.core.config.settings import SettingsStore as Store
-    from polaris_tray.gui.stop_warning import guarded_stop
-    from tests.system.test_status_window import _Stopper
+    from tests.system.test_status_window import _Stopper, stop_warning
 
     ctl = _Stopper(Store(tmp_path / "config"))
-    guarded_stop(ctl)
-    qtbot.keyClick(ctl.stop_warning, Qt.Key.Key_Return)
-    assert ctl.stops == 0
+    ctl.guard.ask()
+    qtbot.keyClick(stop_warning(), Qt.Key.Key_Return)
+    assert ctl.stops == 0 and stop_warning() is None
 
 
 def test_copy_diagnostics_and_the_window_name_the_whole_server_url(qtbot, home, orchestrator, monkeypatch):
@@ -240,10 +239,10 @@ def test_copy_diagnostics_and_the_window_name_the_whole_server_url(qtbot, home, 
         qtbot.waitUntil(
             lambda: controller.snapshot is not None and controller.snapshot.running, timeout=10000
         )
-        window = controller.open_status()
+        window = controller.windows.open_status()
         assert f"Server: {url}" in window.details.text().replace("\u200b", "")
         text = window.copy_diagnostics()
         assert f"server_url: {url}" in text and QGuiApplication.clipboard().text() == text
         assert MINER not in text
     finally:
-        controller.quit()
+        controller.lifecycle.quit()

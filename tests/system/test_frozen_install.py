@@ -1,4 +1,4 @@
-"""Installing the build: the tarball's --install-desktop and the .deb, as a user would (issue 12)."""
+"""Installing the build: the tarball's --install-desktop and the .deb, as a user would."""
 
 import json
 import shlex

@@ -143,7 +143,7 @@ def test_nvml_opened_once_however_many_engines(tmp_path, nvml_dir):
         "usages = []\n"
         "for _ in range(3):\n"
         "    engine = BeatSender('http://127.0.0.1:9/api/v1', 'm')\n"
-        "    usages.append(engine._sampler.sample(0.0)[0]['gpu_usage'])\n"
+        "    usages.append(engine._sampler.sample(0.0)[0].gpu_usage)\n"
         "    engine.close()\n"
         "print(usages)\n"
     )

@@ -224,7 +224,7 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
     controller = AppController(QApplication.instance(), options, SingleInstance())
     controller.worker_thread.start()
     try:
-        window = controller.open_status()
+        window = controller.windows.open_status()
         qtbot.waitUntil(lambda: window.table.rowCount() >= 5, timeout=10000)
         assert window.table.item(0, 1).text() == "accepted"
         assert window.headline.text() == "Online (demo)"
@@ -232,7 +232,7 @@ def test_status_window_during_a_live_demo_run(qtbot, home):
         assert "100.0 %" in window.ratios.text()
         window.grab().save(str(ARTIFACTS / "status-window-demo.png"))
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
     assert not (home / ".config" / "polaris-tray").exists()
 
 

@@ -1,5 +1,5 @@
 """History never blocks a beat or the GUI, stays under its cap whatever the server sends, and comes back
-when its file or directory vanishes or space returns (issue 11 items 4 and 8, issue 17 item 7)."""
+when its file or directory vanishes or space returns."""
 
 from __future__ import annotations
 

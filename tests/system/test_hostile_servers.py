@@ -238,7 +238,7 @@ def test_server_text_neither_leaks_the_id_nor_forges_log_lines(home):
     assert not leaks(once.stdout) and "\\u001b" not in once.stdout and len(line["error"]) <= 300
 
 
-# --- every crash of issue 11 item 5 ends as one JSON line
+# --- replies that once crashed --once (absurd Retry-After, deep JSON, an echoed id) end as one JSON line
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """settings.json as hostile input: any size, depth or file type ends in defaults and a message, in bounded
-time and memory; a bad file is set aside once, with the miner id stripped (issue 11 item 5)."""
+time and memory; a bad file is set aside once, with the miner id stripped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One agent per user, which no other local user can squat, reach or stop (issue 11 item 2, issue 15)."""
+"""One agent per user (per miner under systemd), which no other local user can squat, reach or stop; --quit
+reaches it with no display."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def test_set_miner_id_without_a_keyring_exits_2_and_writes_nothing(home):
     assert result.returncode == 2
     assert "No OS keyring" in result.stderr
     assert files_containing(home, MINER) == []
-    # a server has no keyring: the words name the ways a server gives the id (issue 21 item 3)
+    # a server has no keyring: the words name the ways a server gives the id
     for way in ("--miner-id-file", "mode 600", "systemd credential polaris-miner-id", "POLARIS_MINER_ID"):
         assert way in result.stderr, result.stderr
 

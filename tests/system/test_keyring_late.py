@@ -1,4 +1,4 @@
-"""A keyring that comes late (issue 11): locked at start, unlocked later, the heartbeat starts by itself,
+"""A keyring that comes late: locked at start, unlocked later, the heartbeat starts by itself,
 and the first-run dialog is not shown meanwhile. A real gnome-keyring, a real app on Xvfb + trayer."""
 
 import os
@@ -15,7 +15,7 @@ from tests.support.screen import tray_colour
 pytestmark = [pytest.mark.gui, pytest.mark.keyring]
 
 MINER = "miner-late-keyring-0001"
-LOCKED_S = 10.0  # the acceptance scenario: unlocked 10 s after the start
+LOCKED_S = 10.0  # the keyring stays locked for the first 10 s after the start
 
 
 def visible_titles(display) -> list[str]:
@@ -66,7 +66,7 @@ def test_locked_keyring_at_start_then_unlocked_starts_beating_without_the_first_
         assert orchestrator.wait_for(1, timeout=15)
         delay = orchestrator.times()[0] - unlocked
         print(f"first heartbeat {delay:.2f} s after the unlock")
-        assert delay < 10  # the bound the issue asks for is 5 s: measured in benchmarks/controls.py
+        assert delay < 10  # the promised 5 s is measured in benchmarks/controls.py; loose here
         assert orchestrator.bodies()[0]["metrics"]["miner_id"] == MINER
         assert not any("Settings" in t for t in visible_titles(x_display))
     finally:

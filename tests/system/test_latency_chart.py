@@ -5,8 +5,7 @@ import itertools
 
 from polaris_tray.core.storage.history import Attempt
 from polaris_tray.core.values.link_state import Colour
-from polaris_tray.gui.status.chart_scale import nice_ticks, time_ticks, window_end
-from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart, nice_ticks, time_ticks, window_end
 from polaris_tray.gui.tray.icons import FILL
 
 NOW = 1_700_000_010.0  # 10 s into a minute

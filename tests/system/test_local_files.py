@@ -1,5 +1,5 @@
 """The log file that comes back, directories that are always 0700, and the local CLI edges: --set-miner-id
-input, autostart Exec escaping (issue 11 items 6 and 9, issue 12 item 8, issue 17 item 7)."""
+input, autostart Exec escaping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A failed --once says one human sentence on stderr; stdout keeps its one JSON line (issue 21 item 3)."""
+"""A failed --once says one human sentence on stderr; stdout keeps its one JSON line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Quit during a Test connection against a hanging server (issue 17): the process ends within 2 s, with
+"""Quit during a Test connection against a hanging server: the process ends within 2 s, with
 no 'Signal source has been deleted' and no request after Quitting. The real app on Xvfb, by keyboard."""
 
 import os
@@ -39,7 +39,7 @@ def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display, 
                 time.sleep(0.1)
             assert window, "no welcome dialog"
             _xdotool(x_display, "windowfocus", "--sync", window.split()[0])
-            _xdotool(x_display, "type", "--delay", "20", MINER)  # the focus is in the id (issue 21)
+            _xdotool(x_display, "type", "--delay", "20", MINER)  # the focus is in the id already: no Tab
             _xdotool(x_display, "key", "alt+t")  # Test connection
             assert hanging.wait_for(1, timeout=10)  # the test request now hangs
             started = time.monotonic()

@@ -4,9 +4,9 @@ a company CA in a private copy of the system trust store. The agent runs as real
 (`polaris-tray --once`, `--headless`); in-process clients where that is enough.
 
 Each `scenario_*` function runs inside the namespace (tests.support.netns) and returns what it saw; the
-test beside it asserts. Before issue 20's fix: a silent DNS server held `--once` for 20 s (80 s with the
-office resolver), a dripping proxy for ever, a black-holed IPv6 address cost every beat 10 s, and a CA
-installed with update-ca-certificates was not trusted.
+test beside it asserts. What they guard against, as it once was: a silent DNS server held `--once` for
+20 s (80 s with the office resolver), a dripping proxy for ever, a black-holed IPv6 address cost every beat
+10 s, and a CA installed with update-ca-certificates was not trusted.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The tray app on a display with no session bus leaves no D-Bus daemon behind (issue 16)."""
+"""The tray app on a display with no session bus leaves no D-Bus daemon behind."""
 
 import json
 import socket

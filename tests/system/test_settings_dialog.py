@@ -210,7 +210,7 @@ def test_applied_settings_reach_the_running_worker_without_restart(qtbot, home, 
         assert MINER not in json.dumps(saved)
         assert "next heartbeat" in d.status.text()
     finally:
-        controller.quit()
+        controller.lifecycle.quit()
         second.stop()
 
 

@@ -1,5 +1,5 @@
 """No file the app creates or appends to is reached through a symlink, and no target we did not create is
-chmod-ed or written (issue 11 item 6): log, history and its -wal/-shm, settings, autostart entry, lock."""
+chmod-ed or written: log, history and its -wal/-shm, settings, autostart entry, lock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every command-line option says what it does in --help (issue 12: --log-level had no help text)."""
+"""Every command-line option says what it does in --help (--log-level once had none)."""
 
 import argparse
 

@@ -1,4 +1,4 @@
-"""Flat resources under the user's hands (issue 17): threads and file descriptors after 100 Start/Stop
+"""Flat resources under the user's hands: threads and file descriptors after 100 Start/Stop
 toggles and 20 Test connections are back at their baseline. In-process worker, real loopback server."""
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Controls act at once (issue 17): Stop, Apply and Quit cut a hanging request; Send now is merged, floored
+"""Controls act at once: Stop, Apply and Quit cut a hanging request; Send now is merged, floored
 and never jumps a server's request to wait. In-process worker and controller, real loopback servers.
 
 Counts and ordering only, with generous bounds; the latency figures are in benchmarks/controls.py.
@@ -32,7 +32,7 @@ def controller_factory(qtbot, home, monkeypatch):
 
     yield make
     for controller in made:
-        controller.quit()
+        controller.lifecycle.quit()
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_quit_with_send_now_queued_sends_nothing_after_quitting(qtbot, orchestra
     assert orchestrator.wait_for(1, timeout=10)
     for _ in range(3):
         controller._beat_now.emit()
-    controller.quit()  # returns only once the worker's thread has ended (else the process exits)
+    controller.lifecycle.quit()  # returns only once the worker's thread has ended (else the process exits)
     assert controller.worker_thread.isFinished()
     qtbot.wait(500)
     assert len(orchestrator.arrivals) == 1
@@ -162,15 +162,15 @@ def test_quit_during_a_test_connection_against_a_hanging_server_ends_the_call(
     hanging = Orchestrator(behaviour=Hang())
     try:
         controller = controller_factory(orchestrator.url, "30")
-        controller.open_settings()
-        dialog = controller.settings_dialog
+        controller.windows.open_settings()
+        dialog = controller.windows.settings_dialog
         dialog.url_edit.setText(hanging.url)
         dialog.miner_edit.setText(MINER)
         dialog.test_button.click()
         assert hanging.wait_for(1, timeout=10)
         threads = [t for t in threading.enumerate() if t.name == "background-call"]
         assert threads
-        controller.quit()
+        controller.lifecycle.quit()
         assert not any(t.is_alive() for t in threads)
         assert not BackgroundCall._live
         qtbot.wait(200)  # a late done() into a deleted dialog would raise here

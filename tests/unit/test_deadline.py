@@ -125,7 +125,7 @@ def _watchdogs() -> int:
 
 
 def test_clients_leave_no_thread_behind():
-    """Before: every client started a watchdog thread that never ended (50 clients: +50 threads)."""
+    """Before: every client started a deadline thread that never ended (50 clients: +50 threads)."""
     with HostileServer(OK) as server:
         DEADLINE_WATCH.join(5)
         before = set(threading.enumerate())
@@ -168,7 +168,7 @@ def test_a_forgotten_client_releases_the_watchdog_when_collected():
 
 
 def test_the_deadline_still_holds_when_other_clients_come_and_go():
-    """One watchdog for all clients: closing another client must not disarm this one's deadline."""
+    """One DeadlineWatch for all clients: closing another client must not disarm this one's deadline."""
     with HostileServer(SLOW_SHAPES[1], every=0.2) as slow, HostileServer(OK) as fine:
         client = BeatPoster(slow.url, "ua", deadline_s=1.0)
 

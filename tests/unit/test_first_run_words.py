@@ -1,5 +1,5 @@
 """A first run that cannot go wrong, without Qt: what the form offers (Advanced, saving a --server-url),
-what Send now says during a retry wait, and the status window's server line (issue 21)."""
+what Send now says during a retry wait, and the status window's server line."""
 
 import time
 from dataclasses import replace
@@ -53,7 +53,8 @@ def test_unticked_the_server_is_for_this_run_only(form, home):
 
 
 def test_a_later_opening_keeps_the_old_rule_for_an_override(form, home):
-    """Not a first run: no box; OK without a change leaves the override as it is (issue 9's rule)."""
+    """Not a first run: no box; OK without a change leaves the override as it is: it
+    stays for this run, and the saved server is not touched."""
     overrides = {"server_url": OVERRIDE, "interval_s": None}
     state = form.load(Settings(), overrides, miner_masked="f3a9…")
     assert state.advanced_open and not state.offer_save_server
@@ -101,7 +102,7 @@ def test_send_now_that_goes_at_once_says_nothing(state, outcome, next_in):
 
 
 def test_the_status_window_names_the_whole_server_url():
-    from polaris_tray.gui.status.labels import details_text
+    from polaris_tray.gui.status.window import details_text
 
     url = "https://orchestrator.example:8443/api"
     text = details_text(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields
+from polaris_tray.core.heartbeat.gpu import GpuSampler, hottest, mean_utilisation
 from polaris_tray.core.heartbeat.gpu_amd import open_amd
 from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
+from polaris_tray.core.values.payload import GpuReading, to_json
 
 
 def _card(root, n, busy="42", *, total=8 * 2**30, used=2**30, temps=None, power="95000000", name=None):
@@ -33,7 +34,7 @@ def test_amd_cards_read_from_sysfs(tmp_path):
     (tmp_path / "card0-DP-1").mkdir()  # a connector, not a card
     _card(tmp_path, 2, busy=None)  # an Intel iGPU: no gpu_busy_percent
     reader = open_amd(OnceLogger(), root=tmp_path)
-    gpus = reader.sample()
+    gpus = [to_json(gpu) for gpu in reader.sample()]
     assert gpus == [
         {
             "index": 0,
@@ -65,21 +66,20 @@ def test_a_card_that_goes_away_is_left_out(tmp_path):
     device = _card(tmp_path, 0)
     reader = open_amd(OnceLogger(), root=tmp_path)
     (device / "gpu_busy_percent").unlink()
-    assert reader.sample() == []
+    assert reader.sample() == ()
 
 
-def test_gpu_fields_mean_and_hottest():
-    metrics, resources = {"temperature": 70.0}, {}
-    gpus = [{"utilization_percent": 20.0, "temperature_c": 65.0}, {"utilization_percent": 50.0}]
-    add_gpu_fields(metrics, resources, gpus)
-    assert metrics == {"temperature": 70.0, "gpu_usage": 35.0}
-    assert resources["gpus"] is gpus
-    metrics = {"temperature": None}
-    add_gpu_fields(metrics, {}, [{"utilization_percent": 1.0, "temperature_c": 81.0}])
-    assert metrics["temperature"] == 81.0
-    metrics, resources = {"temperature": None}, {}
-    add_gpu_fields(metrics, resources, [])
-    assert metrics == {"temperature": None} and resources == {}
+def _gpu(index, utilization, temperature=None):
+    return GpuReading(index=index, name="GPU", utilization_percent=utilization, temperature_c=temperature)
+
+
+def test_gpu_figures_mean_and_hottest():
+    gpus = (_gpu(0, 20.0, 65.0), _gpu(1, 50.0))
+    assert mean_utilisation(gpus) == 35.0
+    assert hottest(70.0, gpus) == 70.0
+    assert hottest(None, (_gpu(0, 1.0, 81.0),)) == 81.0
+    assert hottest(60.0, (_gpu(0, 1.0, 81.0),)) == 81.0
+    assert mean_utilisation(()) is None and hottest(None, ()) is None and hottest(55.5, ()) == 55.5
 
 
 class _Flaky:
@@ -89,7 +89,7 @@ class _Flaky:
     def sample(self):
         if self.errors:
             raise self.errors.pop(0)
-        return [{"index": 0, "utilization_percent": 5.0}]
+        return (GpuReading(index=0, name="GPU", utilization_percent=5.0),)
 
 
 def test_sampler_opens_once_and_logs_each_error_once(caplog):
@@ -107,7 +107,9 @@ def test_sampler_opens_once_and_logs_each_error_once(caplog):
     with caplog.at_level(logging.WARNING):
         results = [sampler.sample() for _ in range(5)]
     assert opened == [1]
-    assert results[:3] == [[], [], []] and results[3] == [{"index": 0, "utilization_percent": 5.0}]
+    assert results[:3] == [(), (), ()] and results[3] == (
+        GpuReading(index=0, name="GPU", utilization_percent=5.0),
+    )
     messages = [r.getMessage() for r in caplog.records]
     assert sum("lost" in m for m in messages) == 1
     assert sum("odd" in m for m in messages) == 1
@@ -128,6 +130,6 @@ def test_rebuilt_engines_share_one_sampler_so_an_error_is_logged_once(caplog, mo
     monkeypatch.setattr(gpu, "_shared", [GpuSampler(openers=(opener,))])
     with caplog.at_level(logging.WARNING):
         for _ in range(2):
-            assert SystemSampler("127.0.0.1").gpus.sample() == []
+            assert SystemSampler("127.0.0.1").gpus.sample() == ()
     assert opened == [1]
     assert sum("lost" in r.getMessage() for r in caplog.records) == 1

@@ -1,4 +1,4 @@
-"""The BeatCycle owns the beat (issue 14): Send now, retarget, interrupt and the one goodbye rule, on a
+"""The BeatCycle owns the beat: Send now, retarget, interrupt and the one goodbye rule, on a
 fake clock with engines that record what they were asked to do."""
 
 import random

@@ -8,6 +8,7 @@ import pytest
 from polaris_tray import __version__
 from polaris_tray.core.heartbeat import metrics as m
 from polaris_tray.core.heartbeat.payload import build_heartbeat
+from polaris_tray.core.values.payload import to_json
 from polaris_tray.demo.schema import validate_heartbeat
 
 Addr = namedtuple("Addr", "family address netmask broadcast ptp")
@@ -138,8 +139,8 @@ def test_disk_usage_raising_costs_one_field(monkeypatch):
 
     monkeypatch.setattr(psutil, "disk_usage", broken)
     metrics, _info, resources = m.SystemSampler("127.0.0.1").sample(0.0)
-    assert metrics["disk_usage"] == 0.0
-    assert "disk_total_bytes" not in resources
+    assert metrics.disk_usage == 0.0
+    assert "disk_total_bytes" not in to_json(resources)
 
 
 def test_system_drive_on_windows(monkeypatch):

@@ -1,5 +1,5 @@
 """The suite's own platform rules: Linux-only tests are skipped elsewhere with the reason, the table names
-tests that exist, and the run's profile holds the app's folders on every OS (issue 22)."""
+tests that exist, and the run's profile holds the app's folders on every OS."""
 
 from __future__ import annotations
 

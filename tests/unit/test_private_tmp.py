@@ -1,4 +1,4 @@
-"""The private /tmp of the permission tests keeps a checkout that lives under /tmp (issue 21 item 8).
+"""The private /tmp of the permission tests keeps a checkout that lives under /tmp.
 
 A clone in /tmp failed two system tests with "exec: …/.venv/bin/python: not found": their helper mounted a
 fresh tmpfs over /tmp and hid the checkout. This runs the helper's real mount plan with a "checkout" under

@@ -1,4 +1,4 @@
-"""The README's first screen (issue 21): the two commands verbatim in code blocks (CI's .ci/run and the
+"""The README's first screen: the two commands verbatim in code blocks (CI's .ci/run and the
 fresh-machine check run exactly those), its picture, and links that lead somewhere."""
 
 import re

@@ -9,8 +9,12 @@ import pytest
 from polaris_tray.core.config.secret_store import SecretStoreError
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
-from polaris_tray.core.setup.settings_form import SettingsForm
-from polaris_tray.core.setup.settings_words import NEED_MINER_ID, PLACEHOLDER_KEEP, PLACEHOLDER_NEW
+from polaris_tray.core.setup.settings_form import (
+    NEED_MINER_ID,
+    PLACEHOLDER_KEEP,
+    PLACEHOLDER_NEW,
+    SettingsForm,
+)
 
 MINER = "f3a9c1d2-7b44-4e0e-9d7e-5a1b2c3d4e5f"
 SAVED = "https://saved.example/api/v1"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from polaris_tray.core.heartbeat.gpu_common import OnceLogger, read_number
+from polaris_tray.core.values.payload import GpuReading
 
 DRM_ROOT = Path("/sys/class/drm")
 MIB = 1024 * 1024
@@ -36,31 +37,41 @@ class AmdReader:
     def __init__(self, devices: list[tuple[int, Path, str]]) -> None:
         self._devices = devices
 
-    def sample(self) -> list[dict]:
-        gpus = []
-        for index, device, name in self._devices:
-            busy = read_number(device / "gpu_busy_percent")
-            if busy is None:
-                continue
-            entry: dict = {"index": index, "name": name}
-            total = read_number(device / "mem_info_vram_total")
-            used = read_number(device / "mem_info_vram_used")
-            if total is not None and used is not None:
-                entry["memory_total_mib"] = round(total / MIB)
-                entry["memory_used_mib"] = round(used / MIB)
-            entry["utilization_percent"] = float(busy)
-            hwmon = _hwmon(device)
-            if hwmon is not None:
-                temp = _core_temperature(hwmon)
-                if temp is not None:
-                    entry["temperature_c"] = temp
-                power = read_number(hwmon / "power1_average")
-                if power is None:
-                    power = read_number(hwmon / "power1_input")
-                if power is not None:
-                    entry["power_w"] = round(power / 1_000_000, 1)
-            gpus.append(entry)
-        return gpus
+    def sample(self) -> tuple[GpuReading, ...]:
+        return tuple(gpu for gpu in map(_reading, self._devices) if gpu is not None)
+
+
+def _reading(device_entry: tuple[int, Path, str]) -> GpuReading | None:
+    """One card's reading; None when it no longer reports gpu_busy_percent (gone, or reset)."""
+    index, device, name = device_entry
+    busy = read_number(device / "gpu_busy_percent")
+    if busy is None:
+        return None
+    total = read_number(device / "mem_info_vram_total")
+    used = read_number(device / "mem_info_vram_used")
+    total_mib: int | None = None
+    used_mib: int | None = None
+    if total is not None and used is not None:  # both or neither
+        total_mib, used_mib = round(total / MIB), round(used / MIB)
+    temperature: float | None = None
+    power: float | None = None
+    hwmon = _hwmon(device)
+    if hwmon is not None:
+        temperature = _core_temperature(hwmon)
+        microwatts = read_number(hwmon / "power1_average")
+        if microwatts is None:
+            microwatts = read_number(hwmon / "power1_input")
+        if microwatts is not None:
+            power = round(microwatts / 1_000_000, 1)
+    return GpuReading(
+        index=index,
+        name=name,
+        memory_total_mib=total_mib,
+        memory_used_mib=used_mib,
+        utilization_percent=float(busy),
+        temperature_c=temperature,
+        power_w=power,
+    )
 
 
 def _name(device: Path) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from polaris_tray.core.heartbeat.gpu_common import GpuReadError, OnceLogger
+from polaris_tray.core.values.payload import GpuReading
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -17,7 +20,9 @@ DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 LD_CACHE_MAX = 64 * 1024 * 1024
 
 
-def nvml_library_findable(environ=None, ld_cache: Path = LD_CACHE, platform: str = sys.platform) -> bool:
+def nvml_library_findable(
+    environ: Mapping[str, str] | None = None, ld_cache: Path = LD_CACHE, platform: str = sys.platform
+) -> bool:
     """Could the dynamic loader find NVIDIA's library? Asked before importing nvidia-ml-py, whose import
     alone costs about 3 MB of private memory: on the many machines with no NVIDIA driver the agent then
     never pays it. Looks where dlopen looks (LD_LIBRARY_PATH, the ld.so cache, the default dirs); when in
@@ -36,21 +41,28 @@ def nvml_library_findable(environ=None, ld_cache: Path = LD_CACHE, platform: str
 
 
 class NvmlReader:
-    def __init__(self, nvml, handles: list[tuple[int, object, str]], once: OnceLogger) -> None:
-        self._nvml = nvml
+    def __init__(self, nvml: Any, handles: list[tuple[int, object, str]], once: OnceLogger) -> None:
+        self._nvml = nvml  # the pynvml module (untyped)
         self._handles = handles
         self._once = once
 
-    def _optional(self, what: str, read, convert):
+    def _optional(self, what: str, read: Callable[[object], float], handle: object) -> float | None:
         """Temperature and power: some boards cannot say; that field alone is left out."""
         try:
-            return convert(read())
+            return read(handle)
         except self._nvml.NVMLError as exc:
             if not isinstance(exc, self._nvml.NVMLError_NotSupported):
                 self._once(logging.WARNING, f"NVML {what} unreadable: {exc}")
             return None
 
-    def sample(self) -> list[dict]:
+    def _temperature_c(self, handle: object) -> float:
+        return float(self._nvml.nvmlDeviceGetTemperature(handle, self._nvml.NVML_TEMPERATURE_GPU))
+
+    def _power_w(self, handle: object) -> float:
+        milliwatts: int = self._nvml.nvmlDeviceGetPowerUsage(handle)
+        return round(milliwatts / 1000, 1)
+
+    def sample(self) -> tuple[GpuReading, ...]:
         nvml = self._nvml
         gpus = []
         for index, handle, name in self._handles:
@@ -59,30 +71,23 @@ class NvmlReader:
                 memory = nvml.nvmlDeviceGetMemoryInfo(handle)
             except nvml.NVMLError as exc:
                 raise GpuReadError(f"NVML error on GPU {index}: {exc}") from None
-            entry = {
-                "index": index,
-                "name": name,
-                "memory_total_mib": round(memory.total / MIB),
-                "memory_used_mib": round(memory.used / MIB),
-                "utilization_percent": float(util.gpu),
-            }
-            temp = self._optional(
-                "temperature",
-                lambda h=handle: nvml.nvmlDeviceGetTemperature(h, nvml.NVML_TEMPERATURE_GPU),
-                float,
+            temperature = self._optional("temperature", self._temperature_c, handle)
+            power = self._optional("power", self._power_w, handle)
+            gpus.append(
+                GpuReading(
+                    index=index,
+                    name=name,
+                    memory_total_mib=round(memory.total / MIB),
+                    memory_used_mib=round(memory.used / MIB),
+                    utilization_percent=float(util.gpu),
+                    temperature_c=temperature,
+                    power_w=power,
+                )
             )
-            if temp is not None:
-                entry["temperature_c"] = temp
-            power = self._optional(
-                "power", lambda h=handle: nvml.nvmlDeviceGetPowerUsage(h), lambda mw: round(mw / 1000, 1)
-            )
-            if power is not None:
-                entry["power_w"] = power
-            gpus.append(entry)
-        return gpus
+        return tuple(gpus)
 
 
-_opened: list = []  # the one result of opening NVML in this process: a reader or None
+_opened: list[NvmlReader | None] = []  # the one result of opening NVML in this process: a reader or None
 
 
 def open_nvml(once: OnceLogger) -> NvmlReader | None:
@@ -110,7 +115,7 @@ def _open_nvml(once: OnceLogger) -> NvmlReader | None:
         once(logging.WARNING, f"NVML did not start: {exc}; no NVIDIA GPU readings")
         return None
     try:
-        handles = []
+        handles: list[tuple[int, object, str]] = []
         for index in range(nvml.nvmlDeviceGetCount()):
             handle = nvml.nvmlDeviceGetHandleByIndex(index)
             name = nvml.nvmlDeviceGetName(handle)

@@ -1,7 +1,8 @@
 """System facts for the heartbeat, sampled without ever blocking the beat.
 
 Each reader falls back to the seed's neutral value when the OS cannot say, so a missing sensor or an
-odd interface list costs one field, never the heartbeat.
+odd interface list costs one field, never the heartbeat. The sampler composes the typed values of
+core/values/payload.py from the readings (the GPUs' included); nothing edits them afterwards.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ import platform
 import socket
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import psutil
 
-from polaris_tray.core.heartbeat.gpu import GpuSampler, add_gpu_fields, shared_sampler
+from polaris_tray.core.heartbeat.gpu import GpuSampler, hottest, mean_utilisation, shared_sampler
 from polaris_tray.core.heartbeat.local_address import local_address_for
 from polaris_tray.core.heartbeat.resolve import RESOLVER
 from polaris_tray.core.platform.clocks import through_sleep_clock
+from polaris_tray.core.values.payload import Metrics, ResourceUsage, SystemInfo
+
+if TYPE_CHECKING:
+    from psutil._ntuples import sdiskusage, snicaddr
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +47,27 @@ def system_uptime(boot_time: float | None = None) -> float:
     return max(0.0, time.time() - (boot_time if boot_time is not None else psutil.boot_time()))
 
 
-def load_average() -> list[float] | None:
+def load_average() -> tuple[float, ...] | None:
     """1, 5 and 15 minute load; psutil emulates it where the OS has none (Windows: zeros for the first
     5 s of the process, then real values)."""
-    read = getattr(os, "getloadavg", None) or getattr(psutil, "getloadavg", None)
+    read: Callable[[], tuple[float, float, float]] | None = getattr(os, "getloadavg", None) or getattr(
+        psutil, "getloadavg", None
+    )
     if read is None:
         return None
     try:
-        return [round(v, 2) for v in read()]
+        return tuple(round(v, 2) for v in read())
     except (OSError, RuntimeError):
         return None
+
+
+class CpuTimes(Protocol):
+    """psutil's cpu_times(): seconds per state; iowait, guest and guest_nice where the OS has them."""
+
+    @property
+    def idle(self) -> float: ...
+
+    def __iter__(self) -> Iterator[float]: ...
 
 
 class CpuMeter:
@@ -60,12 +76,12 @@ class CpuMeter:
     The first sample is the average since boot: a real reading, where psutil's own first call gives 0.0.
     """
 
-    def __init__(self, cpu_times: Callable[[], object] = psutil.cpu_times) -> None:
+    def __init__(self, cpu_times: Callable[[], CpuTimes] = psutil.cpu_times) -> None:
         self._cpu_times = cpu_times
         self._last: tuple[float, float] | None = None
 
     @staticmethod
-    def _busy_total(t) -> tuple[float, float]:
+    def _busy_total(t: CpuTimes) -> tuple[float, float]:
         total = sum(t)
         # Guest time is counted inside user/nice already on Linux.
         total -= getattr(t, "guest", 0.0) + getattr(t, "guest_nice", 0.0)
@@ -103,13 +119,16 @@ def routed_ip_address(host: str, port: int = 443) -> str | None:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                 sock.connect((address, port))
-                return sock.getsockname()[0]
+                local_ip: str = sock.getsockname()[0]
+                return local_ip
         except OSError:
             continue
     return None
 
 
-def scanned_ip_address(net_if_addrs: Callable[[], dict] = psutil.net_if_addrs) -> str | None:
+def scanned_ip_address(
+    net_if_addrs: Callable[[], Mapping[str, Sequence[snicaddr]]] = psutil.net_if_addrs,
+) -> str | None:
     """The seed's way: the first IPv4 address of an interface that is not loopback or virtual."""
     try:
         interfaces = net_if_addrs()
@@ -124,7 +143,7 @@ def scanned_ip_address(net_if_addrs: Callable[[], dict] = psutil.net_if_addrs) -
     return None
 
 
-def highest_cpu_temperature(read: Callable[[], dict] | None = None) -> float | None:
+def highest_cpu_temperature(read: Callable[[], Mapping[str, Sequence[object]]] | None = None) -> float | None:
     """The hottest CPU/package reading where psutil has sensors (Linux, FreeBSD); else None."""
     if read is None:
         read = getattr(psutil, "sensors_temperatures", None)
@@ -147,10 +166,30 @@ def highest_cpu_temperature(read: Callable[[], dict] | None = None) -> float | N
     return round(max(values), 1) if values else None
 
 
-@dataclass
-class _Cached:
-    value: object = None
-    at: float = float("-inf")
+T = TypeVar("T")
+
+
+class _Cached(Generic[T]):
+    """A slow fact, read again once `ttl` seconds of the sampler's clock have passed."""
+
+    def __init__(self, ttl: float, read: Callable[[], T], clock: Callable[[], float]) -> None:
+        self._ttl = ttl
+        self._read = read
+        self._clock = clock
+        self._kept: tuple[T] | None = None
+        self._at = float("-inf")
+
+    def get(self) -> T:
+        now = self._clock()
+        kept = self._kept
+        if kept is None or now - self._at >= self._ttl:
+            kept = self._kept = (self._read(),)
+            self._at = now
+        return kept[0]
+
+    def forget(self) -> None:
+        """Read it again next time."""
+        self._at = float("-inf")
 
 
 class SystemSampler:
@@ -167,72 +206,64 @@ class SystemSampler:
     ) -> None:
         self.server_host = server_host
         self.gpus = gpus or shared_sampler()
-        self._clock = clock
         self._cpu = CpuMeter()
-        self._temperature = _Cached()
-        self._route = _Cached()
+        self._temperature = _Cached(self.TEMPERATURE_TTL_S, highest_cpu_temperature, clock)
+        self._route = _Cached(self.ROUTE_TTL_S, lambda: routed_ip_address(self.server_host), clock)
         self._boot_time: float | None = None
         self._hostname = platform.node()
         self._os_version = f"{platform.system()} {platform.release()}"
         self._cpu_counts = (psutil.cpu_count(logical=True), psutil.cpu_count(logical=False))
 
-    def _cached(self, slot: _Cached, ttl: float, compute: Callable[[], object]):
-        now = self._clock()
-        if now - slot.at >= ttl:
-            slot.value, slot.at = compute(), now
-        return slot.value
-
     def ip_address(self) -> str:
-        routed = self._cached(self._route, self.ROUTE_TTL_S, lambda: routed_ip_address(self.server_host))
+        routed = self._route.get()
         if routed is None:
-            self._route.at = float("-inf")  # not known yet (no connection so far): ask again next beat
+            self._route.forget()  # not known yet (no connection so far): ask again next beat
         return routed or scanned_ip_address() or "0.0.0.0"
 
     def temperature(self) -> float | None:
-        return self._cached(self._temperature, self.TEMPERATURE_TTL_S, highest_cpu_temperature)
+        return self._temperature.get()
 
     def boot_time(self) -> float:
         if self._boot_time is None:
             self._boot_time = psutil.boot_time()
         return self._boot_time
 
-    def sample(self, network_latency_ms: float) -> tuple[dict, dict, dict]:
-        """(metrics, system_info, resource_usage) in the seed's shape."""
+    def sample(self, network_latency_ms: float) -> tuple[Metrics, SystemInfo, ResourceUsage]:
+        """(metrics, system_info, resource_usage) as the seed's body carries them."""
         cpu = self._cpu.sample()
         memory = psutil.virtual_memory()
         disk = _disk_usage(system_disk_root())
         boot = self.boot_time()
-        metrics = {
-            "cpu_usage": float(cpu),
-            "memory_usage": float(memory.percent),
-            "disk_usage": float(disk.percent) if disk else 0.0,
-            "network_latency": round(float(network_latency_ms), 1),
-            "temperature": self.temperature(),
-        }
-        system_info = {
-            "hostname": self._hostname,
-            "ip_address": self.ip_address(),
-            "os_version": self._os_version,
-            "uptime": round(system_uptime(boot), 1),
-            "last_boot": datetime.fromtimestamp(boot, timezone.utc).isoformat(),
-        }
-        resources: dict = {
-            "cpu_count_logical": self._cpu_counts[0],
-            "cpu_count_physical": self._cpu_counts[1],
-            "memory_total_bytes": memory.total,
-            "memory_available_bytes": memory.available,
-        }
-        if disk:
-            resources["disk_total_bytes"] = disk.total
-            resources["disk_free_bytes"] = disk.free
-        load = load_average()
-        if load is not None:
-            resources["load_average"] = load
-        add_gpu_fields(metrics, resources, self.gpus.sample())
+        gpus = self.gpus.sample()
+        metrics = Metrics(
+            cpu_usage=float(cpu),
+            memory_usage=float(memory.percent),
+            disk_usage=float(disk.percent) if disk else 0.0,
+            network_latency=round(float(network_latency_ms), 1),
+            temperature=hottest(self.temperature(), gpus),
+            gpu_usage=mean_utilisation(gpus),
+        )
+        system_info = SystemInfo(
+            hostname=self._hostname,
+            ip_address=self.ip_address(),
+            os_version=self._os_version,
+            uptime=round(system_uptime(boot), 1),
+            last_boot=datetime.fromtimestamp(boot, timezone.utc),
+        )
+        resources = ResourceUsage(
+            cpu_count_logical=self._cpu_counts[0],
+            cpu_count_physical=self._cpu_counts[1],
+            memory_total_bytes=memory.total,
+            memory_available_bytes=memory.available,
+            disk_total_bytes=disk.total if disk else None,
+            disk_free_bytes=disk.free if disk else None,
+            load_average=load_average(),
+            gpus=gpus or None,
+        )
         return metrics, system_info, resources
 
 
-def _disk_usage(path: str):
+def _disk_usage(path: str) -> sdiskusage | None:
     try:
         return psutil.disk_usage(path)
     except (OSError, RuntimeError) as exc:

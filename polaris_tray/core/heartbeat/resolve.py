@@ -2,7 +2,7 @@
 
 getaddrinfo cannot be interrupted: with a silent nameserver glibc waits 5 s per try, per server, per
 search domain (80 s with an office resolv.conf). So the lookup runs in a daemon thread and the attempt
-waits for it at most the time it has left, or until its cancel event fires (the watchdog's cut, Stop,
+waits for it at most the time it has left, or until its cancel event fires (the DeadlineWatch's cut, Stop,
 SIGTERM). A lookup still running when a later attempt needs the same name is joined, not repeated
 ("single flight"), so a dead resolver never piles up threads. A literal address needs no lookup and no
 thread.

@@ -1,7 +1,7 @@
 """The hard deadline under requests: a handle on each request's socket that one call can cut.
 
 requests has no total timeout (a server that drips a byte at a time resets the read timeout with every
-byte), so a watchdog cuts the socket of the request under way when its deadline passes; abort() uses the
+byte), so a deadline watch cuts the socket of the request under way when its deadline passes; abort() uses the
 same cut. The cut must reach the socket that is actually being read: http.client hands the connection's
 socket to the response (and sets the connection's `sock` to None) for a reply that closes its
 connection, and the TLS layer wraps the socket in a new object. So the cutter holds its own duplicate
@@ -62,7 +62,7 @@ class Phase(str, enum.Enum):
 
 
 class SocketCutter:
-    """The cut for one client: knows the sockets of the request under way; cut() ends it from any thread.
+    """The cut for one BeatPoster: knows the sockets of the request under way; cut() ends it from any thread.
 
     It also tells waiters that are not sockets (a name lookup) through on_cut(), and records the phase
     the request is in, so a cut at the deadline can say which phase did not finish.
@@ -171,9 +171,9 @@ def _shutdown(handle: socket.socket) -> None:
 class DeadlineWatch:
     """One thread for the whole process, cutting each request whose deadline has passed.
 
-    A thread per request would cost a thread start on every beat; a thread per client leaked one per
-    Start/Stop. This one runs while any client is open (clients register on creation and leave on
-    close) and ends when the last one leaves, so creating and closing clients leaves no thread behind.
+    A thread per request would cost a thread start on every beat; a thread per poster leaked one per
+    Start/Stop. This one runs while any BeatPoster is open (posters register on creation and leave on
+    close) and ends when the last one leaves, so creating and closing posters leaves no thread behind.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -186,7 +186,7 @@ class DeadlineWatch:
         self.thread: threading.Thread | None = None
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the thread to end (it does once no client is open): for tests and clean exits."""
+        """Wait for the thread to end (it does once no poster is open): for tests and clean exits."""
         thread = self.thread
         if thread is not None:
             thread.join(timeout)
@@ -238,7 +238,7 @@ class DeadlineWatch:
                 self._live.clear()
 
     def _after_fork(self) -> None:
-        """A forked child has no watchdog thread: start afresh (a lock held at the fork is dropped too)."""
+        """A forked child has no deadline thread: start afresh (a lock held at the fork is dropped too)."""
         self._cond = threading.Condition()
         self._heap, self._live, self.thread = [], set(), None
         if self._clients:

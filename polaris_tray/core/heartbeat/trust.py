@@ -42,7 +42,7 @@ _CACHE: dict[tuple[tuple[str, str, float | None], ...], Trust] = {}
 def trust(environ: Mapping[str, str] | None = None) -> Trust:
     """The TLS context every heartbeat connection verifies with (raises TrustConfigError).
 
-    Built once per set of variables and files (loading a bundle costs ~20 ms; every client, the goodbye's
+    Built once per set of variables and files (loading a bundle costs ~20 ms; every BeatPoster, the goodbye's
     included, would pay it): a changed variable or a file changed on disk builds a new one.
     """
     env = os.environ if environ is None else environ

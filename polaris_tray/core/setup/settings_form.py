@@ -1,4 +1,5 @@
-"""The settings form without Qt: what the fields show, what is wrong with them, and what OK does.
+"""The settings form without Qt: what the fields show, what is wrong with them, what OK does, and the
+words it says.
 
 The dialog renders a FormState and hands FormValues back; every rule lives here, testable without a
 display. probe_keyring, store_miner_id and test_connection block: run them off the GUI thread.
@@ -9,40 +10,72 @@ from __future__ import annotations
 import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S as MAX_INTERVAL_S
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MIN_S as MIN_INTERVAL_S
 from polaris_tray.core.config.miner_id import (
+    ENV_VAR,
     InvalidMinerId,
     read_legacy_miner_id,
     validate_miner_id,
 )
 from polaris_tray.core.config.secret_store import SecretStore, SecretStoreError
-from polaris_tray.core.config.settings import (
-    MAX_INTERVAL_S,
-    MIN_INTERVAL_S,
-    InvalidSetting,
-    Settings,
-    validate,
-)
+from polaris_tray.core.config.settings import InvalidSetting, Settings, SettingsStore, validate
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
 from polaris_tray.core.platform.autostart.base import Autostart, AutostartError
 from polaris_tray.core.setup.connection_test import ConnectionTest, TestResult
-from polaris_tray.core.setup.settings_words import (
-    DEMO_NOTE,
-    FLAGS,
-    LABELS,
-    NEED_MINER_ID,
-    NOTE_KEYRING_ONLY,
-    NOTE_NEW_ID,
-    NOTHING_SAVED,
-    PLACEHOLDER_KEEP,
-    PLACEHOLDER_NEW,
-    SAVE_SERVER_NOTE,
-    WELCOME,
-    no_keyring_help,
-)
 from polaris_tray.core.storage.logs import register_secret
 from polaris_tray.core.values.redact import mask_secret
+
+FLAGS = {"server_url": "--server-url", "interval_s": "--interval"}
+LABELS = {"server_url": "Server", "interval_s": "Heartbeat interval"}
+PLACEHOLDER_NEW = "paste the id that polaris register gave you"
+PLACEHOLDER_KEEP = "leave empty to keep the stored id"
+NOTE_KEYRING_ONLY = "Kept only in the OS keyring, never in a file."
+NOTE_NEW_ID = "a new id typed here is kept only in the OS keyring, never in a file."
+WELCOME = (
+    "<b>Welcome to Polaris Tray.</b> Paste your miner id and press Enter: the icon turns green once "
+    "Polaris counts this computer online."
+)
+WHERE_IS_MY_ID = (
+    "Where do I get my miner id? Run <code>polaris register</code> with the Polaris CLI, or see "
+    "<code>~/.polaris/user_info.json</code> (Import reads only its miner_id)."
+)
+ADVANCED = "A&dvanced: server, interval, log level"
+SAVE_SERVER = "Save this server for ne&xt time"
+SAVE_SERVER_NOTE = (
+    'Server set by --server-url. Keep "Save this server for next time" ticked to use it at the next '
+    "start too; untick it to use it for this run only."
+)
+NEED_MINER_ID = "Enter your miner id: none is stored yet, so the heartbeat cannot start without it."
+NOTHING_SAVED = "Fix the values marked in red first: nothing was saved."
+DEMO_NOTE = (
+    "<b>Demo mode:</b> these are the values of the built-in demo orchestrator and nothing here is "
+    "saved. Quit and start Polaris Tray without --demo to change the settings."
+)
+WELCOME_NO_KEYRING = (
+    "<b>Welcome to Polaris Tray.</b> It needs your miner id (from <code>polaris register</code>); "
+    "this computer has no keyring to keep it in, so see below for what works here."
+)
+
+
+def no_keyring_help() -> str:
+    """What works without a keyring: the id cannot be kept, so the dialog offers the ways that can."""
+    return (
+        "No usable OS keyring, so a miner id typed here could not be kept. Start Polaris Tray with "
+        f"{ENV_VAR} set (this session only) or with --miner-id-file PATH (a file only you can read), "
+        "or start and unlock a keyring (GNOME Keyring, KWallet) and reopen Settings."
+    )
+
+
+class InEffect(Protocol):
+    """Values neither saved nor overridden, e.g. the demo orchestrator's (the worker's config has them)."""
+
+    @property
+    def server_url(self) -> str: ...
+    @property
+    def interval_s(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -98,7 +131,9 @@ class SaveResult:
 
 
 class SettingsForm:
-    def __init__(self, store, autostart: Autostart, secrets: SecretStore | None = None) -> None:
+    def __init__(
+        self, store: SettingsStore, autostart: Autostart, secrets: SecretStore | None = None
+    ) -> None:
         self.store = store
         self.autostart = autostart
         self.secrets = secrets or SecretStore()
@@ -119,7 +154,7 @@ class SettingsForm:
         first_run: bool = False,
         miner_masked: str | None = None,
         demo: bool = False,
-        in_effect=None,
+        in_effect: InEffect | None = None,
     ) -> FormState:
         """The fields show the values IN EFFECT: an override of this run wins over the saved value.
 
@@ -159,7 +194,7 @@ class SettingsForm:
             offer_save_server=self.offer_save_server,
         )
 
-    def _effective(self, name: str, in_effect) -> Any:
+    def _effective(self, name: str, in_effect: InEffect | None) -> Any:
         value = self.overrides.get(name)
         if value is None and in_effect is not None:
             value = getattr(in_effect, name, None)
@@ -232,7 +267,7 @@ class SettingsForm:
             problems = replace(problems, miner=NEED_MINER_ID)
         return problems
 
-    def import_legacy(self, path: os.PathLike) -> str | None:
+    def import_legacy(self, path: str | os.PathLike[str]) -> str | None:
         """Only miner_id is read from the Polaris CLI's file; None when it holds no valid one."""
         value = read_legacy_miner_id(path)
         if value:

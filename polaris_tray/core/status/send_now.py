@@ -1,6 +1,6 @@
 """What "Send heartbeat now" will do, in words, when it cannot go at once: a click must never look ignored.
 
-The pacemaker sends a manual beat at once while healthy, but never before a backoff window or a server's
+The BeatCycle sends a manual beat at once while healthy, but never before a backoff window or a server's
 Retry-After; while such a wait runs the snapshot's next attempt is that window's end.
 """
 

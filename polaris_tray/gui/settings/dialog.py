@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from polaris_tray.core.config.secret_store import SecretStore
-from polaris_tray.core.config.settings import Settings
+from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.base import Autostart
-from polaris_tray.core.setup.settings_form import FormValues, SettingsForm
-from polaris_tray.core.setup.settings_words import PLACEHOLDER_KEEP, WELCOME_NO_KEYRING
+from polaris_tray.core.setup.connection_test import TestResult
+from polaris_tray.core.setup.settings_form import (
+    PLACEHOLDER_KEEP,
+    WELCOME_NO_KEYRING,
+    FormValues,
+    InEffect,
+    Problems,
+    SettingsForm,
+)
 from polaris_tray.core.values.redact import mask_secret
 from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings import layout as settings_layout
@@ -22,7 +32,11 @@ class SettingsDialog(SettingsWidgets):
     applied = Signal(object, object)  # Settings, the new miner id or None (unchanged)
 
     def __init__(
-        self, store, autostart: Autostart, secret_store: SecretStore | None = None, parent=None
+        self,
+        store: SettingsStore,
+        autostart: Autostart,
+        secret_store: SecretStore | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")  # Qt appends " — Polaris Tray"
@@ -47,23 +61,23 @@ class SettingsDialog(SettingsWidgets):
         self.ok_button.setDefault(True)  # Enter in any field saves, wherever the focus is
 
     @property
-    def ok_button(self):
+    def ok_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
     @property
-    def apply_button(self):
+    def apply_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Apply)
 
     # --- opening
     def load(
         self,
         settings: Settings,
-        overrides=None,
+        overrides: MutableMapping[str, object] | None = None,
         *,
         first_run: bool = False,
         miner_masked: str | None = None,
         demo: bool = False,
-        in_effect=None,
+        in_effect: InEffect | None = None,
     ) -> None:
         """Shows the values in effect (see SettingsForm.load); overrides is the caller's mapping."""
         state = self.form.load(
@@ -118,7 +132,7 @@ class SettingsDialog(SettingsWidgets):
         settings_layout.show_advanced(self, shown)
         self._fit()
 
-    def _after_probe(self, problem, error) -> None:
+    def _after_probe(self, problem: str | None, error: Exception | None) -> None:
         if problem is None:  # a usable keyring (an unexpected error is no verdict: saving will say)
             return
         self._set_miner_editable(False)
@@ -135,7 +149,7 @@ class SettingsDialog(SettingsWidgets):
         if not editable:
             self.miner_edit.clear()
 
-    def _show_text(self, label, text: str, tone: str = "") -> None:
+    def _show_text(self, label: QLabel, text: str, tone: str = "") -> None:
         label.setText(text)
         set_tone(label, tone)
         label.setVisible(bool(text))
@@ -186,7 +200,7 @@ class SettingsDialog(SettingsWidgets):
     def current_settings(self) -> Settings:
         return self.form.to_settings(self.values())
 
-    def _check(self, *_args) -> bool:
+    def _check(self, *_args: object) -> bool:
         """The validation hook, as the user types: reasons beside their fields, OK only when valid.
 
         The rule that only bites on OK (an empty id when none is stored) is SettingsForm.save's.
@@ -199,7 +213,7 @@ class SettingsDialog(SettingsWidgets):
         self._fit()
         return problems.ok
 
-    def _show_problems(self, problems) -> None:
+    def _show_problems(self, problems: Problems) -> None:
         if problems.url and not self.advanced_toggle.isChecked():
             self._show_advanced(True)  # a problem is never hidden behind the disclosure
         self._show_text(self.url_reason, problems.url or "", "error")
@@ -219,12 +233,12 @@ class SettingsDialog(SettingsWidgets):
             self, (self.intro, self.override_note, self.url_reason, self.miner_note, self.status)
         )
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fit()  # the notes have their real widths only now
         self._focus_first()
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.oldSize().width() != event.size().width():
             self._fit()  # notes wrap differently at another width
@@ -256,7 +270,9 @@ class SettingsDialog(SettingsWidgets):
             lambda _r, err: self._after_store(settings, miner_id, err, close_after),
         )
 
-    def _after_store(self, settings: Settings, miner_id: str, error, close_after: bool) -> None:
+    def _after_store(
+        self, settings: Settings, miner_id: str, error: Exception | None, close_after: bool
+    ) -> None:
         self._set_busy(False)
         if error is not None:
             # The settings are saved; the id is kept in the field, so nothing typed is lost.
@@ -287,11 +303,16 @@ class SettingsDialog(SettingsWidgets):
         if not busy:
             self._check()
 
-    def _run(self, fn, on_done, cancel=None) -> None:
+    def _run(
+        self,
+        fn: Callable[[], object],
+        on_done: Callable[[Any, Exception | None], None],
+        cancel: Callable[[], None] | None = None,
+    ) -> None:
         call = BackgroundCall(fn, self, cancel)
         self._calls.add(call)
 
-        def done(result, error) -> None:
+        def done(result: object, error: Exception | None) -> None:
             self._calls.discard(call)
             on_done(result, error)
 
@@ -308,7 +329,7 @@ class SettingsDialog(SettingsWidgets):
             test.run, lambda r, e: self._show_test_result(r, e, round_), cancel=test.cancel
         )  # Quit cuts it, even a hang
 
-    def _forget_test_result(self, *_args) -> None:
+    def _forget_test_result(self, *_args: object) -> None:
         """A result speaks of the values it was made with: once the URL or the id changes it is gone."""
         self._test_round += 1
         if self.test_result.isVisible():
@@ -316,18 +337,20 @@ class SettingsDialog(SettingsWidgets):
             self.test_result.setProperty("outcome", None)
             self._fit()
 
-    def _show_test_result(self, result, error, round_: int | None = None) -> None:
+    def _show_test_result(
+        self, result: TestResult | None, error: Exception | None, round_: int | None = None
+    ) -> None:
         self.test_button.setEnabled(self.form.check(self.values()).url is None)
         if round_ is not None and round_ != self._test_round:
             return  # the fields changed while it ran: its verdict is about values no longer shown
         if error is not None:
             self._show_text(self.test_result, f"Test failed: {error}", "error")
-        else:
+        elif result is not None:  # a run that raised nothing returned its result
             self._show_text(self.test_result, result.text, "ok" if result.ok else "error")
             self.test_result.setProperty("outcome", result.kind)
         self._fit()
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.reject()
             return

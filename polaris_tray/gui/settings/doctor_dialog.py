@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from polaris_tray.core.doctor import Check, DoctorInput, render, run_doctor
 from polaris_tray.core.doctor.report import summary
@@ -24,7 +24,9 @@ class _Bridge(QObject):
 
 
 class DoctorDialog(QDialog):
-    def __init__(self, server_url: str | None, beating: bool, parent=None, *, start: bool = True) -> None:
+    def __init__(
+        self, server_url: str | None, beating: bool, parent: QWidget | None = None, *, start: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Diagnose")  # Qt appends " — Polaris Tray"
         self.setObjectName("doctorDialog")
@@ -93,13 +95,13 @@ class DoctorDialog(QDialog):
 
         threading.Thread(target=walk, name="doctor", daemon=True).start()
 
-    def _on_line(self, item) -> None:
+    def _on_line(self, item: tuple[int, Check]) -> None:
         run, check = item
         if run == self._run:
             self._checks.append(check)
             self.text.appendPlainText(render([check]).rstrip("\n"))
 
-    def _on_done(self, item) -> None:
+    def _on_done(self, item: tuple[int, str | list[Check]]) -> None:
         run, result = item
         if run != self._run:
             return
@@ -115,14 +117,14 @@ class DoctorDialog(QDialog):
         return text
 
 
-def _emit(signal, value) -> None:
+def _emit(signal: SignalInstance, value: object) -> None:
     try:
         signal.emit(value)
     except RuntimeError:  # the window was closed and deleted meanwhile: nobody is waiting for the line
         pass
 
 
-def open_doctor(parent, server_url: str | None, beating: bool) -> DoctorDialog:
+def open_doctor(parent: QWidget | None, server_url: str | None, beating: bool) -> DoctorDialog:
     dialog = DoctorDialog(server_url, beating, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,8 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from polaris_tray.core.config.settings import MAX_INTERVAL_S, MIN_INTERVAL_S
-from polaris_tray.core.setup.settings_words import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S as MAX_INTERVAL_S
+from polaris_tray.core.config.limits import SAVED_INTERVAL_MIN_S as MIN_INTERVAL_S
+from polaris_tray.core.setup.settings_form import ADVANCED, SAVE_SERVER, WHERE_IS_MY_ID
 from polaris_tray.core.storage.logs import LEVELS
 
 NOTE_WIDTH = 420  # word-wrapped labels in a form otherwise shrink to a sliver
@@ -202,7 +205,7 @@ def build(d: SettingsWidgets) -> None:
     d.setMinimumWidth(600)
 
 
-def _form(*rows) -> QFormLayout:
+def _form(*rows: tuple[str, QWidget | None, QWidget | QLayout]) -> QFormLayout:
     form = QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
     for text, buddy, field in rows:
@@ -223,7 +226,7 @@ def show_advanced(d: SettingsWidgets, shown: bool) -> None:
     d.advanced.setVisible(shown)
 
 
-def fit(d: QWidget, notes) -> None:
+def fit(d: QWidget, notes: Iterable[QWidget]) -> None:
     """Height from the content at the current width: grows for a message, shrinks when it goes.
 
     QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from polaris_tray.core.storage.history import Attempt
 from polaris_tray.core.values.severity import outcome_colour
@@ -22,7 +22,7 @@ def outcome_text(attempt: Attempt) -> str:
 
 
 class AttemptsTable(QTableWidget):
-    def __init__(self, rows: int, parent=None) -> None:
+    def __init__(self, rows: int, parent: QWidget | None = None) -> None:
         super().__init__(0, 4, parent)
         self.setObjectName("attemptsTable")
         self.setAccessibleName(f"Last {rows} attempts")

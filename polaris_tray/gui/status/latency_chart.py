@@ -8,11 +8,12 @@ the whole chart is redrawn only on a resize, a minute's roll or a new latency pe
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from polaris_tray.core.config.limits import OFFLINE_AFTER_S
@@ -20,17 +21,53 @@ from polaris_tray.core.status.uptime import Span
 from polaris_tray.core.storage.history import Attempt
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.severity import outcome_colour
-from polaris_tray.gui.status.chart_scale import nice_ticks, time_ticks, window_end
 from polaris_tray.gui.tray.icons import FILL
 
 WINDOW_S = 3600.0
+MINUTE_S = 60.0
 MIN_TOP_MS = 50.0
 LEFT, TOP, RIGHT = 44, 8, 10
 STRIP_H, AXIS_H = 10, 18  # the online strip under the plot, then the time axis
 
 
+# --- round numbers for the axes (0/50/100 ms, 04:15/04:30), pure so the tests read them
+def nice_step(top: float, max_intervals: int = 4) -> float:
+    """The smallest 1/2/5 x 10^k step that covers `top` in at most `max_intervals` steps."""
+    top = max(top, 1e-9)
+    magnitude = 10.0 ** math.floor(math.log10(top / max_intervals))
+    for factor in (1, 2, 5, 10):
+        step = factor * magnitude
+        if step * max_intervals >= top:
+            return step
+    return 10 * magnitude
+
+
+def nice_ticks(highest: float, max_intervals: int = 4) -> list[float]:
+    """Ticks from 0 to a round top at or above `highest` (a little headroom kept above the highest point)."""
+    step = nice_step(highest * 1.1, max_intervals)
+    count = max(1, math.ceil(highest * 1.1 / step))
+    return [i * step for i in range(count + 1)]
+
+
+def window_end(now: float) -> float:
+    """The chart's right edge: the end of the current minute, so points stay put until the minute rolls."""
+    return math.floor(now / MINUTE_S) * MINUTE_S + MINUTE_S
+
+
+def time_ticks(start: float, end: float, every_s: float = 900.0) -> list[float]:
+    """Wall-clock instants in [start, end] on local-time multiples of `every_s` (e.g. each quarter hour)."""
+    offset = time.localtime(start).tm_gmtoff
+    first = math.ceil((start + offset) / every_s) * every_s - offset
+    ticks = []
+    at = first
+    while at <= end:
+        ticks.append(at)
+        at += every_s
+    return ticks
+
+
 class LatencyChart(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("latencyChart")
         self.setAccessibleName("Latency of the last hour; when the orchestrator counted this miner online")
@@ -41,7 +78,7 @@ class LatencyChart(QWidget):
         self._known_from: float | None = None
         self._now = time.time()
         self._pixmap: QPixmap | None = None
-        self._key: tuple | None = None  # what the cached pixmap was drawn for
+        self._key: tuple[int, int, float, float] | None = None  # what the cached pixmap was drawn for
         self._drawn = 0  # attempts already painted into the pixmap
         self._prev_ok: tuple[float, QPointF] | None = None  # the line continues from here
         self._peak = 0.0
@@ -80,7 +117,7 @@ class LatencyChart(QWidget):
         return plot.bottom() - min(latency, top) / top * plot.height()
 
     # --- painting
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         end = window_end(self._now)
         start = end - WINDOW_S
         peak = max((a.latency_ms for a in self._attempts[self._drawn :] if a.ok and a.at >= start), default=0)
@@ -99,7 +136,7 @@ class LatencyChart(QWidget):
     def _top(self) -> float:
         return nice_ticks(max(self._peak, MIN_TOP_MS))[-1]
 
-    def _redraw(self, key: tuple, start: float, end: float) -> None:
+    def _redraw(self, key: tuple[int, int, float, float], start: float, end: float) -> None:
         self.full_redraws += 1
         self._key = key
         self._peak = max((a.latency_ms for a in self._attempts if a.ok and a.at >= start), default=0.0)
@@ -207,6 +244,6 @@ class LatencyChart(QWidget):
         p.setPen(QPen(marker, 1, Qt.PenStyle.DashLine))
         p.drawLine(QPointF(x, plot.top()), QPointF(x, strip.bottom()))
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         self._key = None
         super().resizeEvent(event)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,10 +33,11 @@ from polaris_tray.core.status.uptime_cache import UptimeCache
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.status.attempts_table import AttemptsTable
-from polaris_tray.gui.status.chart_scale import window_end
-from polaris_tray.gui.status.labels import CONFIRM_ONLINE, details_text, label
-from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart
+from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart, window_end
 from polaris_tray.gui.tray.icons import state_pixmap
+
+if TYPE_CHECKING:
+    from polaris_tray.gui.settings.doctor_dialog import DoctorDialog
 
 TABLE_ROWS = 50
 REFRESH_MIN_MS = 1000
@@ -46,6 +48,39 @@ UPTIME_TIP = (
     f"The share of time the orchestrator counted this miner online: each accepted heartbeat counts for "
     f"{OFFLINE_AFTER_S:.0f} s; stopped, quit and sleeping time count as offline."
 )
+CONFIRM_ONLINE = (
+    "Online — counted by Polaris. The icon stays green while the orchestrator counts this computer online; "
+    "you can close this window."
+)
+
+
+def label(
+    text: str = "", *, name: str = "", scale: float = 1.0, bold: bool = False, wrap: bool = False
+) -> QLabel:
+    widget = QLabel(text)
+    if name:
+        widget.setObjectName(name)
+    if scale != 1.0 or bold:
+        font = widget.font()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(bold)
+        widget.setFont(font)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def details_text(lines: list[str], snap: Snapshot) -> str:
+    """The detail lines with the whole server URL (a wrong path is visible), then the masked id."""
+    url = f"Server: {breakable(snap.server_url)}"
+    shown = [url if line.startswith("Server: ") else line for line in lines]
+    if url not in shown:
+        shown.append(url)
+    return "\n".join([*shown, f"Miner id: {snap.miner_id_masked}"])
+
+
+def breakable(url: str) -> str:
+    """A long URL may wrap after a slash (a zero-width space): a label wraps only where it may break."""
+    return url.replace("/", "/\u200b") if len(url) > 40 else url
 
 
 class StatusWindow(QWidget):
@@ -58,7 +93,7 @@ class StatusWindow(QWidget):
         self,
         history: HistoryStore | None = None,
         diagnostics: Callable[[], str] | None = None,
-        parent=None,
+        parent: QWidget | None = None,
         clock: Callable[[], float] = time.time,
         demo: bool = False,
     ) -> None:
@@ -72,7 +107,7 @@ class StatusWindow(QWidget):
         self._snapshot: Snapshot | None = None
         self._uptimes = UptimeCache()
         self._recent = RecentRows()  # the last hour (+45 s) of the shown miner
-        self._badge: tuple | None = None
+        self._badge: tuple[Colour, float] | None = None
         self.badge = QLabel()
         self.badge.setFixedSize(48, 48)
         self.headline = label("Starting…", name="headline", scale=1.3, bold=True, wrap=True)
@@ -340,7 +375,7 @@ class StatusWindow(QWidget):
         else:
             self.settings_requested.emit()
 
-    def diagnose(self):
+    def diagnose(self) -> DoctorDialog:
         from polaris_tray.gui.settings.doctor_dialog import open_doctor
 
         snap = self._snapshot
@@ -352,13 +387,13 @@ class StatusWindow(QWidget):
         else:
             self.start_requested.emit()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         self.toggle.setFocus()  # not a table cell: Enter/Space act on the main button
         self._ticker.start()
         self.refresh_history()
         super().showEvent(event)
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self._ticker.stop()
         self._refresh_timer.stop()
         super().hideEvent(event)

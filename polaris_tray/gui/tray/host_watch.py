@@ -36,7 +36,7 @@ class TrayHostWatcher(QObject):
     rebuild = Signal()
     changed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._bus: QDBusConnection | None = None
         self._sni_owner = ""

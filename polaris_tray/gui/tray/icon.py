@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCursor, QFontMetrics, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -31,7 +33,7 @@ class TrayIcon(QObject):
     about_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, autostart_state=lambda: False, demo: bool = False) -> None:
+    def __init__(self, autostart_state: Callable[[], bool] = lambda: False, demo: bool = False) -> None:
         super().__init__()
         self._autostart_state = autostart_state
         self._demo = demo
@@ -47,7 +49,7 @@ class TrayIcon(QObject):
         self.icon.setToolTip("Polaris Tray — starting…")
         self.notifier = DesktopNotifier(self._show_message, icon_file(self._notify_pixmap, _icon_dir()))
 
-    def _action(self, text: str, signal=None, checkable: bool = False) -> QAction:
+    def _action(self, text: str, signal: SignalInstance | None = None, checkable: bool = False) -> QAction:
         action = QAction(text, self.menu)
         action.setCheckable(checkable)
         if signal is not None:
@@ -203,7 +205,7 @@ class TrayIcon(QObject):
         self.notifier.close()
 
 
-def _icon_dir():
+def _icon_dir() -> Path:
     from polaris_tray.core.storage import paths
 
     return paths.state_dir() / "icons"

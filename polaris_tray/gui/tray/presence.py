@@ -21,7 +21,7 @@ class TrayPresence(QObject):
     shown = Signal()
     missing = Signal()
 
-    def __init__(self, tray: TrayIcon, wait_s: float, parent=None) -> None:
+    def __init__(self, tray: TrayIcon, wait_s: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tray = tray
         self.held = False

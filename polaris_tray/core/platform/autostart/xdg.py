@@ -25,7 +25,7 @@ from polaris_tray.core.platform.autostart.base import (
 from polaris_tray.core.platform.resources import resources_dir
 
 FILE_NAME = "io.polaris.tray.desktop"  # the menu entry's id too (desktop_install.DESKTOP_ID)
-OLD_FILE_NAME = "polaris-tray.desktop"  # the name before issue 21: migrated to FILE_NAME
+OLD_FILE_NAME = "polaris-tray.desktop"  # the name before the menu entry's id was used: migrated to FILE_NAME
 ICON_NAME = "polaris-tray"  # in the icon theme, once --install-desktop put it there
 
 
