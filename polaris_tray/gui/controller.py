@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
+from PySide6.QtCore import QObject, QThread, QTimer, qVersion
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME
@@ -22,6 +22,19 @@ from polaris_tray.core.config.run_plan import (
     plan_run,
 )
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
+from polaris_tray.core.heartbeat.runner import (
+    Apply,
+    Attempted,
+    Event,
+    LookAgain,
+    MinerId,
+    Notice,
+    Published,
+    SendNow,
+    Start,
+    Stop,
+    Woke,
+)
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
@@ -31,7 +44,7 @@ from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.beat.wake_watch import WakeWatcher
-from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
+from polaris_tray.gui.beat.worker import HeartbeatWorker, WorkerConfig
 from polaris_tray.gui.lifecycle import LifecycleMixin
 from polaris_tray.gui.status.window import StatusWindow
 from polaris_tray.gui.stop_warning import guarded_stop
@@ -47,17 +60,8 @@ BEATING = frozenset(
 
 
 class AppController(LifecycleMixin, WindowActions, QObject):
-    """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
-    and the tray shows their result at once: the worker thread may be inside a request."""
-
-    _start = Signal()
-    _look_again = Signal()  # the keyring, once more: an id may have been stored by --set-miner-id
-    _stop = Signal()
-    _beat_now = Signal()
-    _woke = Signal(float)
-    _apply = Signal(object)
-    _apply_with_id = Signal(object, object)
-    _shutdown = Signal()
+    """Commands go to the worker with submit() (Stop, Apply and Quit cut the request under way there), and
+    the tray shows their result at once: the worker thread may be inside a request."""
 
     def __init__(self, app: QApplication, options: LaunchOptions, instance) -> None:
         super().__init__()
@@ -105,24 +109,15 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         self.worker = HeartbeatWorker(self.config, known, look_up_id=not self.plan.demo)
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.boot)
-        self._start.connect(self.worker.start)
-        self._look_again.connect(self.worker.look_again)
-        self._stop.connect(self.worker.stop)
-        self._beat_now.connect(self.worker.beat_now)
-        self._woke.connect(self.worker.woke)
         self.wake = WakeWatcher(parent=self)
-        self.wake.resumed.connect(self._woke)
-        self.wake.network_up.connect(lambda: self._woke.emit(0.0))
-        self._apply.connect(self.worker.apply)
-        self._apply_with_id.connect(self.worker.apply_with_id)
-        self._shutdown.connect(self.worker.shutdown)
-        self.worker.snapshot.connect(self.on_snapshot)
-        self.worker.notice.connect(self.on_notice)
+        self.wake.resumed.connect(lambda slept: self.worker.submit(Woke(slept)))
+        self.wake.network_up.connect(lambda: self.worker.submit(Woke(0.0)))
+        self.worker.beat_event.connect(self.on_beat_event)
 
         self.tray = TrayIcon(autostart_state=self._autostart_enabled, demo=bool(self.demo))
         self.tray.start_requested.connect(self.request_start)
         self.tray.stop_requested.connect(lambda: guarded_stop(self))
-        self.tray.beat_now_requested.connect(self._beat_now)
+        self.tray.beat_now_requested.connect(lambda: self.worker.submit(SendNow()))
         self.tray.send_now_waits.connect(self.tell_send_now)  # gui/windows.py (issue 21)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.status_requested.connect(self.open_status)
@@ -199,27 +194,32 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         cut first, so the new server or id is used at once."""
         self.plan = self._plan(self.settings)
         self.config = self._worker_config(self.plan)
-        self.worker.interrupt()
-        if miner_id:
-            self._apply_with_id.emit(self.config, MinerId(miner_id, "keyring"))
-        else:
-            self._apply.emit(self.config)
+        self.worker.submit(Apply(self.config, MinerId(miner_id, "keyring") if miner_id else None))
 
     # --- controls that act at once
     def request_start(self) -> None:
         self._stop_pending = False
-        self._start.emit()
+        self.worker.submit(Start())
 
     def request_stop(self) -> None:
         """The request under way is cut and the tray says Stopped now, not when the worker gets to it."""
-        self.worker.interrupt()
-        self._stop.emit()
+        self.worker.submit(Stop())
         self._stop_pending = True
         if self.snapshot is not None and self.snapshot.running:
             stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None, words=None)
             self._show(stopped)
 
     # --- worker reports
+    def on_beat_event(self, event: Event) -> None:
+        """The worker's one signal: a snapshot to show, an attempt for the history's views, a notice."""
+        if isinstance(event, Published):
+            self.on_snapshot(event.snapshot)
+        elif isinstance(event, Attempted):
+            if not event.goodbye and self.status_window is not None:
+                self.status_window.history_changed()
+        elif isinstance(event, Notice):
+            self.on_notice(event.text)
+
     def on_snapshot(self, snap: Snapshot) -> None:
         if self._stop_pending:
             if snap.state in BEATING:
@@ -299,6 +299,6 @@ class AppController(LifecycleMixin, WindowActions, QObject):
         """A second launch (or --set-miner-id) while the keyring keeps the id from us, or held none: look
         again at once (an id stored meanwhile by --set-miner-id is used without a restart)."""
         if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
-            self._start.emit()
+            self.worker.submit(Start())
         elif self.snapshot is not None and self.snapshot.state is LinkState.UNCONFIGURED:
-            self._look_again.emit()
+            self.worker.submit(LookAgain())  # the keyring, once more: --set-miner-id may have stored one

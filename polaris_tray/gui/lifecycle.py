@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from polaris_tray.console import EXIT_FAILED
+from polaris_tray.core.heartbeat.runner import Quit
 from polaris_tray.core.platform.autostart.base import AutostartError
 from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.tray.presence import TrayPresence
@@ -16,7 +17,7 @@ from polaris_tray.gui.tray.presence import TrayPresence
 if TYPE_CHECKING:
     from tempfile import TemporaryDirectory
 
-    from PySide6.QtCore import QThread, SignalInstance
+    from PySide6.QtCore import QThread
     from PySide6.QtWidgets import QApplication
 
     from polaris_tray.core.config.run_plan import LaunchOptions
@@ -67,7 +68,6 @@ class LifecycleMixin:
         _quitting: bool
         _started: bool
         _tray_ready: bool
-        _shutdown: SignalInstance
 
         def open_status(self) -> StatusWindow: ...
         def on_notice(self, text: str) -> None: ...
@@ -121,7 +121,7 @@ class LifecycleMixin:
         self._quitting = True
         began = time.monotonic()
         log.info("Quitting")
-        self.worker.interrupt()  # first: no request starts from here on
+        self.worker.submit(Quit())  # first: the request under way is cut and none starts from here on
         self.wake.stop()
         if hasattr(self, "presence"):
             self.presence.stop()
@@ -130,7 +130,6 @@ class LifecycleMixin:
             if window is not None:
                 window.close()  # stops their timers before the history reader closes below
         calls_done = BackgroundCall.cancel_all(CALLS_BUDGET_S)
-        self._shutdown.emit()
         left_ms = max(100, QUIT_BUDGET_MS - int((time.monotonic() - began) * 1000))
         if not self.worker_thread.wait(left_ms) or not calls_done:
             log.error("The heartbeat thread did not stop in time; exiting anyway")

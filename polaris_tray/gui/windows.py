@@ -61,7 +61,6 @@ class WindowActions:
         self._fallback_window = False  # opened by the user: it stays when the icon comes
         if self.status_window is None:
             self.status_window = StatusWindow(self.history_reader(), self.diagnostics, demo=bool(self.demo))
-            self.worker.outcome.connect(self.status_window.history_changed)
             self.status_window.start_requested.connect(self.request_start)
             self.status_window.stop_requested.connect(lambda: guarded_stop(self))
             self.status_window.settings_requested.connect(self.open_settings)

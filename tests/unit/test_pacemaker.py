@@ -52,7 +52,7 @@ def make(interval=30.0, script=None):
         interval,
         clock=clock,
         rng=random.Random(1),
-        engine_factory=lambda url, miner: Engine(url, miner, clock),
+        sender_factory=lambda url, miner: Engine(url, miner, clock),
     )
     return pm, now
 
@@ -80,7 +80,7 @@ def test_send_now_is_at_once_when_healthy_then_floored_and_merged():
     for _ in range(10):  # ten clicks merge into one, no sooner than the floor
         assert pm.beat_now() == first_manual + MANUAL_FLOOR_S
     run_due(pm, now)
-    assert len(pm.engine.attempts) == 3
+    assert len(pm.sender.attempts) == 3
     assert pm.beat() is None  # nothing more is due
 
 
@@ -110,16 +110,16 @@ def test_goodbye_only_after_an_accepted_attempt():
     pm, now = make()
     pm.start()
     run_due(pm, now)
-    engine = pm.engine
+    engine = pm.sender
     assert pm.finish(goodbye=True).ok and engine.goodbyes == 1
     pm, now = make(script=[DOWN])
     pm.start()
     run_due(pm, now)
-    assert pm.finish(goodbye=True) is None and pm.engine.goodbyes == 0
+    assert pm.finish(goodbye=True) is None and pm.sender.goodbyes == 0
     pm, now = make()
     pm.start()
     run_due(pm, now)
-    assert pm.finish(goodbye=False) is None and pm.engine.goodbyes == 0
+    assert pm.finish(goodbye=False) is None and pm.sender.goodbyes == 0
 
 
 def test_interrupt_cuts_the_attempt_records_nothing_and_holds_until_resumed():
@@ -127,7 +127,7 @@ def test_interrupt_cuts_the_attempt_records_nothing_and_holds_until_resumed():
     pm.start()
     run_due(pm, now)  # online
     now[0] = pm.next_at
-    cut_engine = pm.engine
+    cut_engine = pm.sender
     cut_engine.during_attempt = lambda: from_another_thread(pm.interrupt)
     assert pm.beat() is None  # cut: not an outcome
     assert cut_engine.aborted
@@ -141,13 +141,13 @@ def test_a_stop_that_cuts_a_quick_attempt_still_says_goodbye_on_a_fresh_engine()
     pm.start()
     run_due(pm, now)  # accepted
     now[0] = pm.next_at
-    cut_engine = pm.engine
+    cut_engine = pm.sender
     cut_engine.during_attempt = lambda: from_another_thread(pm.interrupt)
     assert pm.beat() is None
     result = pm.finish(goodbye=True)
     assert result is not None and result.ok
     assert cut_engine.goodbyes == 0 and cut_engine.closed  # the aborted engine is not asked
-    assert pm.engine is not cut_engine
+    assert pm.sender is not cut_engine
 
 
 def test_a_stop_that_cuts_a_hanging_attempt_sends_no_goodbye():
@@ -160,10 +160,10 @@ def test_a_stop_that_cuts_a_hanging_attempt_sends_no_goodbye():
         now[0] += 1.0  # under way for the goodbye's whole bound: that server hangs
         from_another_thread(pm.interrupt)
 
-    pm.engine.during_attempt = hang_then_cut
+    pm.sender.during_attempt = hang_then_cut
     assert pm.beat() is None
     assert pm.finish(goodbye=True) is None
-    assert pm.engine.goodbyes == 0
+    assert pm.sender.goodbyes == 0
 
 
 def test_resume_after_an_interrupt_beats_again_at_once_with_a_fresh_engine():
@@ -171,31 +171,31 @@ def test_resume_after_an_interrupt_beats_again_at_once_with_a_fresh_engine():
     pm.start()
     run_due(pm, now)
     now[0] = pm.next_at
-    pm.engine.during_attempt = lambda: from_another_thread(pm.interrupt)
+    pm.sender.during_attempt = lambda: from_another_thread(pm.interrupt)
     assert pm.beat() is None
-    first = pm.engine
+    first = pm.sender
     pm.resume()
     assert pm.next_at == now[0]
     assert run_due(pm, now).ok
-    assert pm.engine is not first and first.closed
+    assert pm.sender is not first and first.closed
 
 
 def test_retarget_uses_a_new_engine_and_beats_at_once():
     pm, now = make()
     pm.start()
     run_due(pm, now)
-    old = pm.engine
+    old = pm.sender
     pm.retarget("http://127.0.0.1:2/api/v1", "other")
     assert pm.next_at == now[0]
     run_due(pm, now)
-    assert old.closed and (pm.engine.server_url, pm.engine.miner_id) == ("http://127.0.0.1:2/api/v1", "other")
+    assert old.closed and (pm.sender.server_url, pm.sender.miner_id) == ("http://127.0.0.1:2/api/v1", "other")
 
 
 def test_an_interrupt_with_nothing_under_way_keeps_the_engine_and_the_goodbye():
     pm, now = make()
     pm.start()
     run_due(pm, now)
-    engine = pm.engine
+    engine = pm.sender
     pm.interrupt()  # Stop while idle
     assert not engine.aborted
     assert pm.finish(goodbye=True).ok and engine.goodbyes == 1
@@ -223,7 +223,7 @@ def test_a_goodbye_not_delivered_leaves_the_count_running():
     pm, now = make(20.0)
     pm.start()
     run_due(pm, now)
-    pm.engine.say_goodbye = lambda: DOWN
+    pm.sender.say_goodbye = lambda: DOWN
     now[0] += 3
     pm.finish(goodbye=True)
     assert pm.tracker.counted(now[0]) and pm.tracker.counted_until == now[0] - 3 + 45
