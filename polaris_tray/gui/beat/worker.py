@@ -24,11 +24,9 @@ from polaris_tray.core.heartbeat.runner import (
     BeatRunner,
     Command,
     Event,
-    IdAnswered,
     MinerId,
     Notice,
     Published,
-    UseId,
 )
 from polaris_tray.core.heartbeat.sender import BeatSender
 from polaris_tray.core.status.snapshot import Snapshot
@@ -80,7 +78,7 @@ class HeartbeatWorker(QObject):
         )
         self._keyring: KeyringWait | None = None
         if look_up_id and miner is None:  # a child: it moves to the worker's thread with this object
-            self._keyring = KeyringWait(self, self._id_found, self._notice, lambda: self.submit(IdAnswered()))
+            self._keyring = KeyringWait(self, self.submit, self._notice)
         self._runner = BeatRunner(
             cycle,
             config,
@@ -157,9 +155,6 @@ class HeartbeatWorker(QObject):
     def _view_changed(self, snap: Snapshot) -> None:
         """From the view clock, on the GUI thread: the state's words changed by time alone."""
         self.beat_event.emit(Published(snap))
-
-    def _id_found(self, value: str, origin: str) -> None:
-        self.submit(UseId(MinerId(value, origin)))
 
     def _notice(self, text: str) -> None:
         self._deliver(Notice(text))
