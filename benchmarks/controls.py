@@ -68,6 +68,7 @@ def round_hang(app) -> dict[str, float]:
         hanging.arrivals.clear()
         c = controller_against(hanging.url)
         assert hanging.wait_for(1, 10)
+        c.overrides["server_url"] = None  # as the dialog does when the user changes the server
         t = time.monotonic()
         c.apply_settings(Settings(server_url=second.url, interval_s=30.0))
         took = pump_until(app, lambda: len(second.arrivals) >= 1, 5)
