@@ -217,7 +217,7 @@ class BeatRunner:
             self._publish()
 
     def run(self) -> None:
-        """The commands submitted so far, in order, then the beat if one is due (it blocks up to 10 s)."""
+        """The commands submitted so far, in order, then the beat if one is due (up to its deadline)."""
         while not self._finished:
             with self._queued:
                 if not self._queue:
