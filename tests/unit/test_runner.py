@@ -36,11 +36,19 @@ class Driven:
     def __init__(self, url: str, miner: MinerId | None = MINER, interval_s: float = 30.0) -> None:
         cycle = BeatCycle(BeatSender(url, miner.value if miner else None), interval_s)
         self.events: list[tuple[object, int]] = []
+        self._arrived = threading.Condition()
         self.runner = BeatRunner(cycle, BeatConfig(url, interval_s), miner, emit=self._emit)
         self.thread = threading.Thread(target=self._drive, daemon=True)
 
     def _emit(self, event: object) -> None:
-        self.events.append((event, threading.get_ident()))
+        with self._arrived:
+            self.events.append((event, threading.get_ident()))
+            self._arrived.notify_all()
+
+    def wait_until(self, predicate, timeout: float = 5.0) -> bool:
+        """Until the events so far satisfy predicate (woken by each event, no polling)."""
+        with self._arrived:
+            return self._arrived.wait_for(predicate, timeout)
 
     def _drive(self) -> None:
         runner = self.runner
@@ -77,22 +85,13 @@ def driven():
         d.quit()
 
 
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 def test_stop_from_another_thread_cuts_a_hanging_request_and_nothing_follows(orchestrator, driven):
     orchestrator.behaviour = Hang()
     d = driven(orchestrator.url, interval_s=0.2)
     assert orchestrator.wait_for(1, timeout=5)
     asked = time.monotonic()
     d.runner.submit(Stop())
-    assert wait_until(lambda: any(s.state is LinkState.STOPPED for s in d.snapshots()), timeout=2)
+    assert d.wait_until(lambda: any(s.state is LinkState.STOPPED for s in d.snapshots()), timeout=2)
     assert time.monotonic() - asked < 1.0  # not the request's 10 s deadline
     time.sleep(1.0)  # five intervals: a beat that should not come would have come
     assert len(orchestrator.arrivals) == 1
@@ -126,7 +125,7 @@ def test_apply_during_a_hang_sends_to_the_new_server_at_once(orchestrator, drive
         d.runner.submit(Apply(BeatConfig(second.url, 30.0)))  # the id in use stays
         assert second.wait_for(1, timeout=2)
         assert second.bodies()[0]["metrics"]["miner_id"] == MINER.value
-        assert wait_until(
+        assert d.wait_until(
             lambda: any(s.server_url == second.url and s.state is LinkState.ONLINE for s in d.snapshots())
         )
         assert len(orchestrator.arrivals) == 1
@@ -136,7 +135,7 @@ def test_apply_during_a_hang_sends_to_the_new_server_at_once(orchestrator, drive
 
 def test_events_come_on_the_running_thread_each_attempt_before_its_snapshot(orchestrator, driven):
     d = driven(orchestrator.url)
-    assert wait_until(lambda: any(s.state is LinkState.ONLINE for s in d.snapshots()))
+    assert d.wait_until(lambda: any(s.state is LinkState.ONLINE for s in d.snapshots()))
     kinds = [type(e).__name__ for e, _ in d.events]
     assert kinds[:3] == ["Published", "Attempted", "Published"], kinds
     assert d.snapshots()[0].state is LinkState.CONNECTING
@@ -147,9 +146,9 @@ def test_events_come_on_the_running_thread_each_attempt_before_its_snapshot(orch
 
 def test_an_id_found_later_starts_the_wanted_beat(orchestrator, driven):
     d = driven(orchestrator.url, miner=None)
-    assert wait_until(lambda: bool(d.snapshots()))
+    assert d.wait_until(lambda: bool(d.snapshots()))
     assert d.snapshots()[0].state is LinkState.UNCONFIGURED
     assert not orchestrator.arrivals
     d.runner.submit(UseId(MINER))
     assert orchestrator.wait_for(1, timeout=5)
-    assert wait_until(lambda: d.snapshots()[-1].miner_origin == "test")
+    assert d.wait_until(lambda: d.snapshots()[-1].miner_origin == "test")
