@@ -46,6 +46,7 @@ def controller_against(url: str, interval: str = "30"):
 
 def round_hang(app) -> dict[str, float]:
     from polaris_tray.core.config.settings import Settings
+    from polaris_tray.core.heartbeat.runner import SendNow
     from polaris_tray.core.values.link_state import LinkState
 
     hanging, second = Orchestrator(behaviour=Hang()), Orchestrator(behaviour=Reply())
@@ -67,6 +68,7 @@ def round_hang(app) -> dict[str, float]:
         hanging.arrivals.clear()
         c = controller_against(hanging.url)
         assert hanging.wait_for(1, 10)
+        c.overrides["server_url"] = None  # as the dialog does when the user changes the server
         t = time.monotonic()
         c.apply_settings(Settings(server_url=second.url, interval_s=30.0))
         took = pump_until(app, lambda: len(second.arrivals) >= 1, 5)
@@ -78,7 +80,7 @@ def round_hang(app) -> dict[str, float]:
         c = controller_against(hanging.url)
         assert hanging.wait_for(1, 10)
         for _ in range(10):
-            c._beat_now.emit()
+            c.worker.submit(SendNow())
         pump_until(app, lambda: False, 1.0)
         figures["10 Send now in a hang: extra requests"] = len(hanging.arrivals) - 1
         t = time.monotonic()

@@ -1,4 +1,4 @@
-"""--headless from the console: the plan is made and logged here; polaris_tray.headless runs it."""
+"""--headless from the console: the plan is made and logged here; service/beat_thread.py runs it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def cmd_headless(args) -> int:
     from polaris_tray.core.storage import paths
     from polaris_tray.core.storage.logs import setup_logging
     from polaris_tray.core.values.redact import mask_secret
-    from polaris_tray.headless import BeatLoop, run_until_signal
+    from polaris_tray.service.beat_thread import BeatThread, run_until_signal
 
     demo = start_demo() if args.demo else None
     config = console_plan(args, once=False, demo=demo)
@@ -52,10 +52,10 @@ def cmd_headless(args) -> int:
             lock.release()
         err(service)
         return EXIT_CONFIG
-    engine = BeatSender(config.server_url, config.miner_id)
-    loop = BeatLoop(BeatCycle(engine, config.interval_s), service=service)
+    cycle = BeatCycle(BeatSender(config.server_url, config.miner_id), config.interval_s)
+    beat = BeatThread(cycle, miner_origin=config.miner_origin, service=service)
     try:
-        return run_until_signal(loop)
+        return run_until_signal(beat)
     finally:
         service.close()
         if lock:

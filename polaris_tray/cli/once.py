@@ -22,11 +22,11 @@ def cmd_once(args) -> int:
             demo.stop()
         return config
     try:
-        engine = BeatSender(config.server_url, config.miner_id)
+        sender = BeatSender(config.server_url, config.miner_id)
         try:
-            outcome = engine.attempt()
+            outcome = sender.attempt()
         finally:
-            engine.close()
+            sender.close()
     except Exception as exc:  # the promise of --once is one JSON line, whatever happened
         logging.getLogger(__name__).debug("--once failed", exc_info=True)
         outcome = Outcome(OutcomeKind.NETWORK_ERROR, error=f"Internal error: {type(exc).__name__}")

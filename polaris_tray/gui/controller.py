@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, qVersion
+from PySide6.QtCore import QObject, QThread, QTimer, qVersion
 from PySide6.QtWidgets import QApplication
 
 from polaris_tray import APP_DISPLAY_NAME
@@ -28,6 +28,20 @@ from polaris_tray.core.config.run_plan import (
     plan_run,
 )
 from polaris_tray.core.config.settings import LoadResult, Settings, SettingsStore
+from polaris_tray.core.heartbeat.runner import (
+    Apply,
+    Attempted,
+    Event,
+    LookAgain,
+    MinerId,
+    Notice,
+    Published,
+    Quit,
+    SendNow,
+    Start,
+    Stop,
+    Woke,
+)
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
@@ -37,7 +51,7 @@ from polaris_tray.core.storage.history import HistoryStore, default_history_path
 from polaris_tray.core.storage.logs import setup_logging
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.beat.wake_watch import WakeWatcher
-from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
+from polaris_tray.gui.beat.worker import HeartbeatWorker, WorkerConfig
 from polaris_tray.gui.lifecycle import Lifecycle
 from polaris_tray.gui.single_instance import SingleInstance
 from polaris_tray.gui.stop_warning import StopGuard
@@ -53,17 +67,8 @@ BEATING = frozenset(
 
 
 class AppController(QObject):
-    """Controls that must act at once (Stop, Apply, Quit) interrupt the worker before queueing the command,
-    and the tray shows their result at once: the worker thread may be inside a request."""
-
-    _start = Signal()
-    _look_again = Signal()  # the keyring, once more: an id may have been stored by --set-miner-id
-    _stop = Signal()
-    _beat_now = Signal()
-    _woke = Signal(float)
-    _apply = Signal(object)
-    _apply_with_id = Signal(object, object)
-    _shutdown = Signal()
+    """Commands go to the worker with submit() (Stop, Apply and Quit cut the request under way there), and
+    the tray shows their result at once: the worker thread may be inside a request."""
 
     def __init__(self, app: QApplication, options: LaunchOptions, instance: SingleInstance) -> None:
         super().__init__()
@@ -106,19 +111,10 @@ class AppController(QObject):
         self.worker = HeartbeatWorker(self.config, known, look_up_id=not self.plan.demo)
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.boot)
-        self._start.connect(self.worker.start)
-        self._look_again.connect(self.worker.look_again)
-        self._stop.connect(self.worker.stop)
-        self._beat_now.connect(self.worker.beat_now)
-        self._woke.connect(self.worker.woke)
         self.wake = WakeWatcher(parent=self)
-        self.wake.resumed.connect(self._woke)
-        self.wake.network_up.connect(lambda: self._woke.emit(0.0))
-        self._apply.connect(self.worker.apply)
-        self._apply_with_id.connect(self.worker.apply_with_id)
-        self._shutdown.connect(self.worker.shutdown)
-        self.worker.snapshot.connect(self.on_snapshot)
-        self.worker.notice.connect(self.on_notice)
+        self.wake.resumed.connect(lambda slept: self.worker.submit(Woke(slept)))
+        self.wake.network_up.connect(lambda: self.worker.submit(Woke(0.0)))
+        self.worker.beat_event.connect(self.on_beat_event)
 
         self.windows = WindowKeeper(
             store=self.store,
@@ -133,7 +129,6 @@ class AppController(QObject):
             diagnostics=self.diagnostics,
             parent=self,
         )
-        self.worker.outcome.connect(self.windows.history_changed)
         self.stop_guard = StopGuard(
             snapshot=lambda: self.snapshot,
             settings=lambda: self.settings,
@@ -150,7 +145,7 @@ class AppController(QObject):
             login=options.login,
             autostart=None if self.demo else self.autostart,
             start_worker=self._start_worker,
-            interrupt_worker=self._interrupt_worker,
+            quit_worker=self._quit_worker,
             end_worker=self._end_worker,
             release=self._release,
             parent=self,
@@ -161,7 +156,7 @@ class AppController(QObject):
             requests.stop_requested.connect(self.stop_guard.ask)
             requests.quit_requested.connect(self.lifecycle.quit)
         self.windows.settings_applied.connect(self.apply_settings)
-        self.tray.beat_now_requested.connect(self._beat_now)
+        self.tray.beat_now_requested.connect(lambda: self.worker.submit(SendNow()))
         self.tray.send_now_waits.connect(self.windows.tell_send_now)
         self.tray.settings_requested.connect(self.windows.open_settings)
         self.tray.status_requested.connect(self.windows.open_status)
@@ -244,21 +239,16 @@ class AppController(QObject):
         cut first, so the new server or id is used at once."""
         self.plan = self._plan(self.settings)
         self.config = self._worker_config(self.plan)
-        self.worker.interrupt()
-        if miner_id:
-            self._apply_with_id.emit(self.config, MinerId(miner_id, "keyring"))
-        else:
-            self._apply.emit(self.config)
+        self.worker.submit(Apply(self.config, MinerId(miner_id, "keyring") if miner_id else None))
 
     # --- controls that act at once
     def request_start(self) -> None:
         self._stop_pending = False
-        self._start.emit()
+        self.worker.submit(Start())
 
     def request_stop(self) -> None:
         """The request under way is cut and the tray says Stopped now, not when the worker gets to it."""
-        self.worker.interrupt()
-        self._stop.emit()
+        self.worker.submit(Stop())
         self._stop_pending = True
         if self.snapshot is not None and self.snapshot.running:
             stopped = replace(self.snapshot, state=LinkState.STOPPED, next_attempt_wall=None, words=None)
@@ -268,11 +258,10 @@ class AppController(QObject):
     def _start_worker(self) -> None:
         self.worker_thread.start()
 
-    def _interrupt_worker(self) -> None:
-        self.worker.interrupt()  # first: no request starts from here on
+    def _quit_worker(self) -> None:
+        self.worker.submit(Quit())  # the request under way is cut, none starts after, the thread ends
 
     def _end_worker(self, left_ms: int) -> bool:
-        self._shutdown.emit()
         return self.worker_thread.wait(left_ms)
 
     def _release(self) -> None:
@@ -284,6 +273,16 @@ class AppController(QObject):
             self._demo_dir.cleanup()
 
     # --- worker reports
+    def on_beat_event(self, event: Event) -> None:
+        """The worker's one signal: a snapshot to show, an attempt for the history's views, a notice."""
+        if isinstance(event, Published):
+            self.on_snapshot(event.snapshot)
+        elif isinstance(event, Attempted):
+            if not event.goodbye:
+                self.windows.history_changed()
+        elif isinstance(event, Notice):
+            self.on_notice(event.text)
+
     def on_snapshot(self, snap: Snapshot) -> None:
         if self._stop_pending:
             if snap.state in BEATING:
@@ -370,6 +369,6 @@ class AppController(QObject):
         """A second launch (or --set-miner-id) while the keyring keeps the id from us, or held none: look
         again at once (an id stored meanwhile by --set-miner-id is used without a restart)."""
         if self.snapshot is not None and self.snapshot.state is LinkState.KEYRING_WAIT:
-            self._start.emit()
+            self.worker.submit(Start())
         elif self.snapshot is not None and self.snapshot.state is LinkState.UNCONFIGURED:
-            self._look_again.emit()
+            self.worker.submit(LookAgain())  # the keyring, once more: --set-miner-id may have stored one

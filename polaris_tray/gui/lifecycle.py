@@ -35,7 +35,7 @@ CALLS_BUDGET_S = 0.5  # background calls (Test connection) are cut first, so thi
 
 class Lifecycle(QObject):
     """The worker's part comes from the controller, which holds the worker: start_worker starts its thread,
-    interrupt_worker cuts the request under way, end_worker(budget_ms) shuts it down and says whether its
+    quit_worker cuts the request under way, end_worker(budget_ms) shuts it down and says whether its
     thread ended in time. release closes what the controller opened, once the worker is gone. autostart is
     None when the entry must not be touched (demo mode). `started` comes once, when the icon is shown or
     the status window stands in for it: the moment the user can be told things."""
@@ -53,7 +53,7 @@ class Lifecycle(QObject):
         login: bool,
         autostart: Autostart | None,
         start_worker: Callable[[], None],
-        interrupt_worker: Callable[[], None],
+        quit_worker: Callable[[], None],
         end_worker: Callable[[int], bool],
         release: Callable[[], None],
         parent: QObject | None = None,
@@ -67,7 +67,7 @@ class Lifecycle(QObject):
         self._login = login
         self._autostart = autostart
         self._start_worker = start_worker
-        self._interrupt_worker = interrupt_worker
+        self._quit_worker = quit_worker
         self._end_worker = end_worker
         self._release = release
         self._presence: TrayPresence | None = None
@@ -114,7 +114,7 @@ class Lifecycle(QObject):
         self.quitting = True
         began = time.monotonic()
         log.info("Quitting")
-        self._interrupt_worker()  # first: no request starts from here on
+        self._quit_worker()  # first: the request under way is cut and none starts from here on
         self._wake.stop()
         if self._presence is not None:
             self._presence.stop()

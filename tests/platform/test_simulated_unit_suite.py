@@ -18,7 +18,7 @@ from tests.support.app import ROOT
 
 PORTABLE = (
     "tests/unit/test_state.py",
-    "tests/unit/test_pacemaker.py",
+    "tests/unit/test_cycle.py",
     "tests/unit/test_run_plan.py",
     "tests/unit/test_payload_and_metrics.py",
     "tests/unit/test_uptime.py",

@@ -4,39 +4,28 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
+from polaris_tray.core.heartbeat.runner import Attempted, MinerId, Published, Quit
+from polaris_tray.gui.beat.worker import HeartbeatWorker, WorkerConfig
 
 MINER = "miner-abcdef123456"
 TEST_MINER = MinerId(MINER, "test")
 
 
 class Relay(QObject):
-    """Lives on the GUI thread: the worker's signals arrive here queued, as they reach the controller."""
+    """Lives on the GUI thread: the worker's one signal arrives here queued, as it reaches the controller,
+    split into what the tests wait for."""
 
     snapshot = Signal(object)
-    outcome = Signal(object)
+    outcome = Signal(object)  # the attempts' outcomes (not the goodbye)
 
-
-class Controls(QObject):
-    """Queued commands into the worker's thread, as the controller sends them."""
-
-    start = Signal()
-    stop = Signal()
-    beat_now = Signal()
-    apply = Signal(object)
-    apply_with_id = Signal(object, object)
-    shutdown = Signal()
-
-    def wire(self, worker: HeartbeatWorker) -> Controls:
-        self.start.connect(worker.start)
-        self.stop.connect(worker.stop)
-        self.beat_now.connect(worker.beat_now)
-        self.apply.connect(worker.apply)
-        self.apply_with_id.connect(worker.apply_with_id)
-        self.shutdown.connect(worker.shutdown)
-        return self
+    @Slot(object)
+    def route(self, event: object) -> None:
+        if isinstance(event, Published):
+            self.snapshot.emit(event.snapshot)
+        elif isinstance(event, Attempted) and not event.goodbye:
+            self.outcome.emit(event.outcome)
 
 
 def make_worker(
@@ -51,8 +40,7 @@ def make_worker(
     thread = QThread()
     worker = HeartbeatWorker(config, miner, look_up_id=look_up_id, clock=clock, time_scale=time_scale)
     relay = Relay()
-    worker.snapshot.connect(relay.snapshot)
-    worker.outcome.connect(relay.outcome)
+    worker.beat_event.connect(relay.route)
     worker.moveToThread(thread)
     thread.started.connect(worker.boot)
     worker.relay = relay
@@ -62,8 +50,7 @@ def make_worker(
 def stop_worker(thread: QThread, worker: HeartbeatWorker, budget_ms: int = 3000) -> bool:
     if not thread.isRunning():
         return True
-    worker.interrupt()
-    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+    worker.submit(Quit())
     return thread.wait(budget_ms)
 
 

@@ -138,7 +138,8 @@ def test_history_never_holds_the_miner_id(home, orchestrator):
 def test_diagnostics_mask_the_miner_id(qtbot, orchestrator, tmp_path):
     """The real path: a worker beats with a real id against a server that echoes it back in its error;
     the snapshot and the recorded history it produces feed diagnostics, which must not hold the id."""
-    from polaris_tray.gui.beat.worker import MinerId, WorkerConfig
+    from polaris_tray.core.heartbeat.runner import MinerId
+    from polaris_tray.gui.beat.worker import WorkerConfig
     from tests.support.worker import make_worker, stop_worker
 
     miner = "f3a9c2d4e5b6a7980123"

@@ -16,7 +16,7 @@ from polaris_tray.core.heartbeat import wake
 from polaris_tray.core.heartbeat.cycle import BeatCycle
 from polaris_tray.core.heartbeat.sender import BeatSender
 from polaris_tray.core.values.link_state import LinkState
-from polaris_tray.headless import BeatLoop
+from polaris_tray.service.beat_thread import BeatThread
 
 MINER = "miner-abcdef123456"
 
@@ -30,11 +30,11 @@ class SleepyClocks:
 
 
 def test_headless_owns_up_to_a_suspend_and_beats_at_once(orchestrator, monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="polaris_tray.headless")
+    caplog.set_level(logging.INFO, logger="polaris_tray.service.beat_thread")
     clocks = SleepyClocks()
     monkeypatch.setattr(wake, "default_clocks", clocks.pair)
-    loop = BeatLoop(BeatCycle(BeatSender(orchestrator.url, MINER), 30.0), goodbye=False)
-    tracker, clock = loop.pacemaker.tracker, loop.pacemaker.clock
+    loop = BeatThread(BeatCycle(BeatSender(orchestrator.url, MINER), 30.0), goodbye=False)
+    tracker, clock = loop.runner.cycle.tracker, loop.runner.cycle.clock
     loop.start()
     try:
         assert orchestrator.wait_for(1, timeout=10)

@@ -5,9 +5,8 @@ import contextlib
 import os
 import threading
 
-from PySide6.QtCore import QMetaObject, Qt
-
 from polaris_tray.core.config.settings import Settings, SettingsStore
+from polaris_tray.core.heartbeat.runner import Start, Stop
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.beat.worker import WorkerConfig
@@ -38,12 +37,11 @@ def test_100_start_stop_toggles_leave_threads_and_fds_at_baseline(qtbot, orchest
         with qtbot.waitSignal(
             relay.snapshot, timeout=5000, check_params_cb=lambda s: s.state is LinkState.STOPPED
         ):
-            worker.interrupt()
-            QMetaObject.invokeMethod(worker, "stop", Qt.ConnectionType.QueuedConnection)
+            worker.submit(Stop())
         with qtbot.waitSignal(
             relay.snapshot, timeout=5000, check_params_cb=lambda s: s.state is LinkState.ONLINE
         ):
-            QMetaObject.invokeMethod(worker, "start", Qt.ConnectionType.QueuedConnection)
+            worker.submit(Start())
 
     try:
         with qtbot.waitSignal(

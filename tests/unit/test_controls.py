@@ -9,11 +9,12 @@ import threading
 import pytest
 
 from polaris_tray.core.config.settings import Settings
+from polaris_tray.core.heartbeat.runner import SendNow
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.beat.worker import WorkerConfig
 from tests.support.orchestrator import Hang, Orchestrator, Reply
-from tests.support.worker import MINER, Controls, make_worker, start_controller, stop_worker
+from tests.support.worker import MINER, make_worker, start_controller, stop_worker
 
 
 def state_is(state):
@@ -41,9 +42,8 @@ def worker_factory(qtbot):
 
     def make(config, **kw):
         thread, worker, relay = make_worker(config, **kw)
-        controls = Controls().wire(worker)
         made.append((thread, worker))
-        return thread, relay, controls
+        return thread, relay, worker
 
     yield make
     for thread, worker in made:
@@ -92,11 +92,11 @@ def test_a_new_server_applied_during_a_hang_gets_the_next_request_at_once(
 
 def test_ten_send_now_clicks_during_a_hang_add_at_most_one_request(qtbot, orchestrator, worker_factory):
     orchestrator.script = lambda n, _body: Hang() if n == 0 else Reply()
-    thread, relay, controls = worker_factory(WorkerConfig(orchestrator.url, 30.0, deadline_s=1.0))
+    thread, relay, worker = worker_factory(WorkerConfig(orchestrator.url, 30.0, deadline_s=1.0))
     thread.start()
     assert orchestrator.wait_for(1, timeout=10)
     for _ in range(10):
-        controls.beat_now.emit()
+        worker.submit(SendNow())
     # the hang ends at its 1 s deadline; backoff after it is 2.5-5 s: the merged Send now waits for it
     with qtbot.waitSignal(relay.snapshot, timeout=10000, check_params_cb=state_is(LinkState.ONLINE)):
         pass
@@ -108,21 +108,21 @@ def test_ten_send_now_clicks_during_a_hang_add_at_most_one_request(qtbot, orches
 
 def test_send_now_never_jumps_a_retry_after(qtbot, orchestrator, worker_factory):
     orchestrator.behaviour = Reply(429, {"detail": "slow down"}, {"Retry-After": "120"})
-    thread, relay, controls = worker_factory(WorkerConfig(orchestrator.url, 5.0))
+    thread, relay, worker = worker_factory(WorkerConfig(orchestrator.url, 5.0))
     with qtbot.waitSignal(relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.OFFLINE)):
         thread.start()  # never accepted: red "Not counted online yet"
     for _ in range(15):
-        controls.beat_now.emit()
+        worker.submit(SendNow())
         qtbot.wait(100)
     assert len(orchestrator.arrivals) == 1
 
 
 def test_send_now_is_floored_to_one_per_two_seconds(qtbot, orchestrator, worker_factory):
-    thread, relay, controls = worker_factory(WorkerConfig(orchestrator.url, 60.0))
+    thread, relay, worker = worker_factory(WorkerConfig(orchestrator.url, 60.0))
     with qtbot.waitSignal(relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
     for _ in range(20):  # 20 clicks over about a second
-        controls.beat_now.emit()
+        worker.submit(SendNow())
         qtbot.wait(50)
     # the first click goes at once, the rest merge into one at least 2 s after it
     assert 2 <= len(orchestrator.arrivals) <= 3
@@ -134,11 +134,11 @@ def test_send_now_is_floored_to_one_per_two_seconds(qtbot, orchestrator, worker_
 
 def test_send_now_while_stopped_sends_one_beat_and_stays_stopped(qtbot, orchestrator, worker_factory):
     config = WorkerConfig(orchestrator.url, 0.2, start_beating=False)
-    thread, relay, controls = worker_factory(config)
+    thread, relay, worker = worker_factory(config)
     with qtbot.waitSignal(relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.STOPPED)):
         thread.start()
     with qtbot.waitSignal(relay.outcome, timeout=5000):
-        controls.beat_now.emit()
+        worker.submit(SendNow())
     qtbot.wait(1000)  # five intervals: continuous beating would show here
     assert len(orchestrator.arrivals) == 1
     assert orchestrator.bodies()[0]["status"] == "online"
@@ -149,7 +149,7 @@ def test_quit_with_send_now_queued_sends_nothing_after_quitting(qtbot, orchestra
     controller = controller_factory(orchestrator.url)
     assert orchestrator.wait_for(1, timeout=10)
     for _ in range(3):
-        controller._beat_now.emit()
+        controller.worker.submit(SendNow())
     controller.lifecycle.quit()  # returns only once the worker's thread has ended (else the process exits)
     assert controller.worker_thread.isFinished()
     qtbot.wait(500)

@@ -4,8 +4,8 @@ import itertools
 import time
 
 import pytest
-from PySide6.QtCore import QObject, Signal
 
+from polaris_tray.core.heartbeat.runner import Apply, Quit, Stop
 from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.values.link_state import Colour, LinkState
 from polaris_tray.gui.beat.worker import WorkerConfig
@@ -13,10 +13,6 @@ from polaris_tray.gui.tray.icon import TrayIcon
 from polaris_tray.gui.tray.icons import state_pixmap
 from tests.support.orchestrator import Hang, Orchestrator, Reply
 from tests.support.worker import MINER, TEST_MINER, make_worker, stop_worker
-
-
-class Requests(QObject):
-    apply = Signal(object)
 
 
 @pytest.fixture
@@ -64,10 +60,6 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
             worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)
         ):
             thread.start()
-        requests = Requests()
-        requests.apply.connect(worker.apply)  # queued into the worker's thread, as the controller does
-        requests = Requests()
-        requests.apply.connect(worker.apply)  # queued into the worker's thread, as the controller does
 
         def beat_to_second_done(snap):
             # published after the first beat to the new server: it succeeded, the next is an interval away
@@ -81,7 +73,7 @@ def test_apply_moves_the_running_worker_to_a_new_server_and_interval(qtbot, orch
         with qtbot.waitSignal(
             worker.relay.snapshot, timeout=5000, check_params_cb=beat_to_second_done
         ) as blocker:
-            requests.apply.emit(WorkerConfig(second.url, 30.0))  # the id in use stays
+            worker.submit(Apply(WorkerConfig(second.url, 30.0)))  # the id in use stays
         assert second.wait_for(1)
         assert second.bodies()[0]["metrics"]["miner_id"] == MINER
         # the new interval governs the next beat: 30 s after the one just sent to the new server
@@ -105,10 +97,7 @@ def test_interrupt_frees_the_worker_thread_during_a_hanging_request(qtbot, orche
     thread.start()
     assert orchestrator.wait_for(1)
     started = time.monotonic()
-    worker.interrupt()
-    from PySide6.QtCore import QMetaObject, Qt
-
-    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+    worker.submit(Quit())
     assert thread.wait(2000)
     assert time.monotonic() - started < 1.0
 
@@ -184,10 +173,8 @@ def test_stopping_tells_a_healthy_orchestrator_we_are_offline(qtbot, orchestrato
     thread, worker = worker_thread(WorkerConfig(orchestrator.url, 0.5))
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.ONLINE)):
         thread.start()
-    from PySide6.QtCore import QMetaObject, Qt
-
     with qtbot.waitSignal(worker.relay.snapshot, timeout=5000, check_params_cb=state_is(LinkState.STOPPED)):
-        QMetaObject.invokeMethod(worker, "stop", Qt.ConnectionType.QueuedConnection)
+        worker.submit(Stop())
     assert orchestrator.bodies()[-1]["status"] == "offline"
     assert all(b["status"] == "online" for b in orchestrator.bodies()[:-1])
 

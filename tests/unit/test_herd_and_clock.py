@@ -20,7 +20,7 @@ def test_jitter_spreads_a_herd_of_1000_agents():
     assert result["later_peak_jittered"] <= result["later_peak_plain"] / 15
 
 
-class FakeEngine:
+class FakeSender:
     """Counts attempts; the tests here are about time, not about the network."""
 
     miner_id = "m"
@@ -42,54 +42,54 @@ class FakeEngine:
 
 def make(interval=30.0):
     now = [1000.0]
-    engine = FakeEngine()
-    engine.clock = lambda: now[0]
-    pm = BeatCycle(engine, interval, clock=lambda: now[0], rng=random.Random(1))
-    return pm, engine, now
+    sender = FakeSender()
+    sender.clock = lambda: now[0]
+    cycle = BeatCycle(sender, interval, clock=lambda: now[0], rng=random.Random(1))
+    return cycle, sender, now
 
 
-def run_until(pm, now, end):
+def run_until(cycle, now, end):
     """The runner's loop on a fake clock: wait for the deadline (jump to it), beat."""
-    while pm.next_at <= end:
-        now[0] = max(now[0], pm.next_at)
-        pm.beat()
+    while cycle.next_at <= end:
+        now[0] = max(now[0], cycle.next_at)
+        cycle.beat()
 
 
 @pytest.mark.parametrize("jump", [-3600.0, 3600.0, -86400.0 * 365])
 def test_wall_clock_jumps_change_nothing(monkeypatch, jump):
-    pm, engine, now = make()
-    pm.start()
+    cycle, sender, now = make()
+    cycle.start()
     real_time = time.time
-    run_until(pm, now, 1000.0 + 90)
+    run_until(cycle, now, 1000.0 + 90)
     monkeypatch.setattr(time, "time", lambda: real_time() + jump)  # the user changes the system clock
-    run_until(pm, now, 1000.0 + 300)
-    assert engine.attempts == [1000.0 + 30 * k for k in range(11)]
+    run_until(cycle, now, 1000.0 + 300)
+    assert sender.attempts == [1000.0 + 30 * k for k in range(11)]
 
 
 def test_after_a_suspend_exactly_one_beat_goes_out_then_the_grid_resumes():
-    pm, engine, now = make()
-    pm.start()
-    run_until(pm, now, 1060.0)
-    assert len(engine.attempts) == 3
+    cycle, sender, now = make()
+    cycle.start()
+    run_until(cycle, now, 1060.0)
+    assert len(sender.attempts) == 3
     now[0] += (
         7200.0  # the laptop slept two hours (a monotonic clock that counts suspend, like CLOCK_BOOTTIME)
     )
-    before = len(engine.attempts)
-    run_until(pm, now, now[0])  # what is due right now
-    assert len(engine.attempts) == before + 1  # one beat, not 240 to catch up
-    nxt = pm.next_at
+    before = len(sender.attempts)
+    run_until(cycle, now, now[0])  # what is due right now
+    assert len(sender.attempts) == before + 1  # one beat, not 240 to catch up
+    nxt = cycle.next_at
     assert 0 < nxt - now[0] <= 30.0
     assert (nxt - 1000.0) % 30.0 == pytest.approx(0.0, abs=1e-6)  # back on the original grid
 
 
 def test_an_unexpected_error_in_an_attempt_never_ends_the_schedule():
-    pm, engine, now = make()
+    cycle, sender, now = make()
 
     def broken():
         raise RuntimeError("psutil went away")
 
-    engine.attempt = broken
-    pm.start()
-    outcome = pm.beat()
+    sender.attempt = broken
+    cycle.start()
+    outcome = cycle.beat()
     assert not outcome.ok and "Internal error (RuntimeError)" in outcome.error
-    assert pm.next_at is not None and 2.5 <= pm.next_at - now[0] <= 5.0  # retried like any failure
+    assert cycle.next_at is not None and 2.5 <= cycle.next_at - now[0] <= 5.0  # retried like any failure

@@ -7,18 +7,12 @@ the rest is real: the wake watcher polls, the worker beats, the orchestrator rec
 import time
 
 import pytest
-from PySide6.QtCore import QObject, QThread, Signal
 
+from polaris_tray.core.heartbeat.runner import Woke
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.beat.wake_watch import WakeWatcher
-from polaris_tray.gui.beat.worker import HeartbeatWorker, MinerId, WorkerConfig
-
-MINER = "miner-abcdef123456"
-
-
-class Relay(QObject):
-    snapshot = Signal(object)
-    woke = Signal(float)  # queued into the worker's thread, as the controller does
+from polaris_tray.gui.beat.worker import WorkerConfig
+from tests.support.worker import make_worker, stop_worker
 
 
 class SleepyClocks:
@@ -33,20 +27,10 @@ class SleepyClocks:
 
 @pytest.fixture
 def worker(qtbot, orchestrator):
-    thread = QThread()
-    worker = HeartbeatWorker(WorkerConfig(orchestrator.url, 30.0), MinerId(MINER, "test"))
-    worker.moveToThread(thread)
-    thread.started.connect(worker.boot)
-    relay = Relay()
-    worker.snapshot.connect(relay.snapshot)
-    relay.woke.connect(worker.woke)
-    worker.relay, worker.thread_ = relay, thread
+    thread, worker, _relay = make_worker(WorkerConfig(orchestrator.url, 30.0))
+    worker.thread_ = thread
     yield worker
-    worker.interrupt()
-    from PySide6.QtCore import QMetaObject, Qt
-
-    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-    assert thread.wait(3000)
+    assert stop_worker(thread, worker)
 
 
 def test_a_ten_minute_suspend_beats_within_2_s_and_is_never_green_before_that_beat(
@@ -59,7 +43,7 @@ def test_a_ten_minute_suspend_beats_within_2_s_and_is_never_green_before_that_be
     assert orchestrator.wait_for(1, timeout=5)
     clocks = SleepyClocks()
     watcher = WakeWatcher(clocks.pair())
-    watcher.resumed.connect(worker.relay.woke)
+    watcher.resumed.connect(lambda slept: worker.submit(Woke(slept)))  # as the controller does
     watcher.start()
     seen = []
     worker.relay.snapshot.connect(lambda snap: seen.append((time.monotonic(), snap.state)))
@@ -89,6 +73,6 @@ def test_the_network_coming_back_beats_at_once_without_claiming_sleep(qtbot, orc
         worker.thread_.start()
     assert orchestrator.wait_for(1, timeout=5)
     watcher = WakeWatcher(SleepyClocks().pair())
-    watcher.network_up.connect(lambda: worker.relay.woke.emit(0.0))
+    watcher.network_up.connect(lambda: worker.submit(Woke(0.0)))
     watcher.network_up.emit()
     assert orchestrator.wait_for(2, timeout=2)

@@ -1,9 +1,10 @@
-"""The beat cycle shared by the headless loop and the Qt worker: they only wait and relay; this decides.
+"""The beat cycle the BeatRunner runs (core/heartbeat/runner.py): runners only wait and relay; this decides.
 
 Owned by one thread (the one that beats). interrupt() alone may be called from another thread: it cuts the
 request under way and keeps any new one from starting until the owner calls resume() after the command that
-followed it (stop, retarget, ...); after finish() nothing needs resuming. That is what lets Stop, Apply and
-Quit act at once during a hanging request, and why a Send now queued before Quit sends nothing.
+followed it (stop, retarget, ...); after finish() nothing needs resuming. BeatRunner.submit() and run() make
+that pairing; it is what lets Stop, Apply and Quit act at once during a hanging request, and why a Send now
+queued before Quit sends nothing.
 
 The goodbye rule (both runners): on a clean stop or quit, one "offline" beat, bounded to one second, goes
 to the server only when the last attempt finished and was accepted. A server that just accepted us is the
@@ -34,20 +35,20 @@ MANUAL_FLOOR_S = 2.0  # at most one "Send now" beat per 2 s, however fast the cl
 class BeatCycle:
     def __init__(
         self,
-        engine: BeatSender,
+        sender: BeatSender,
         interval_s: float,
         *,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         tracker: StateTracker | None = None,
-        engine_factory: Callable[[str, str | None], BeatSender] = BeatSender,
+        sender_factory: Callable[[str, str | None], BeatSender] = BeatSender,
     ) -> None:
-        self.engine = engine
+        self.sender = sender
         self.schedule = BeatSchedule(interval_s, rng)
         self.tracker = tracker or StateTracker()
         self.tracker.interval_s = self.schedule.interval_s  # the tracker calls a beat overdue by it
         self.clock = clock
-        self._factory = engine_factory
+        self._factory = sender_factory
         self._running = False
         self._scheduled_at: float | None = None  # the next paced beat; None while stopped
         self._manual_at: float | None = None  # a pending "Send now"
@@ -58,7 +59,7 @@ class BeatCycle:
         self._interrupts = 0  # interrupt() calls not yet settled by a command
         self._in_flight = False
         self._cut = False  # the last attempt was cut by interrupt(): resume() makes it again
-        self._sender_spent = False  # the engine was aborted: a fresh one is needed before the next attempt
+        self._sender_spent = False  # the sender was aborted: a fresh one is needed before the next attempt
 
     # --- what the runners read
     @property
@@ -89,9 +90,9 @@ class BeatCycle:
         self._scheduled_at = self._manual_at = None
         self.tracker.stop()
         with self._lock:
-            self._sender_spent = True  # close() is final: the next attempt gets a fresh engine
-            engine = self.engine
-        engine.close()
+            self._sender_spent = True  # close() is final: the next attempt gets a fresh sender
+            sender = self.sender
+        sender.close()
 
     def set_interval(self, interval_s: float) -> float | None:
         self.schedule.interval_s = interval_s
@@ -101,9 +102,9 @@ class BeatCycle:
         return self.next_at
 
     def retarget(self, server_url: str, miner_id: str | None) -> float | None:
-        """A new server or id: a fresh engine, and (while running) a beat at once to find out."""
-        if (server_url, miner_id) != (self.engine.server_url, self.engine.miner_id) or self._sender_spent:
-            self._replace_engine(server_url, miner_id)
+        """A new server or id: a fresh sender, and (while running) a beat at once to find out."""
+        if (server_url, miner_id) != (self.sender.server_url, self.sender.miner_id) or self._sender_spent:
+            self._replace_sender(server_url, miner_id)
         self._goodbye_ok = False
         self._hold_until = None
         if self._running:
@@ -158,9 +159,9 @@ class BeatCycle:
         if self._manual_at is not None and now >= self._manual_at:
             self._manual_at = None
             self._last_manual_at = now
-        engine = self._usable_engine()
+        sender = self._usable_sender()
         try:
-            outcome = engine.attempt()
+            outcome = sender.attempt()
         except Exception as exc:
             log.exception("A heartbeat attempt failed unexpectedly")
             outcome = Outcome(
@@ -192,10 +193,10 @@ class BeatCycle:
 
     def finish(self, goodbye: bool = True) -> Outcome | None:
         """The end of a run: stop, and say goodbye under the rule in the module docstring."""
-        send = goodbye and self._goodbye_ok and bool(self.engine.miner_id)
+        send = goodbye and self._goodbye_ok and bool(self.sender.miner_id)
         result = None
         if send:
-            result = self._usable_engine().say_goodbye()  # after a cut: not on the aborted engine
+            result = self._usable_sender().say_goodbye()  # after a cut: not on the aborted sender
             self.tracker.record_goodbye(result, self.clock())  # accepted: the count ends now
             log.info("Stopped; offline notice %s", "sent" if result.ok else "not delivered")
         self._goodbye_ok = False
@@ -210,19 +211,19 @@ class BeatCycle:
             if not self._in_flight:
                 return
             self._sender_spent = True
-            engine = self.engine
-        engine.abort()  # sticky: a post() that has not reached the socket yet is cut as it connects
+            sender = self.sender
+        sender.abort()  # sticky: a post() that has not reached the socket yet is cut as it connects
 
     # --- inside
-    def _usable_engine(self) -> BeatSender:
-        """The engine for the next request: a fresh one when the last was aborted or closed (both final)."""
+    def _usable_sender(self) -> BeatSender:
+        """The sender for the next request: a fresh one when the last was aborted or closed (both final)."""
         if self._sender_spent:
-            self._replace_engine(self.engine.server_url, self.engine.miner_id)
-        return self.engine
+            self._replace_sender(self.sender.server_url, self.sender.miner_id)
+        return self.sender
 
-    def _replace_engine(self, server_url: str, miner_id: str | None) -> None:
-        old = self.engine
+    def _replace_sender(self, server_url: str, miner_id: str | None) -> None:
+        old = self.sender
         with self._lock:
-            self.engine = self._factory(server_url, miner_id)
+            self.sender = self._factory(server_url, miner_id)
             self._sender_spent = False
         old.close()

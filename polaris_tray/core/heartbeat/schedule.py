@@ -1,7 +1,7 @@
 """When the next heartbeat goes: fixed-rate while healthy, jittered exponential backoff while failing.
 
 Pure: time comes in as arguments (monotonic seconds), randomness from an injected random.Random, so the
-policy is tested exactly and both the headless loop and the Qt worker obey the same rules.
+policy is tested exactly and the BeatRunner obeys the same rules in headless and in the tray.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class BeatSender:
 
     def abort(self) -> None:
         """Any thread, final: cut the request under way and refuse every later one (the BeatCycle then
-        builds a new engine), so an abort that lands while the body is being built still counts."""
+        builds a new sender), so an abort that lands while the body is being built still counts."""
         self._aborted = True
         self._client.abort()
         self._client.close()
@@ -82,22 +82,22 @@ class TestBeat:
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self._lock = threading.Lock()
-        self._engine: BeatSender | None = None
+        self._sender: BeatSender | None = None
         self._cancelled = False
 
     def attempt(self, miner_id: str, status: str = "online") -> Outcome:
         with self._lock:
             if self._cancelled:
                 return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
-            engine = self._engine = BeatSender(self.server_url, miner_id)
+            sender = self._sender = BeatSender(self.server_url, miner_id)
         try:
-            return engine.attempt(status)
+            return sender.attempt(status)
         finally:
-            engine.close()
+            sender.close()
 
     def cancel(self) -> None:
         with self._lock:
             self._cancelled = True
-            engine = self._engine
-        if engine is not None:
-            engine.abort()
+            sender = self._sender
+        if sender is not None:
+            sender.abort()

@@ -2,6 +2,8 @@
 
 A thread per call, not Qt's pool: it ends with its call (no idle pool threads left behind), and Quit can
 cancel every call still running and wait for it, so none outlives the app or signals into a deleted object.
+A thread because the call blocks for seconds (a keyring prompt, a hanging server) and the caller's thread
+must not. Test connection (settings dialog) and the miner id lookup (keyring_wait.py) run on it.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ class BackgroundCall(QObject):
         fn: Callable[[], object],
         parent: QObject | None = None,
         cancel: Callable[[], None] | None = None,
+        *,
+        waited_on_quit: bool = True,
     ) -> None:
+        """waited_on_quit False: a call nothing can cut (a keyring prompt) is dropped on Quit, not joined;
+        its thread is a daemon and its answer is never delivered."""
         super().__init__()
         self._fn = fn
         self._cancel = cancel
+        self._waited = waited_on_quit
         self._cancelled = False
         self._thread: threading.Thread | None = None
         self.done.connect(self._forget)
@@ -70,6 +77,8 @@ class BackgroundCall(QObject):
         calls = list(cls._live)
         for call in calls:
             call.cancel()
+        cls._live.difference_update(c for c in calls if not c._waited)
+        calls = [c for c in calls if c._waited]
         deadline = time.monotonic() + budget_s
         for call in calls:
             if call._thread is not None:

@@ -1,21 +1,23 @@
-"""The miner id, looked up off the worker's thread, and looked up again while the keyring cannot answer.
+"""The miner id, looked up off the worker's thread, and looked up again while the keyring cannot answer;
+the answers go to the BeatRunner as commands (UseId, IdAnswered), which asks again (try_now) on Start.
 
 A keyring that is locked, not up yet or slow at login is not "no id": the user unlocks it a moment later
 and expects the heartbeat to start by itself. So the lookup is retried with a short backoff (capped, so an
 unlock is noticed within a few seconds), at once on Start or Send now, and the first-run dialog is not shown
-meanwhile. The lookup runs on its own short thread so Stop and Quit never wait behind a keyring prompt.
+meanwhile. The lookup runs on a BackgroundCall's thread so Stop and Quit never wait behind a keyring prompt.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 
 from polaris_tray.core.config.miner_id import Resolution, resolve_miner_id
 from polaris_tray.core.config.secret_store import NO_KEYRING_HELP, SecretStore
+from polaris_tray.core.heartbeat.runner import Command, IdAnswered, MinerId, UseId
+from polaris_tray.gui.beat.background_call import BackgroundCall
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +30,18 @@ ABSENT_DELAY_S = 10.0
 
 
 class KeyringWait(QObject):
-    """Lives in the worker thread; found(id, origin), notice(text) and changed() are called there."""
-
-    _resolved = Signal(object)  # Resolution, from the lookup thread to this object's thread
+    """Lives in the worker thread; submit(command) and notice(text) are called there."""
 
     def __init__(
         self,
         parent: QObject,
-        found: Callable[[str, str], None],
+        submit: Callable[[Command], None],
         notice: Callable[[str], None],
-        changed: Callable[[], None],
         resolve: Callable[[], Resolution] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._found = found
+        self._submit = submit
         self._notice = notice
-        self._changed = changed
         self._resolve = resolve or self._look_up
         # The keyring's complaint while we wait for it; "" until the first lookup answers (not "no id" yet).
         self.waiting: str | None = ""
@@ -56,7 +54,6 @@ class KeyringWait(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self.try_now(prompt=False))
-        self._resolved.connect(self._on_resolved)
 
     def try_now(self, prompt: bool = False) -> None:
         """prompt: the user asked (Start, a second launch), so a locked keyring may show its prompt again."""
@@ -68,7 +65,9 @@ class KeyringWait(QObject):
             self._again = True  # one more look as soon as the one under way answers
             return
         self._busy = True
-        threading.Thread(target=self._look, name="miner-id-lookup", daemon=True).start()
+        call = BackgroundCall(self._resolve, waited_on_quit=False)  # a keyring prompt may outlive Quit
+        call.done.connect(self._answered)
+        call.start()
 
     def _look_up(self) -> Resolution:
         store = SecretStore()
@@ -82,15 +81,10 @@ class KeyringWait(QObject):
         self._done = True
         self._timer.stop()
 
-    def _look(self) -> None:
-        try:
-            resolution = self._resolve()
-        except Exception as exc:  # never leave the worker waiting for an answer that will not come
-            resolution = Resolution(None, "none", [], f"The keyring lookup failed: {exc}")
-        try:
-            self._resolved.emit(resolution)
-        except RuntimeError:  # the app is gone
-            pass
+    def _answered(self, resolution: Resolution | None, error: Exception | None) -> None:
+        if resolution is None:  # never leave the worker waiting for an answer that will not come
+            resolution = Resolution(None, "none", [], f"The keyring lookup failed: {error}")
+        self._on_resolved(resolution)
 
     def _on_resolved(self, resolution: Resolution) -> None:
         self._busy = False
@@ -99,13 +93,14 @@ class KeyringWait(QObject):
         for text in resolution.notices:
             self._notice(text)
         if resolution.miner_id:
-            self.waiting = None
+            # waiting stays as it was until the runner has taken the id: a snapshot taken in between (a
+            # Start queued before the UseId) must not read "no id" and open the first-run dialog
             self._done = True
-            self._found(resolution.miner_id, resolution.origin)
+            self._submit(UseId(MinerId(resolution.miner_id, resolution.origin)))
             return
         if not resolution.keyring_error:
             self.waiting = None  # the keyring answered: there is no id (first run)
-            self._changed()
+            self._submit(IdAnswered())
             return
         delay = RETRY_DELAYS_S[min(self._failures, len(RETRY_DELAYS_S) - 1)]
         self._failures += 1
@@ -123,4 +118,4 @@ class KeyringWait(QObject):
             self._again = False
             delay = 0
         self._timer.start(int(delay * 1000))
-        self._changed()
+        self._submit(IdAnswered())
