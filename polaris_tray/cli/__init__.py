@@ -20,15 +20,51 @@ DESKTOP_ONLY_ON_LINUX = (
 )
 
 
+NON_DISPLAY_PLATFORMS = ("offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def qt_platforms(env) -> list[str]:
+    """The platform plugins Qt will try, in order: QT_QPA_PLATFORM's list ("wayland;xcb", arguments after
+    ':' dropped), else Qt 6's own choice on Linux: Wayland first when the session is one, then xcb."""
+    named = [item.split(":", 1)[0].strip() for item in env.get("QT_QPA_PLATFORM", "").split(";")]
+    if any(named):
+        return [name for name in named if name]
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
+        return ["wayland", "xcb"]
+    return ["xcb"]
+
+
 def no_display_problem(env, platform: str) -> str | None:
-    """Qt aborts (a core dump, "xcb-cursor0 is needed") with no display: say so, and what to run instead."""
+    """Qt aborts (a core dump: "xcb-cursor0 is needed", "could not connect to display") when no display it
+    tries answers: check the ones it will try, and say what is wrong and what to run instead."""
     if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"):
-        return None
+    plugins = qt_platforms(env)
+    if any(not name.startswith(("xcb", "wayland")) for name in plugins):
+        return None  # offscreen, minimal, vnc, eglfs...: chosen on purpose, and Qt needs no display for them
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY") and not env.get("QT_QPA_PLATFORM"):
+        return (
+            "no graphical display here (DISPLAY and WAYLAND_DISPLAY are unset): start Polaris Tray from your "
+            "desktop session, or run `polaris-tray --headless` on a server (docs/server.md)."
+        )
+    from polaris_tray.core.platform.display import probe_wayland, probe_x
+
+    tried = []
+    for name in plugins:
+        if name.startswith("wayland"):
+            reach = probe_wayland(env)
+        elif env.get("DISPLAY"):
+            reach = probe_x(env["DISPLAY"])
+        else:
+            tried.append("DISPLAY is unset")
+            continue
+        if reach.reachable:
+            return None
+        tried.append(reach.where)
     return (
-        "no graphical display here (DISPLAY and WAYLAND_DISPLAY are unset): start Polaris Tray from your "
-        "desktop session, or run `polaris-tray --headless` on a server (docs/server.md)."
+        f"cannot reach the graphical display: {'; '.join(tried)}. Is the desktop session (or the ssh X "
+        "forwarding) still there? Check DISPLAY and WAYLAND_DISPLAY, or run `polaris-tray --headless` on a "
+        "server (docs/server.md)."
     )
 
 
