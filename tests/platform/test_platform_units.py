@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from polaris_tray.core.platform.instance_dir import InstanceLock
-from polaris_tray.core.storage.paths import ensure_private_dir
+from polaris_tray.core.platform.instance_dir import InstanceLock, send_to_running
+from polaris_tray.core.storage.paths import UnsafePath, ensure_private_dir
 
 THIRTY_DAYS = 30 * 86400
 
@@ -285,3 +287,78 @@ def test_the_simulation_removes_what_windows_python_lacks(win32):
     with socket.create_server(("127.0.0.1", 0)) as sock, pytest.raises(OSError):
         os.dup(sock.fileno())
     assert sys.platform == "win32" and Path(os.environ["LOCALAPPDATA"]).is_relative_to(Path.home())
+
+
+def _answer_once(path: Path) -> threading.Thread:
+    """A control channel at path that answers one request with "ok" (as the tray's QLocalServer does)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def serve() -> None:
+        with server, server.accept()[0] as conn:
+            conn.recv(4096)
+            conn.sendall(b"ok\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_darwin_long_home_puts_the_socket_where_every_launch_finds_it(darwin, short_home, monkeypatch):
+    """A socket path past 104 bytes (a long home) could not be bound on macOS and had no fallback."""
+    home = short_home / ("a-rather-long-user-folder-" * 3)
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    first, second = InstanceLock(name="long"), InstanceLock(name="long")
+    assert first.directory == home / "Library" / "Application Support" / "polaris-tray" / "run"
+    assert len(str(first.directory / "long.sock").encode()) > 104
+    assert first.socket_path == second.socket_path != InstanceLock(name="other").socket_path
+    assert first.socket_path.parent == Path(f"/tmp/polaris-tray-{os.geteuid()}")
+    assert len(str(first.socket_path).encode()) < 100 and first.path.parent == first.directory
+    assert first.acquire("tray")
+    try:
+        first.clear_stale_socket()  # the holder makes the short directory, ours and 0700
+        info = first.socket_path.parent.stat()
+        assert stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.geteuid()
+        thread = _answer_once(first.socket_path)
+        assert send_to_running({"show": True}, second) == "ok"
+        thread.join(5)
+    finally:
+        first.release()
+        first.socket_path.unlink(missing_ok=True)
+
+
+def test_darwin_short_socket_dir_of_someone_else_is_refused(darwin, short_home, monkeypatch, tmp_path):
+    """The fallback directory's name is predictable: one another user made first (or left open) is never
+    used, by the holder or by a launch looking for it."""
+    from polaris_tray.core.platform import instance_dir
+
+    monkeypatch.setattr(instance_dir, "TMP_ROOT", tmp_path)
+    home = short_home / ("a-rather-long-user-folder-" * 3)
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    lock = InstanceLock(name="long")
+    planted = tmp_path / f"polaris-tray-{os.geteuid()}"
+    assert lock.socket_path.parent == planted
+    planted.mkdir(mode=0o755)
+    planted.chmod(0o755)
+    thread = _answer_once(lock.socket_path)
+    assert send_to_running({"show": True}, InstanceLock(name="long")) is None  # open to others: not ours
+    with pytest.raises(UnsafePath):
+        lock.clear_stale_socket()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:  # what the check kept us from
+        client.connect(str(lock.socket_path))
+        client.sendall(b"{}\n")
+        assert client.recv(16) == b"ok\n"
+    thread.join(5)
+
+
+def test_linux_keeps_the_socket_beside_the_lock_up_to_its_own_limit(tmp_path):
+    """Linux's sun_path is 108 bytes (Qt binds up to 106): a 106-byte path stays where it always was
+    (macOS would move it), a 107-byte one moves."""
+    directory = tmp_path / ("d" * (106 - len(str(tmp_path)) - len("//x.sock")))
+    assert len(str(directory / "x.sock").encode()) == 106
+    assert InstanceLock(directory, "x").socket_path == directory / "x.sock"
+    longer = tmp_path / ("d" * (107 - len(str(tmp_path)) - len("//x.sock")))
+    assert InstanceLock(longer, "x").socket_path.parent == Path(f"/tmp/polaris-tray-{os.geteuid()}")

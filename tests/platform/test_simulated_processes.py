@@ -4,7 +4,8 @@ or misbehave there does so here.
 
 What they hold: under win32 a second launch hands over with exit 0 and no traceback, --quit ends the
 running tray with exit 0, --once against a reply dripping after `Connection: close` ends within 12.5 s with
-exit 1, uptime after 30 days is positive; under darwin the lock is not in /tmp.
+exit 1, uptime after 30 days is positive; under darwin the lock is not in /tmp, and with a long home the
+socket moves to a short path a second launch and --quit still reach.
 """
 
 from __future__ import annotations
@@ -223,3 +224,27 @@ def test_settings_log_and_history_under_the_os_folders(platform, short_home):
     assert (state / "history.sqlite3").stat().st_size > 0
     opened_as_text = short_home / ".polaris-sim" / "text-mode-opens.txt"
     assert not opened_as_text.exists() or opened_as_text.read_text() == ""
+
+
+def test_darwin_long_home_second_launch_and_quit_reach_the_first(short_home):
+    """macOS: ~/Library/Application Support/polaris-tray/run/NAME.sock past 104 bytes could not be bound:
+    the first launch only reported it, a second launch found nobody answering and --quit could not stop
+    it. The socket alone moves to /tmp/polaris-tray-UID, at a name every launch computes the same."""
+    home = short_home / ("a-rather-long-user-folder-" * 3)
+    home.mkdir(mode=0o700)
+    env = sim_app_env("darwin", home)
+    tray = start(env, "--demo")
+    try:
+        lock = lock_dir("darwin", home) / f"{env['POLARIS_TRAY_INSTANCE']}.lock"
+        assert len(str(lock.with_suffix(".sock")).encode()) > 104
+        assert wait_for_holder(lock, "tray", tray) == f"tray {tray.pid}"
+        second = run(env, "--demo")
+        assert second.returncode == 0 and "already running" in second.stderr, second.stderr
+        quit_ = run(env, "--quit")
+        assert quit_.returncode == 0, quit_.stderr
+        code, err = ended(tray)
+        assert code == 0 and "cannot reach" not in err, err
+    finally:
+        if tray.poll() is None:
+            tray.kill()
+            tray.communicate()

@@ -4,6 +4,10 @@ socket, chosen from the uid alone so every launch of one user finds the same pla
 No Qt here: headless, --quit and the systemd service use it as it is; the tray adds a QLocalServer on the
 control channel. A lock dies with its process, so a crash never leaves a lock that blocks the next start.
 
+A socket's path must fit in sockaddr_un (104 bytes on macOS, 108 on Linux): when the one beside the lock
+would not (a long home on macOS), the socket alone moves to the short per-user directory under /tmp, named
+by a hash of the path it would have had, so every launch computes the same one (see socket_path_for).
+
 One rule on every OS: the lock file's first line says who holds it ("tray 1234"), its second names the
 holder's control channel; the platform supplies the lock (flock; on Windows a mandatory msvcrt lock on one
 byte far past the text, so the text stays readable) and the channel (a socket in the private directory; on
@@ -37,6 +41,7 @@ BEATING_MARK = "beating"  # the holder's last word while it sends heartbeats (se
 MAX_MESSAGE = 65536
 LOCK_OFFSET = 1 << 20  # Windows: the byte locked, past the text (a locked byte cannot be read there)
 CHANNEL_KEY = "channel"
+TMP_ROOT = Path("/tmp")  # noqa: S108 - short on every Unix (macOS' $TMPDIR is not); dirs there are 0700 and ours
 
 
 class InstanceDirError(OSError):
@@ -67,12 +72,34 @@ def _candidates(uid: int) -> list[Path]:
         out.append(verify_private_dir(run, strict=True) / DIR_PREFIX)  # never created by us
     except OSError:
         pass
-    out.append(Path("/tmp") / f"{DIR_PREFIX}-{uid}")  # noqa: S108 - made 0700 by us and verified
+    out.append(_tmp_dir(uid))
     try:
         out.append(_home_of(uid) / ".cache" / f"{DIR_PREFIX}-run")
     except (KeyError, ImportError):
         pass
     return out
+
+
+def _tmp_dir(uid: int) -> Path:
+    """This user's directory under /tmp (made 0700 and verified by whoever uses it)."""
+    return TMP_ROOT / f"{DIR_PREFIX}-{uid}"
+
+
+def _sun_path_size() -> int:
+    """sizeof(sockaddr_un.sun_path): 104 on macOS and the BSDs, 108 on Linux."""
+    return 108 if sys.platform.startswith("linux") else 104
+
+
+def socket_path_for(directory: Path, name: str) -> Path:
+    """DIR/NAME.sock when its path fits in sun_path (with the NUL Qt adds and a byte to spare); else
+    /tmp/polaris-tray-UID/HASH.sock, HASH from that longer path: the same for every launch of this user and
+    this directory, short (about 45 bytes), and in a directory only this user can have made (the holder
+    makes and verifies it, see prepare_socket_dir; a client refuses it unless it is ours and 0700)."""
+    preferred = directory / f"{name}.sock"
+    if sys.platform == "win32" or len(os.fsencode(preferred)) <= _sun_path_size() - 2:
+        return preferred
+    digest = hashlib.sha256(os.fsencode(preferred)).hexdigest()[:20]
+    return _tmp_dir(os.geteuid()) / f"{digest}.sock"
 
 
 def instance_dir() -> Path:
@@ -123,7 +150,7 @@ class InstanceLock:
         self.directory = Path(directory) if directory is not None else instance_dir()
         self.name = name or instance_name()
         self.path = self.directory / f"{self.name}.lock"
-        self.socket_path = self.directory / f"{self.name}.sock"
+        self.socket_path = socket_path_for(self.directory, self.name)
         self._fd: int | None = None
         self._mode = ""
         self._beating: str | None = None  # the note last written (None: none yet)
@@ -210,9 +237,13 @@ class InstanceLock:
             self._token = None
 
     def clear_stale_socket(self) -> None:
-        """Called by the lock holder only: remove a socket left by a dead instance, if it is ours."""
+        """Called by the lock holder only, before it listens: make sure the socket's directory is ours (the
+        short one under /tmp when the path beside the lock is too long), and remove a socket left by a dead
+        instance, if it is ours. UnsafePath when someone else holds either."""
         if sys.platform == "win32":  # a pipe goes with its process
             return
+        if self.socket_path.parent != self.directory:
+            ensure_private_dir(self.socket_path.parent, strict=True)
         try:
             st = os.lstat(self.socket_path)
         except FileNotFoundError:
@@ -273,8 +304,11 @@ def send_to_running(message: Mapping[str, object], lock: InstanceLock | None = N
     in Python 3.11: the pipe is reached through gui.single_instance.send_to_running.)"""
     if sys.platform == "win32":
         return None
-    path = (lock or InstanceLock()).socket_path
+    lock = lock or InstanceLock()
+    path = lock.socket_path
     try:
+        if path.parent != lock.directory:  # the short directory under /tmp: never one someone else made
+            verify_private_dir(path.parent, strict=True)
         st = os.lstat(path)
         if st.st_uid != os.geteuid():
             return None  # never talk to a socket someone else made
