@@ -1,8 +1,12 @@
 """The tray started with a DISPLAY that names no running X server (a stale ssh -X forwarding, a login
 script exporting a display that is gone): a sentence naming the display and exit 2, never Qt's abort."""
 
+import pytest
+
 from tests.support.app import app_env, run_app
 from tests.support.services import _display_free
+
+pytestmark = pytest.mark.linux(reason="X display numbers and Qt's xcb plugin")
 
 
 def test_a_display_nobody_serves_is_named_and_the_app_exits_cleanly(home, orchestrator):

@@ -10,6 +10,8 @@ from polaris_tray.cli import no_display_problem, qt_platforms
 from polaris_tray.core.platform.display import probe_wayland, probe_x, x_endpoints
 from tests.support.services import XDisplay, _display_free
 
+pytestmark = pytest.mark.linux(reason="Xvfb, and the X and Wayland sockets of a Linux desktop")
+
 
 @pytest.fixture
 def compositor(tmp_path):
