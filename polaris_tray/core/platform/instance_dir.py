@@ -91,10 +91,11 @@ def _sun_path_size() -> int:
 
 
 def socket_path_for(directory: Path, name: str) -> Path:
-    """DIR/NAME.sock when its path fits in sun_path (with the NUL Qt adds and a byte to spare); else
-    /tmp/polaris-tray-UID/HASH.sock, HASH from that longer path: the same for every launch of this user and
-    this directory, short (about 45 bytes), and in a directory only this user can have made (the holder
-    makes and verifies it, see prepare_socket_dir; a client refuses it unless it is ours and 0700)."""
+    """DIR/NAME.sock when Qt can bind its path (QLocalServer takes up to sun_path's size less 2 bytes: 106
+    on Linux, 102 on macOS); else /tmp/polaris-tray-UID/HASH.sock, HASH from that longer path: the same for
+    every launch of this user and this directory, short (about 45 bytes), and in a directory only this user
+    can have made (the holder makes and verifies it in clear_stale_socket; a client refuses it unless it
+    is ours and 0700)."""
     preferred = directory / f"{name}.sock"
     if sys.platform == "win32" or len(os.fsencode(preferred)) <= _sun_path_size() - 2:
         return preferred
