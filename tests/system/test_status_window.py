@@ -3,14 +3,14 @@ scripted session written by the real HistoryStore and read by the real window (p
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import Outcome
-from tests.support.history import MINER, OK, TLS, scripted_session
+from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
 T0 = 1_700_000_000.0
 
@@ -128,6 +128,22 @@ def test_offline_for_a_server_fault_offers_the_doctor_not_the_settings(qtbot, tm
     window.settings_requested.connect(lambda: asked.append("settings"))
     window.action.click()
     assert asked == ["doctor"]
+
+
+def test_red_before_any_count_says_its_error_once(qtbot, tmp_path):
+    """The headline said "Not counted online yet — <error>; retrying" and "Last error: <error>" below it."""
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    error = "Could not connect to o:443: connection refused."
+    refused = Outcome(REFUSED.kind, error=error, reason=REFUSED.reason)
+    words = f"Not counted online yet — {error.rstrip('.')}; retrying"
+    snap = Snapshot(LinkState.OFFLINE, "https://o/api/v1", last_outcome=refused, words=words)
+    window = window_on(qtbot, reader, T0, snap)
+    shown = [w.text() for w in window.findChildren(QLabel) if w.isVisible()]
+    assert window.headline.text() == words
+    assert sum(text.count("connection refused") for text in shown) == 1, shown
+    amber = Snapshot(LinkState.RETRYING, "https://o/api/v1", last_outcome=refused, words="Retrying — still …")
+    window.show_snapshot(amber)  # amber's headline does not say it: the error line does
+    assert f"Last error: {error}" in window.details.text()
 
 
 def test_keyboard_tab_reaches_every_button_and_esc_closes(qtbot, tmp_path):
