@@ -3,7 +3,7 @@ scripted session written by the real HistoryStore and read by the real window (p
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
@@ -96,6 +96,46 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
     hour = (t[0] - 3600, t[0])
     assert window._recent.coverage.spans(*hour) == fresh._recent.coverage.spans(*hour)
     assert window.uptime.text() == fresh.uptime.text()
+
+
+def rows_in_view(table):
+    """The rows the user sees whole, by the table's geometry: each row's rectangle inside the viewport."""
+    view = table.viewport().rect()
+    return sum(
+        view.contains(table.visualRect(table.model().index(row, 0))) for row in range(table.rowCount())
+    )
+
+
+def test_the_attempts_table_uses_the_windows_height(qtbot, tmp_path):
+    """Six rows and a scroll bar while space remained below: a taller window shows more rows, and no
+    scroll bar while every row fits."""
+    path = tmp_path / "h.sqlite3"
+    writer = HistoryStore(path, clock=lambda: T0)
+    for i in range(12):
+        writer.record(OK, at=T0 + 5 * i, miner_id=MINER)
+    writer.count()  # the writer thread has stored every row
+    reader = HistoryStore(path, readonly=True)
+    now = T0 + 60
+    snap = Snapshot(
+        LinkState.ONLINE, "https://o/api/v1", "mine…", last_outcome=OK, miner_tag=reader.tag(MINER)
+    )
+    window = window_on(qtbot, reader, now, snap)
+    table = window.table
+    assert table.rowCount() == 12
+    seen = {}
+    for height in (520, 900):
+        window.resize(640, height)
+        qtbot.waitUntil(lambda h=height: window.height() == h and table.isVisible())
+        QApplication.processEvents()  # the layout settles
+        seen[height] = rows_in_view(table)
+    assert seen[900] > seen[520], seen
+    assert seen[900] == 12 and not table.verticalScrollBar().isVisible(), seen  # all fit: no scroll bar
+    spare = window.scroll_area.viewport().height() - window.scroll_area.widget().minimumSizeHint().height()
+    assert spare >= 0  # nothing else scrolls instead
+    window.resize(640, 520)
+    qtbot.waitUntil(lambda: window.height() == 520)
+    QApplication.processEvents()
+    assert table.verticalScrollBar().isVisible() == (rows_in_view(table) < 12)
 
 
 def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
