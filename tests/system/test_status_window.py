@@ -3,7 +3,7 @@ scripted session written by the real HistoryStore and read by the real window (p
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
@@ -98,44 +98,32 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
     assert window.uptime.text() == fresh.uptime.text()
 
 
-def rows_in_view(table):
-    """The rows the user sees whole, by the table's geometry: each row's rectangle inside the viewport."""
-    view = table.viewport().rect()
-    return sum(
-        view.contains(table.visualRect(table.model().index(row, 0))) for row in range(table.rowCount())
-    )
+def test_the_attempts_table_uses_the_windows_height(home, tmp_path, x_display):
+    """Six rows and a scroll bar while space remained below: on a real display, a taller window shows more
+    rows, and no scroll bar while every row fits (by the widgets' geometry, in the window's own process)."""
+    import json
+    import os
+    import subprocess
+    import sys
 
+    from tests.support.app import ROOT
 
-def test_the_attempts_table_uses_the_windows_height(qtbot, tmp_path):
-    """Six rows and a scroll bar while space remained below: a taller window shows more rows, and no
-    scroll bar while every row fits."""
-    path = tmp_path / "h.sqlite3"
-    writer = HistoryStore(path, clock=lambda: T0)
-    for i in range(12):
-        writer.record(OK, at=T0 + 5 * i, miner_id=MINER)
-    writer.count()  # the writer thread has stored every row
-    reader = HistoryStore(path, readonly=True)
-    now = T0 + 60
-    snap = Snapshot(
-        LinkState.ONLINE, "https://o/api/v1", "mine…", last_outcome=OK, miner_tag=reader.tag(MINER)
+    env = {**os.environ, "DISPLAY": x_display.display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    script = str(ROOT / "tests/support/status_table_on_screen.py")
+    result = subprocess.run(
+        [sys.executable, script, str(tmp_path / "h.sqlite3"), "12", "520", "740"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
-    window = window_on(qtbot, reader, now, snap)
-    table = window.table
-    assert table.rowCount() == 12
-    seen = {}
-    for height in (520, 900):
-        window.resize(640, height)
-        qtbot.waitUntil(lambda h=height: window.height() == h and table.isVisible())
-        QApplication.processEvents()  # the layout settles
-        seen[height] = rows_in_view(table)
-    assert seen[900] > seen[520], seen
-    assert seen[900] == 12 and not table.verticalScrollBar().isVisible(), seen  # all fit: no scroll bar
-    spare = window.scroll_area.viewport().height() - window.scroll_area.widget().minimumSizeHint().height()
-    assert spare >= 0  # nothing else scrolls instead
-    window.resize(640, 520)
-    qtbot.waitUntil(lambda: window.height() == 520)
-    QApplication.processEvents()
-    assert table.verticalScrollBar().isVisible() == (rows_in_view(table) < 12)
+    assert result.returncode == 0, result.stderr
+    seen = {int(h): tuple(v) for h, v in json.loads(result.stdout).items()}
+    (short_rows, short_bar), (tall_rows, tall_bar) = seen[520], seen[740]
+    assert tall_rows > short_rows > 6, seen  # the free height shows more rows
+    assert short_bar, seen  # 12 rows do not fit the short window: the table scrolls
+    assert tall_rows == 12 and not tall_bar, seen  # every row fits: no scroll bar
 
 
 def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
