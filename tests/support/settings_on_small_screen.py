@@ -1,6 +1,7 @@
 """Opens Settings on the display it is given, opens Advanced by its mnemonic and Tabs to OK, in its own
 process so QT_SCALE_FACTOR is set before Qt starts. Prints one JSON object of what it measured (logical
-pixels): the dialog's frame, the screen's available geometry, OK's rectangle on screen and what Tab reached.
+pixels): the dialog's frame, the screen's available geometry, OK's rectangle on screen, what Tab reached,
+and whether the id's mnemonic (Alt+M) from there brings the id field into view whole.
 With a path as its argument it saves the dialog as a PNG there.
 """
 
@@ -41,6 +42,12 @@ def main() -> None:
         app.processEvents()
     ok = dialog.ok_button
     ok_on_screen = QRect(ok.mapToGlobal(ok.rect().topLeft()), ok.size())
+    ok_focused = app.focusWidget() is ok
+    ok_whole = ok.isVisible() and ok.visibleRegion().boundingRect() == ok.rect()
+    QTest.keyClick(ok, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)  # back up to the id by its mnemonic
+    app.processEvents()
+    miner = dialog.miner_edit
+    miner_whole = app.focusWidget() is miner and miner.visibleRegion().boundingRect() == miner.rect()
     screen = dialog.screen()
     print(
         json.dumps(
@@ -52,9 +59,9 @@ def main() -> None:
                 "screen": rect(screen.geometry()),
                 "dpr": dialog.devicePixelRatioF(),
                 "ok": rect(ok_on_screen),
-                "ok_visible": ok.isVisible() and not ok.visibleRegion().isEmpty(),
-                "ok_whole": ok.visibleRegion().boundingRect() == ok.rect(),
-                "ok_focused": app.focusWidget() is ok,
+                "ok_whole": ok_whole,
+                "ok_focused": ok_focused,
+                "miner_whole": miner_whole,
                 "reached": reached,
             }
         )
