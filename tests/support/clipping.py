@@ -4,7 +4,7 @@ Used by the render scripts (their own processes, so a scale factor can be set fi
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QScrollArea, QWidget
 
 
 def visible_scrollbars(window: QWidget, allowed=()) -> list[str]:
@@ -19,8 +19,11 @@ def visible_scrollbars(window: QWidget, allowed=()) -> list[str]:
     return found
 
 
-def clipped_labels(window: QWidget) -> list[str]:
-    """Visible labels whose text needs more room than they have: wider (one line) or taller (wrapped)."""
+def clipped_labels(window: QWidget, scrolled: tuple[QScrollArea, ...] = ()) -> list[str]:
+    """Visible labels whose text needs more room than they have: wider (one line) or taller (wrapped).
+
+    A label in one of the `scrolled` areas (a form that scrolls on a short screen) must lie inside the
+    area's page, which scrolls into view, rather than inside the window."""
     found = []
     for label in window.findChildren(QLabel):
         if not label.isVisible() or not label.text():
@@ -29,6 +32,7 @@ def clipped_labels(window: QWidget) -> list[str]:
             short = label.heightForWidth(label.width()) > label.height() + 1
         else:
             short = label.sizeHint().width() > label.width() + 1
-        if short or not window.rect().contains(label.mapTo(window, label.rect().bottomRight())):
+        frame = next((a.widget() for a in scrolled if a.widget().isAncestorOf(label)), window)
+        if short or not frame.rect().contains(label.mapTo(frame, label.rect().bottomRight())):
             found.append(label.objectName() or label.accessibleName() or label.text()[:30])
     return found

@@ -299,3 +299,48 @@ def test_dialog_renders_at_100_and_200_percent(home, scale):
     # drawn at the scale, not stretched: the grab has the dialog's logical minimum width times the scale
     assert int(width) >= 600 * float(scale) and int(height) > 300 * float(scale)
     assert out.exists() and out.stat().st_size > 5000
+
+
+@pytest.fixture(scope="module")
+def small_screen():
+    """Xvfb at 1280x720: 640x360 logical pixels at scale 2."""
+    from tests.support.services import XDisplay
+
+    display = XDisplay(with_tray=False, size="1280x720x24").start()
+    yield display
+    display.stop()
+
+
+def test_with_advanced_open_the_dialog_fits_a_1280x720_screen_at_scale_2(home, small_screen):
+    """Advanced open at scale 2 made the dialog taller than the screen: OK, Apply and Cancel fell off it."""
+    env = {
+        **os.environ,
+        "DISPLAY": small_screen.display,
+        "QT_QPA_PLATFORM": "xcb",
+        "QT_SCALE_FACTOR": "2",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests/support/settings_on_small_screen.py"),
+            str(ARTIFACTS / "settings-advanced-1280x720-200pct.png"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["dpr"] == 2.0 and seen["screen"][2:] == [640, 360], seen
+    assert seen["advanced_was_closed"] and seen["advanced_open"], seen  # opened by its mnemonic
+    x, y, w, h = seen["frame"]
+    ax, ay, aw, ah = seen["available"]
+    assert ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah, seen
+    ox, oy, ow, oh = seen["ok"]
+    assert ax <= ox and ay <= oy and ox + ow <= ax + aw and oy + oh <= ay + ah, seen
+    assert seen["ok_whole"], seen
+    assert seen["ok_focused"], seen  # Tab from the disclosure reaches OK
+    assert seen["miner_whole"], seen  # a mnemonic scrolls the form to the field it focuses

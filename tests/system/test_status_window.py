@@ -3,14 +3,14 @@ scripted session written by the real HistoryStore and read by the real window (p
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from polaris_tray.core.status.snapshot import Snapshot, tooltip
 from polaris_tray.core.status.uptime_cache import UptimeCache, with_uptime
 from polaris_tray.core.storage.history import HistoryStore
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import Outcome
-from tests.support.history import MINER, OK, TLS, scripted_session
+from tests.support.history import MINER, OK, REFUSED, TLS, scripted_session
 
 T0 = 1_700_000_000.0
 
@@ -98,6 +98,34 @@ def test_the_chart_appends_instead_of_redrawing(qtbot, tmp_path):
     assert window.uptime.text() == fresh.uptime.text()
 
 
+def test_the_attempts_table_uses_the_windows_height(home, tmp_path, x_display):
+    """Six rows and a scroll bar while space remained below: on a real display, a taller window shows more
+    rows, and no scroll bar while every row fits (by the widgets' geometry, in the window's own process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.app import ROOT
+
+    env = {**os.environ, "DISPLAY": x_display.display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    script = str(ROOT / "tests/support/status_table_on_screen.py")
+    result = subprocess.run(
+        [sys.executable, script, str(tmp_path / "h.sqlite3"), "12", "520", "740"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = {int(h): tuple(v) for h, v in json.loads(result.stdout).items()}
+    (short_rows, short_bar), (tall_rows, tall_bar) = seen[520], seen[740]
+    assert tall_rows > short_rows > 6, seen  # the free height shows more rows
+    assert short_bar, seen  # 12 rows do not fit the short window: the table scrolls
+    assert tall_rows == 12 and not tall_bar, seen  # every row fits: no scroll bar
+
+
 def test_red_and_unconfigured_states_offer_the_fix(qtbot, tmp_path):
     reader = HistoryStore(tmp_path / "h.sqlite3")
     long_error = "The server's certificate could not be verified: " + "x" * 200
@@ -128,6 +156,22 @@ def test_offline_for_a_server_fault_offers_the_doctor_not_the_settings(qtbot, tm
     window.settings_requested.connect(lambda: asked.append("settings"))
     window.action.click()
     assert asked == ["doctor"]
+
+
+def test_red_before_any_count_says_its_error_once(qtbot, tmp_path):
+    """The headline said "Not counted online yet — <error>; retrying" and "Last error: <error>" below it."""
+    reader = HistoryStore(tmp_path / "h.sqlite3")
+    error = "Could not connect to o:443: connection refused."
+    refused = Outcome(REFUSED.kind, error=error, reason=REFUSED.reason)
+    words = f"Not counted online yet — {error.rstrip('.')}; retrying"
+    snap = Snapshot(LinkState.OFFLINE, "https://o/api/v1", last_outcome=refused, words=words)
+    window = window_on(qtbot, reader, T0, snap)
+    shown = [w.text() for w in window.findChildren(QLabel) if w.isVisible()]
+    assert window.headline.text() == words
+    assert sum(text.count("connection refused") for text in shown) == 1, shown
+    amber = Snapshot(LinkState.RETRYING, "https://o/api/v1", last_outcome=refused, words="Retrying — still …")
+    window.show_snapshot(amber)  # amber's headline does not say it: the error line does
+    assert f"Last error: {error}" in window.details.text()
 
 
 def test_keyboard_tab_reaches_every_button_and_esc_closes(qtbot, tmp_path):

@@ -12,6 +12,7 @@ from polaris_tray.core.status.snapshot import (
     relative,
     tooltip,
 )
+from polaris_tray.core.status.state import StateTracker
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 
@@ -121,3 +122,31 @@ def test_no_acceptance_in_this_run_does_not_deny_the_older_ones_in_the_table():
     """After a restart the table listed accepted beats minutes old beside "Last accepted: not yet" (walk)."""
     lines = detail_lines(Snapshot(LinkState.CONNECTING, URL, next_attempt_wall=5.0), 0.0)
     assert "Last accepted: none since this app started" in lines
+
+
+def test_red_says_the_error_once_where_the_headline_carries_it():
+    """Red before any count: the headline says the reason; a "Last error:" line said the same again."""
+    refused = Outcome(
+        OutcomeKind.NETWORK_ERROR,
+        error="Could not connect to 127.0.0.1:9: connection refused.",
+        reason=NetworkReason.REFUSED,
+    )
+    tracker = StateTracker(interval_s=30.0)
+    tracker.start(0.0)
+    tracker.record(refused, at=1.0)
+    state, words = tracker.view(2.0, wall=1002.0)
+    assert state is LinkState.OFFLINE and words == (
+        "Not counted online yet — Could not connect to 127.0.0.1:9: connection refused; retrying"
+    )
+    snap = Snapshot(state, URL, last_outcome=refused, next_attempt_wall=1010.0, words=words)
+    lines = detail_lines(snap, 1002.0)
+    assert lines[0] == words
+    assert not any(line.startswith("Last error") for line in lines), lines
+    assert sum("connection refused" in line for line in tooltip(snap, 1002.0).splitlines()) == 1
+    # amber's headline counts the seconds left, not the error: the error line stays
+    tracker.record(Outcome(OutcomeKind.ACCEPTED, 200), at=3.0)
+    tracker.record(refused, at=4.0)
+    state, words = tracker.view(5.0, wall=1005.0)
+    assert state is LinkState.RETRYING and words.startswith("Retrying — still counted online for")
+    lines = detail_lines(replace(snap, state=state, words=words), 1005.0)
+    assert "Last error: Could not connect to 127.0.0.1:9: connection refused." in lines

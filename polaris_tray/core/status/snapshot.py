@@ -56,6 +56,12 @@ def headline(snap: Snapshot) -> str:
     return text
 
 
+def said_in(error: str | None, headline_text: str) -> bool:
+    """Whether the headline already carries the error's words (it drops the error's final full stop)."""
+    words = (error or "").rstrip(".").strip()
+    return bool(words) and words in headline_text
+
+
 def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> list[str]:
     """State, last accepted heartbeat, next attempt, server: the tooltip and the menu's status line.
 
@@ -78,8 +84,10 @@ def detail_lines(snap: Snapshot, now_wall: float, clock_times: bool = False) -> 
             lines.append(f"Next attempt: at {clock_time(snap.next_attempt_wall)}")
         else:
             lines.append(f"Next attempt: in {relative(left)}")
-    if snap.last_outcome is not None and not snap.last_outcome.ok and snap.state is not LinkState.ATTENTION:
-        lines.append(f"Last error: {snap.last_outcome.error}")
+    outcome = snap.last_outcome
+    failed = outcome is not None and not outcome.ok and snap.state is not LinkState.ATTENTION
+    if failed and outcome is not None and not said_in(outcome.error, lines[0]):  # red's headline may say it
+        lines.append(f"Last error: {outcome.error}")
     lines.append(f"Server: {server_host(snap.server_url) or snap.server_url}")
     return lines
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -47,6 +47,9 @@ class SettingsDialog(SettingsWidgets):
         self._miner_problem_shown = False
         self._test_round = 0  # bumped when a field changes: a result for older values is not shown
         settings_layout.build(self)
+        for widget in self.page.findChildren(QWidget):  # a mnemonic's jump too, not only Tab, scrolls to it
+            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                widget.installEventFilter(self)
         self.url_edit.textChanged.connect(self._check)
         self.miner_edit.textChanged.connect(self._check)
         self.url_edit.textChanged.connect(self._forget_test_result)
@@ -349,6 +352,12 @@ class SettingsDialog(SettingsWidgets):
             self._show_text(self.test_result, result.text, "ok" if result.ok else "error")
             self.test_result.setProperty("outcome", result.kind)
         self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A field that takes the focus scrolls into view when the form scrolls (a short screen)."""
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self.form_scroll.ensureWidgetVisible(watched)
+        return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,11 +12,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -74,6 +76,8 @@ class SettingsWidgets(QDialog):
     test_result: QLabel
     buttons: QDialogButtonBox
     status: QLabel
+    page: QWidget  # everything above the status and the buttons, in the scroll area
+    form_scroll: QScrollArea  # not scroll: that would hide QWidget.scroll()
 
 
 def build(d: SettingsWidgets) -> None:
@@ -177,14 +181,29 @@ def build(d: SettingsWidgets) -> None:
     d.status = _note("Settings status")
     d.status.hide()
 
+    d.page = QWidget()
+    d.page.setObjectName("settingsPage")
+    page = QVBoxLayout(d.page)
+    page.setContentsMargins(0, 0, 0, 0)
+    page.addWidget(d.intro)
+    page.addWidget(d.override_note)
+    page.addLayout(form)
+    page.addWidget(d.advanced_toggle)
+    page.addWidget(d.advanced)
+    page.addLayout(test_row)
+    # A screen too short for the whole form (Advanced open at scale 2 on 1280x720) scrolls the form;
+    # the status and OK/Apply/Cancel stay below it, always on screen.
+    d.form_scroll = QScrollArea()
+    d.form_scroll.setObjectName("settingsScroll")
+    d.form_scroll.setWidget(d.page)
+    d.form_scroll.setWidgetResizable(True)
+    d.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+    d.form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a stop in the Tab order: its fields are
+    d.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
     layout = QVBoxLayout(d)
     layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
-    layout.addWidget(d.intro)
-    layout.addWidget(d.override_note)
-    layout.addLayout(form)
-    layout.addWidget(d.advanced_toggle)
-    layout.addWidget(d.advanced)
-    layout.addLayout(test_row)
+    layout.addWidget(d.form_scroll, 1)
     layout.addWidget(d.status)
     layout.addWidget(d.buttons)
     for first, second in (
@@ -226,21 +245,59 @@ def show_advanced(d: SettingsWidgets, shown: bool) -> None:
     d.advanced.setVisible(shown)
 
 
-def fit(d: QWidget, notes: Iterable[QWidget]) -> None:
-    """Height from the content at the current width: grows for a message, shrinks when it goes.
+def fit(d: SettingsWidgets, notes: Iterable[QWidget]) -> None:
+    """Height from the content at the current width: grows for a message, shrinks when it goes, and never
+    past the screen's available height: there the form scrolls, the status and the buttons stay in view.
 
     QFormLayout under-counts word-wrapped rows, so each visible note is given its height for its
     actual width as a minimum before the dialog takes the layout's height."""
     layout = d.layout()
-    assert layout is not None  # build() gave the dialog its layout
-    inner = [lay for lay in (w.layout() for w in d.findChildren(QWidget)) if lay is not None]
+    page = d.page.layout()
+    assert layout is not None and page is not None  # build() gave the dialog and its page their layouts
+    inner = [lay for lay in (w.layout() for w in d.page.findChildren(QWidget)) if lay is not None]
     layout.activate()
     for note in notes:
         note.setMinimumHeight(note.heightForWidth(note.width()) if note.isVisible() else 0)
     for child in inner:  # a panel's own layout (the disclosure) learns its notes' new heights first
         child.invalidate()
         child.activate()
+    page.invalidate()
+    page.activate()
+    content = max(page.totalHeightForWidth(d.page.width()), page.totalMinimumSize().height())
+    d.form_scroll.setMinimumSize(page.totalMinimumSize().width(), content)  # the whole form, if it fits
+    d.form_scroll.setMaximumHeight(content)
     layout.activate()
     height = max(layout.totalHeightForWidth(d.width()), layout.totalMinimumSize().height())
+    room = _room(d)
+    if room is not None and height > room.height():
+        bar = d.form_scroll.verticalScrollBar().sizeHint().width()  # beside the form, never over it
+        floor = 4 * d.fontMetrics().lineSpacing()
+        d.form_scroll.setMinimumSize(
+            page.totalMinimumSize().width() + bar, max(floor, content - (height - room.height()))
+        )
+        layout.activate()
+        height = max(room.height(), layout.totalMinimumSize().height())
     if height != d.height():
         d.resize(d.width(), height)
+    if room is not None and d.isVisible():
+        _keep_on(d, room)
+
+
+def _room(d: QWidget) -> QRect | None:
+    """The screen's available geometry less the window manager's frame (none before the first show)."""
+    screen = d.screen()
+    if screen is None:
+        return None
+    frame = d.frameGeometry()
+    return screen.availableGeometry().adjusted(0, 0, d.width() - frame.width(), d.height() - frame.height())
+
+
+def _keep_on(d: QWidget, room: QRect) -> None:
+    """Moves the dialog back inside the screen when it grew past its bottom or right edge."""
+    frame = d.frameGeometry()
+    extra_w, extra_h = frame.width() - d.width(), frame.height() - d.height()
+    screen = room.adjusted(0, 0, extra_w, extra_h)  # the available geometry again, frame included
+    x = max(screen.left(), min(frame.x(), screen.right() + 1 - frame.width()))
+    y = max(screen.top(), min(frame.y(), screen.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.x(), frame.y()):
+        d.move(x, y)

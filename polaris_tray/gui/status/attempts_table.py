@@ -1,4 +1,5 @@
-"""The last attempts as a compact table: coloured by the one severity rule, never taller than it needs."""
+"""The last attempts as a compact table: coloured by the one severity rule, as tall as the window lets it,
+never taller than its rows need."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from polaris_tray.core.storage.history import Attempt
 from polaris_tray.core.values.severity import outcome_colour
 from polaris_tray.gui.tray.icons import FILL
 
-VISIBLE_ROWS = 6  # more scroll: the table must not take half the window
+MIN_ROWS = 3  # however short the window, this many rows show before the table scrolls
 
 
 def outcome_text(attempt: Attempt) -> str:
@@ -41,10 +42,15 @@ class AttemptsTable(QTableWidget):
         for column, sample in ((0, "00:00:00"), (2, "HTTP"), (3, "00000 ms")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
-        chrome = header.sizeHint().height() + 2 * self.frameWidth()
-        self.setMinimumHeight(chrome + 3 * row_h)
-        self.setMaximumHeight(chrome + VISIBLE_ROWS * row_h)
+        self._row_h = row_h
+        self._chrome = header.sizeHint().height() + 2 * self.frameWidth()
+        self.setMinimumHeight(self._chrome + MIN_ROWS * row_h)
+        self._fit_rows()
         self._shown: list[Attempt] = []
+
+    def _fit_rows(self) -> None:
+        """Grows into the window's free height up to every row: spare height past that goes below it."""
+        self.setMaximumHeight(self._chrome + max(MIN_ROWS, self.rowCount()) * self._row_h)
 
     def show_attempts(self, attempts: list[Attempt]) -> None:
         """Newest first. New attempts go in at the top, old ones drop off: no full rebuild per beat."""
@@ -60,6 +66,7 @@ class AttemptsTable(QTableWidget):
             self.insertRow(row)
             self._fill(row, attempt)
         self.setRowCount(len(attempts))
+        self._fit_rows()
         self._shown = list(attempts)
 
     def _fill(self, row: int, attempt: Attempt) -> None:

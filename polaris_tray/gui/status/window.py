@@ -197,8 +197,8 @@ class StatusWindow(QWidget):
             self.tabs = None
             inner.addLayout(top)
             inner.addWidget(self.chart)
-            inner.addWidget(self.table)
-        inner.addStretch(1)  # spare height goes below the table, not between the lines of text
+            inner.addWidget(self.table, 1)  # spare height shows more attempts
+        inner.addStretch(0)  # past the table's last row, spare height goes below it, not between the text
         scroll = QScrollArea()  # a last resort for screens smaller than 1280x720 at scale 2
         scroll.setObjectName("statusScroll")
         scroll.setWidget(content)
