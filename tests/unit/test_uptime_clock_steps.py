@@ -157,3 +157,36 @@ def test_the_tooltip_asks_again_for_a_missing_history_after_a_step_back(world):
     with_uptime(snap, lambda: asked.append(1), cache, 5000.0)
     with_uptime(snap, lambda: asked.append(1), cache, 5000.0 - 86_400)  # before: not again for a day
     assert len(asked) == 2
+
+
+def test_the_status_windows_hour_after_a_step_back_is_a_fresh_read(world):
+    """RecentRows (the status window's hour, chart and table): before, after a step back of more than a
+    minute it never read the rows written since (all older than its newest), so a Stop's goodbye and every
+    later attempt were missing until the clock caught up."""
+    from polaris_tray.core.status.recent_rows import RecentRows
+    from polaris_tray.core.status.uptime import uptime_of
+
+    clocks, store, tag = world
+
+    def read(rows: RecentRows) -> RecentRows:
+        end = (
+            clocks.wall // 60 + 1
+        ) * 60  # the window's end: the current minute's (latency_chart.window_end)
+        rows.read(store, tag, end - HOUR_S - 45, end)
+        return rows
+
+    held = RecentRows()
+    for _ in range(60):
+        beat(clocks, store, 10)
+        read(held)
+    clocks.step(-300)
+    for _ in range(3):
+        beat(clocks, store, 10)
+        read(held)
+    beat(clocks, store, 5, goodbye=True)
+    clocks.run(30)
+    now = clocks.wall
+    first = store.first_at(tag)
+    again = read(RecentRows())
+    assert [a.at for a in read(held).rows] == [a.at for a in again.rows]
+    assert uptime_of(held.coverage, now, HOUR_S, first) == uptime_of(again.coverage, now, HOUR_S, first)
