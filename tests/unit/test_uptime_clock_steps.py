@@ -95,6 +95,25 @@ def test_beats_after_a_forward_step_is_undone_count_again(world):
     assert got.ratio == pytest.approx(1.0)
 
 
+def test_a_step_forward_counts_the_skipped_time_as_offline_and_reads_incrementally(world):
+    """A step forward alone was already right (pinned here): the jumped-over time has no beats, so it is
+    offline, the figures are a fresh count, and no re-read is needed."""
+    clocks, store, tag = world
+    cache = tray_cache(clocks, every_s=0.0)
+    for _ in range(200):
+        beat(clocks, store, 10)
+        cache.hour(store, tag, clocks.wall)
+    held = cache._coverage
+    clocks.step(1800)
+    for _ in range(6):
+        beat(clocks, store, 10)
+    now = clocks.wall
+    got = cache.hour(store, tag, now)
+    assert got == fresh(store, tag, now)[0][1]
+    assert got.covered_s == pytest.approx((3600 - 1860 + 45) + 50)  # before the step (+45 s), then 6 beats
+    assert cache._coverage is held
+
+
 def test_a_step_back_smaller_than_the_refresh_still_counts_the_rows_written_under_it(world):
     """A 6 s step back between two refreshes (the wall clock alone never goes below the last one): the
     monotonic clock shows it, and the goodbye written under it ends the hour's coverage."""
