@@ -356,7 +356,7 @@ class BeatRunner:
             or miner is None
             or (told.server_url, told.miner_id) != (self.config.server_url, miner.value)
         ):
-            return  # another miner or server is not ours to count
+            return  # a running cycle's own beats say what is counted; another id or server is not ours
         cycle.tracker.record_goodbye(told.outcome, cycle.clock())  # learnt now, as the cycle's own goodbye
         self._emit(Attempted(told.outcome, goodbye=True))
         self._publish()
