@@ -48,6 +48,7 @@ class WindowKeeper(QObject):
     stop_requested = Signal()
     quit_requested = Signal()
     settings_applied = Signal(object, object)  # the Settings saved, and the miner id just stored or None
+    told_offline = Signal(object)  # from the settings dialog's Test connection, for the runner
 
     def __init__(
         self,
@@ -135,6 +136,7 @@ class WindowKeeper(QObject):
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self._store, self._autostart, parent=None)
             self.settings_dialog.applied.connect(self.settings_applied)
+            self.settings_dialog.told_offline.connect(self.told_offline)
             self.settings_dialog.applied.connect(self._after_first_run)  # after the worker has the id
         self._first_run_open = first_run
         snap = self._snapshot()

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from polaris_tray.core.config.limits import REQUEST_DEADLINE_S
@@ -95,13 +95,25 @@ class IdAnswered:
 
 
 @dataclass(frozen=True)
+class ToldOffline:
+    """Another beat of ours (Test connection while Stopped) told server_url "offline" for this miner id and
+    was accepted: that orchestrator counts the miner offline at once. Ends the tracker's count (and the
+    history's coverage) as an accepted goodbye does, when it speaks of the id and server in use and no
+    cycle runs (a running one's own beats say what is counted)."""
+
+    server_url: str
+    miner_id: str = field(repr=False)  # compared, never shown
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
 class Quit:
     """The end: the goodbye by the cycle's rule (when goodbye), then nothing, ever."""
 
     goodbye: bool = True
 
 
-Command = Start | Stop | SendNow | LookAgain | Woke | Apply | UseId | IdAnswered | Quit
+Command = Start | Stop | SendNow | LookAgain | Woke | Apply | UseId | IdAnswered | ToldOffline | Quit
 CUT_IN = (Stop, Apply, Quit)  # they act at once: submit() cuts the attempt under way
 
 
@@ -116,7 +128,7 @@ class Published:
 @dataclass(frozen=True)
 class Attempted:
     outcome: Outcome
-    goodbye: bool = False  # the "offline" beat of a Stop or Quit
+    goodbye: bool = False  # the "offline" beat of a Stop or Quit (or one a Stopped tray's test sent)
 
 
 @dataclass(frozen=True)
@@ -280,6 +292,8 @@ class BeatRunner:
             self._publish()
         elif isinstance(command, IdAnswered):
             self._publish()
+        elif isinstance(command, ToldOffline):
+            self._told_offline(command)
         else:
             self._quit(command.goodbye)
 
@@ -334,6 +348,18 @@ class BeatRunner:
         if self._lookup is not None:
             self._lookup.cancel()
         self.cycle.retarget(self.config.server_url, miner.value)
+
+    def _told_offline(self, told: ToldOffline) -> None:
+        miner, cycle = self.miner, self.cycle
+        if (
+            cycle.running
+            or miner is None
+            or (told.server_url, told.miner_id) != (self.config.server_url, miner.value)
+        ):
+            return  # a running cycle's own beats say what is counted; another id or server is not ours
+        cycle.tracker.record_goodbye(told.outcome, cycle.clock())  # learnt now, as the cycle's own goodbye
+        self._emit(Attempted(told.outcome, goodbye=True))
+        self._publish()
 
     def _quit(self, goodbye: bool) -> None:
         """submit()'s interrupt is never settled: nothing starts after Quit."""

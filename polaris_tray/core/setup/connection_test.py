@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from polaris_tray.core.config.miner_id import resolve_miner_id
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.heartbeat.runner import ToldOffline
 from polaris_tray.core.heartbeat.sender import TestBeat
 from polaris_tray.core.status.snapshot import outcome_words
 from polaris_tray.core.values.redact import mask_secret
@@ -20,6 +21,7 @@ class TestResult:
     text: str
     ok: bool
     kind: str  # the outcome kind, or "no_miner_id" / "error"
+    told: ToldOffline | None = None  # an accepted "offline": for the tray's runner, whose count it ends
 
 
 class ConnectionTest:
@@ -41,8 +43,14 @@ class ConnectionTest:
         miner_id = self._typed or resolve_miner_id(self._secrets).miner_id
         if not miner_id:
             return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
-        outcome = self._probe.attempt(miner_id, _true_status(miner_id, self._probe.server_url))
-        return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value)
+        status = _true_status(miner_id, self._probe.server_url)
+        outcome = self._probe.attempt(miner_id, status)
+        told = (
+            ToldOffline(self._probe.server_url, miner_id, outcome)
+            if outcome.ok and status == "offline"
+            else None
+        )
+        return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value, told)
 
     def cancel(self) -> None:
         if self._probe is not None:

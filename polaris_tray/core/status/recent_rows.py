@@ -23,13 +23,17 @@ class RecentRows:
     key: tuple[str | None, float] | None = None  # (miner, window) the rows were read for
 
     def read(self, history: HistoryStore, miner: str | None, start: float, window: float) -> None:
-        """Rows since start: all of them for a new miner; else the new ones, old ones dropped on a roll."""
-        if self.key is None or self.key[0] != miner:
+        """Rows since start: all of them for a new miner, or after the wall clock stepped back (the window
+        ends earlier, or rows held lie past its end: rows written since may be older than them); else the
+        new ones, old ones dropped on a roll."""
+        key = self.key
+        stepped = key is not None and (window < key[1] or bool(self.rows and self.rows[-1].at > window))
+        if key is None or key[0] != miner or stepped:
             self.rows, self.times, self.beats, self.beat_times = [], [], [], []
             self.coverage = Coverage()
             new = history.since(start, limit=1_000_000, miner=miner)
         else:
-            if self.key[1] != window:  # a minute rolled: new lists (a chart holding the old one redraws)
+            if key[1] != window:  # a minute rolled: new lists (a chart holding the old one redraws)
                 cut, beat_cut = bisect_left(self.times, start), bisect_left(self.beat_times, start)
                 self.rows, self.times = self.rows[cut:], self.times[cut:]
                 self.beats, self.beat_times = self.beats[beat_cut:], self.beat_times[beat_cut:]

@@ -30,6 +30,7 @@ from polaris_tray.gui.settings.layout import SettingsWidgets, set_tone
 
 class SettingsDialog(SettingsWidgets):
     applied = Signal(object, object)  # Settings, the new miner id or None (unchanged)
+    told_offline = Signal(object)  # a test's accepted "offline" (ToldOffline): the runner ends its count
 
     def __init__(
         self,
@@ -344,6 +345,8 @@ class SettingsDialog(SettingsWidgets):
         self, result: TestResult | None, error: Exception | None, round_: int | None = None
     ) -> None:
         self.test_button.setEnabled(self.form.check(self.values()).url is None)
+        if result is not None and result.told is not None:
+            self.told_offline.emit(result.told)  # true whatever the fields say now
         if round_ is not None and round_ != self._test_round:
             return  # the fields changed while it ran: its verdict is about values no longer shown
         if error is not None:

@@ -1,0 +1,35 @@
+"""The tray, Stopped after a goodbye that failed, then Settings → Test connection: the test says "offline"
+(nothing beats), the orchestrator accepts it and counts the miner offline at once, and the tray stops
+saying "still counted online for N s". The real controller, worker thread and dialog (pytest-qt), a real
+loopback orchestrator, a private instance name."""
+
+import uuid
+
+from PySide6.QtCore import Qt
+
+from polaris_tray.core.values.link_state import LinkState
+from tests.support.orchestrator import Reply
+from tests.system.test_settings_dialog import MINER, _controller, _wait_state
+
+
+def test_a_stopped_trays_test_connection_said_offline_ends_its_count(qtbot, home, orchestrator, monkeypatch):
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    monkeypatch.setenv("POLARIS_TRAY_INSTANCE", f"polaris-test-{uuid.uuid4().hex[:8]}")
+    controller = _controller(qtbot, orchestrator.url, interval="10")
+    try:
+        _wait_state(qtbot, controller, lambda s: s.state is LinkState.ONLINE)
+        orchestrator.switch(Reply(503))
+        controller.request_stop()
+        _wait_state(qtbot, controller, lambda s: s.words is not None and "still counted online" in s.words)
+        assert [b["status"] for b in orchestrator.bodies()] == ["online", "offline"]  # the goodbye failed
+        orchestrator.switch(Reply())
+        controller.windows.open_settings()
+        dialog = controller.windows.settings_dialog
+        qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.test_result.property("outcome") == "accepted", timeout=5000)
+        assert orchestrator.bodies()[-1]["status"] == "offline"  # a Stopped tray's test never says online
+        _wait_state(qtbot, controller, lambda s: s.words == LinkState.STOPPED.words)  # before: 40-odd s more
+        assert controller.snapshot.state is LinkState.STOPPED
+        dialog.close()
+    finally:
+        controller.lifecycle.quit()
