@@ -89,6 +89,7 @@ class HistoryStore:
         self._wake = threading.Event()
         self._closing = False
         self._wake.set()  # the writer thread opens the file: the caller (a beat's thread) never waits on it
+        # a thread: an SQLite write may wait on the file's lock, and the beat that records it must not
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
