@@ -8,7 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from polaris_tray.core.heartbeat.poster import BeatPoster, parse_retry_after
+from polaris_tray.core.heartbeat.classify import parse_retry_after
+from polaris_tray.core.heartbeat.poster import BeatPoster
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.orchestrator import Drip, Hang, Huge, Orchestrator, Reply, Reset
 
