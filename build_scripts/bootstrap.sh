@@ -26,14 +26,14 @@ TEST_PACKAGES=(
   gnome-keyring dbus-x11 libsecret-tools
   xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream hicolor-icon-theme
   binutils
-  faketime  # clock steps in the history/uptime tests (issue 11)
+  faketime  # clock steps in the history/uptime tests
   weston  # a headless Wayland compositor: the tray tests run the app on Wayland too
   # Server mode: systemd-analyze checks the units; gcc builds the stand-in NVML library.
   systemd gcc libc6-dev
-  # Real networks (issue 20): a private namespace with a black-holed IPv6 address (ip, nft), a private
+  # Real networks: a private namespace with a black-holed IPv6 address (ip, nft), a private
   # copy of the system trust store (update-ca-certificates) and hashed CA directories (openssl rehash).
   iproute2 nftables ca-certificates openssl
-  # Fleets (issue 23): a Debian minbase root, the agent's OCI image built and unpacked without a registry.
+  # Fleets: a Debian minbase root, the agent's OCI image built and unpacked without a registry.
   debootstrap buildah umoci
 )
 

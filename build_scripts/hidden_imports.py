@@ -49,6 +49,6 @@ def hidden_imports(platform: str, collect_submodules=None) -> list[str]:
         names = [*KEYRING_COMMON, *MACOS]
     else:
         names = list(KEYRING_COMMON)
-    if installed("truststore"):  # the app's dependency from issue 22 on; absent before
+    if installed("truststore"):  # the OS trust store's bridge; an older environment may lack it
         names += ["truststore", TRUSTSTORE.get(platform if platform in TRUSTSTORE else "linux", "")]
     return [n for n in names if n]

@@ -7,7 +7,6 @@ import sys
 
 from polaris_tray import APP_DISPLAY_NAME, __version__
 from polaris_tray.core.config.limits import (
-    LOG_LEVELS,
     OFFLINE_AFTER_S,
     RUN_INTERVAL_MAX_S,
     RUN_INTERVAL_MIN_S,
@@ -20,6 +19,7 @@ from polaris_tray.core.config.run_plan import (
     check_interval,
     check_overrides,
 )
+from polaris_tray.core.storage.logs import LEVELS as LOG_LEVELS
 from polaris_tray.service.hooks import add_service_arguments
 
 

@@ -93,6 +93,7 @@ class DemoOrchestrator:
         self, host: str = "127.0.0.1", port: int = 0, known_miners: Iterable[str] = (DEMO_MINER_ID,)
     ) -> None:
         self._server = _DemoHTTPServer((host, port), known_miners)
+        # a thread: serve_forever blocks, and the app's own loop (Qt's or headless') holds the main thread
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="demo-orchestrator", daemon=True
         )

@@ -105,6 +105,7 @@ class AppController(QObject):
         self._first_run_done = False
         self._stop_pending = False  # Stop shown; the worker has not confirmed it yet
 
+        # a thread: the runner's attempts wait on the network and the keyring; the GUI thread must not
         self.worker_thread = QThread()  # not "thread": that would hide QObject.thread()
         self.worker_thread.setObjectName("heartbeat")
         known = MinerId(self.plan.miner_id, self.plan.miner_origin) if self.plan.miner_id else None

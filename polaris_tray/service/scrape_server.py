@@ -116,6 +116,7 @@ class ScrapeServer:
         self._short_logged = False
         self._closed = threading.Event()
         self._listen(True)
+        # a thread: scrapes are answered while the beat thread sits in a request, main waits for signals
         self._thread = threading.Thread(target=self._run, name="metrics-http", daemon=True)
         self._thread.start()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import ROOT, app_env
+from tests.support.app import ROOT, app_env, run_app
 from tests.support.hostile import CLOSE_DRIP, HostileServer
 from tests.support.orchestrator import Orchestrator
 from tests.support.platform_sim import sim_env
@@ -34,14 +34,7 @@ def sim_app_env(platform: str, home: Path, **extra) -> dict:
 
 
 def run(env: dict, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "polaris_tray", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_app(list(args), env, timeout=timeout)
 
 
 def start(env: dict, *args: str) -> subprocess.Popen:

@@ -26,12 +26,12 @@ NETWORK_VARIABLES = (
 )
 
 
-def timed_post(client, secrets=(MINER,)):
+def timed_post(poster, secrets=(MINER,)):
     started = time.monotonic()
     try:
-        return client.post(BODY, secrets=secrets), time.monotonic() - started
+        return poster.post(BODY, secrets=secrets), time.monotonic() - started
     finally:
-        client.close()
+        poster.close()
 
 
 @pytest.fixture

@@ -6,6 +6,10 @@
 `scenario_fn` is a module-level function; it runs in a fresh interpreter inside the namespace (as root,
 `unshare -m -n --propagation private`), gets **kwargs, and returns a JSON-able dict, which comes back
 here. Nothing it does can reach the machine's real network or files: the mounts vanish with it.
+
+Also what the suites that use it share of the stand-in network: the orchestrator's name, two nameservers
+on loopback, an office resolv.conf and an agent's clean environment (its certificates, the `pki` fixture,
+are in tests/system/conftest.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 _MARK = "NETNS-RESULT "
 BLACK_HOLE_V6 = "2001:db8:53::2"  # documentation prefix: never routed anywhere real
+
+NAME = "orch.corp.example"  # the orchestrator's name on the stand-in network
+DNS_A, DNS_B = "127.53.53.53", "127.53.53.54"  # stand-in nameservers (tests.support.dns_stub)
+ONE_SERVER = f"nameserver {DNS_A}\n"
+OFFICE = f"nameserver {DNS_A}\nnameserver {DNS_B}\nsearch corp.example\n"  # two servers, a search domain
+
+
+def agent_env(miner: str, prefix: str, **extra: str) -> dict[str, str]:
+    """An agent's environment inside the namespace: nothing of the outside's proxies, CA bundles, desktop
+    or Polaris settings; a home and an instance name of its own."""
+    drop = ("PROXY", "CA_BUNDLE", "SSL_CERT_", "XDG_", "DBUS_", "POLARIS_", "DISPLAY")
+    env = {k: v for k, v in os.environ.items() if not any(d in k.upper() for d in drop)}
+    home = tempfile.mkdtemp(prefix=f"{prefix}-")
+    instance = f"{prefix}-{Path(home).name}"
+    env.update(HOME=home, POLARIS_MINER_ID=miner, POLARIS_TRAY_INSTANCE=instance, **extra)
+    return env
 
 
 def unavailable() -> str | None:

@@ -1,4 +1,7 @@
-"""A scriptable orchestrator on 127.0.0.1: real sockets, behaviours switched at run time."""
+"""A scriptable orchestrator on 127.0.0.1: real sockets, behaviours switched at run time.
+
+LoopbackServer, the serving, waiting and stopping, is shared with routed_orchestrator.py.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ class Arrival:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (delayed ACK)
-    server: _Server
+    server: OwnedHTTPServer
 
     def setup(self):
         super().setup()
@@ -152,34 +155,71 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.owner.huge_bytes_sent = sent
 
 
-class _Server(ThreadingHTTPServer):
+class OwnedHTTPServer(ThreadingHTTPServer):
+    """Its handlers reach the object that serves through `self.server.owner`."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, owner):
+    def __init__(self, address, owner, handler):
         self.owner = owner
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
 
-class Orchestrator:
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (TLS with an ssl.SSLContext for the server side) whose handler
+    reaches this object as `self.server.owner`, notifies `arrived` under `lock` on each request, and may
+    track its connections in `open_connections` so that stop() cuts them."""
+
+    def __init__(self, handler, port: int = 0, tls=None, prefix: str = "/api/v1") -> None:
+        self.prefix = prefix
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.stopping = threading.Event()
+        self.open_connections: set = set()
+        self._server = OwnedHTTPServer(("127.0.0.1", port), self, handler)
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}{self.prefix}"
+
+    def _wait_until(self, done, timeout: float) -> bool:
+        """Block until done() holds, checked at each arrival under the lock: a condition, not a sleep."""
+        with self.arrived:
+            return self.arrived.wait_for(done, timeout)
+
+    def stop(self) -> None:
+        """Down for real: the listener closes and kept-alive connections are cut."""
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        with self.lock:
+            for conn in list(self.open_connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class Orchestrator(LoopbackServer):
     """Set .behaviour (or .script, a function of the arrival count) before or during a run."""
 
     def __init__(self, port: int = 0, behaviour=None, tls=None) -> None:
         self.behaviour = behaviour or Reply()
         self.script = None
-        self.lock = threading.Lock()
-        self.arrived = threading.Condition(self.lock)
         self.arrivals: list[Arrival] = []
-        self.stopping = threading.Event()
         self.huge_bytes_sent = 0
-        self.open_connections: set = set()
-        self._server = _Server(("127.0.0.1", port), self)
-        self.scheme = "http"
-        if tls is not None:  # an ssl.SSLContext for the server side
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-            self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        super().__init__(_Handler, port, tls)
 
     def switch(self, behaviour) -> int:
         """Set the behaviour and return how many requests arrived before it: every later arrival gets it.
@@ -193,14 +233,6 @@ class Orchestrator:
             return self.script(len(self.arrivals), body)
         return self.behaviour
 
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}/api/v1"
-
     def times(self) -> list[float]:
         with self.lock:
             return [a.at for a in self.arrivals]
@@ -211,23 +243,4 @@ class Orchestrator:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
         """Block until `count` requests have arrived: a condition, not a sleep."""
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while len(self.arrivals) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.arrived.wait(left)
-        return True
-
-    def stop(self) -> None:
-        """Down for real: the listener closes and kept-alive connections are cut."""
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        with self.lock:
-            for conn in list(self.open_connections):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        return self._wait_until(lambda: len(self.arrivals) >= count, timeout)

@@ -5,13 +5,14 @@ a registered miner and 404 `Miner X not found` for another; a GET there is 405; 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.orchestrator import LoopbackServer, OwnedHTTPServer
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: OwnedHTTPServer
 
     def log_message(self, format, *args):
         pass
@@ -59,46 +60,16 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, owner):
-        self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class RoutedOrchestrator:
+class RoutedOrchestrator(LoopbackServer):
     def __init__(self, miners=(), prefix: str = "/api/v1", tls=None) -> None:
         self.miners = set(miners)
-        self.prefix = prefix
-        self.lock = threading.Lock()
-        self.arrived = threading.Condition(self.lock)
         self.posts: list[tuple[str, dict | None]] = []
         self.gets: list[str] = []
-        self._server = _Server(self)
-        self.scheme = "http"
-        if tls is not None:  # an ssl.SSLContext for the server side
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-            self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{self.prefix}"
+        super().__init__(_Handler, tls=tls, prefix=prefix)
 
     def statuses(self) -> list[str]:
         with self.lock:
             return [(body or {}).get("status") for _path, body in self.posts]
 
     def wait_for_posts(self, count: int, timeout: float = 20.0) -> bool:
-        with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self._wait_until(lambda: len(self.posts) >= count, timeout)

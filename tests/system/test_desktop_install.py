@@ -7,12 +7,8 @@ import sys
 import pytest
 
 from polaris_tray.core.platform.autostart.xdg import _split_exec
-from polaris_tray.core.platform.desktop_install import (
-    DesktopInstallError,
-    install,
-    render_entry,
-    resources_dir,
-)
+from polaris_tray.core.platform.desktop_install import DesktopInstallError, install, render_entry
+from polaris_tray.core.platform.resources import resources_dir
 from tests.support.app import ROOT, app_env, run_app
 
 TEMPLATE = (ROOT / "resources" / "io.polaris.tray.desktop").read_text()

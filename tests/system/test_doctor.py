@@ -158,15 +158,6 @@ def test_a_clock_ten_minutes_off_is_named(home, server):
     assert line(result, "HTTP").startswith("✔")
 
 
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    authority = trustme.CA()
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    authority.cert_pem.write_to_path(str(path))
-    return authority, path
-
-
 def _tls(authority) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1").configure_cert(context)

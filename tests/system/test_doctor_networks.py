@@ -4,53 +4,28 @@ orchestrator with a certificate for a real-looking name. The doctor runs as a re
 
 from __future__ import annotations
 
-import os
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.support import netns
+from tests.support.netns import DNS_A, DNS_B, NAME, OFFICE, ONE_SERVER
 
 MINER = "alice-miner-01"
-NAME = "orch.corp.example"
-DNS_A, DNS_B = "127.53.53.53", "127.53.53.54"
-OFFICE = f"nameserver {DNS_A}\nnameserver {DNS_B}\nsearch corp.example\n"
 LIMIT_S = 15.0
 
 _why = netns.unavailable()
 pytestmark = pytest.mark.skipif(_why is not None, reason=f"private network namespace: {_why}")
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA(organization_name="Polaris doctor test CA")
-    cert = ca.issue_cert(NAME)
-    where = tmp_path_factory.mktemp("pki")
-    paths = {"ca": where / "ca.pem", "cert": where / "cert.pem", "key": where / "key.pem"}
-    ca.cert_pem.write_to_path(str(paths["ca"]))
-    cert.private_key_pem.write_to_path(str(paths["key"]))
-    with open(paths["cert"], "wb") as out:
-        for blob in cert.cert_chain_pems:
-            out.write(blob.bytes())
-    for path in paths.values():
-        path.chmod(0o644)
-    return {k: str(v) for k, v in paths.items()}
-
-
 # --- inside the namespace ------------------------------------------------------------------------------
 
 
 def _doctor(url: str, **extra: str) -> dict:
-    drop = ("PROXY", "CA_BUNDLE", "SSL_CERT_", "XDG_", "DBUS_", "POLARIS_", "DISPLAY")
-    env = {k: v for k, v in os.environ.items() if not any(d in k.upper() for d in drop)}
-    home = tempfile.mkdtemp(prefix="polaris-doctor-netns-")
-    env.update(HOME=home, POLARIS_MINER_ID=MINER, POLARIS_TRAY_INSTANCE=f"doctor-{Path(home).name}", **extra)
+    env = netns.agent_env(MINER, "polaris-doctor-netns", **extra)
     started = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-m", "polaris_tray", "--doctor", "--server-url", url],
@@ -96,7 +71,7 @@ def scenario(kind: str, pki: dict) -> dict:
 
 
 def run(kind: str, pki: dict, **kw) -> dict:
-    resolv = OFFICE if kind == "silent-dns" else f"nameserver {DNS_A}\n"
+    resolv = OFFICE if kind == "silent-dns" else ONE_SERVER
     result = netns.run_in_netns(scenario, resolv=resolv, kind=kind, pki=pki, **kw)
     assert MINER not in result["out"] + result["err"]
     assert result["took"] < LIMIT_S, result

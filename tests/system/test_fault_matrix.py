@@ -164,15 +164,6 @@ def tls_server(cert):
     return CountingTLSServer(ctx)
 
 
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    authority = trustme.CA()
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    authority.cert_pem.write_to_path(str(path))
-    return authority, path
-
-
 @pytest.mark.parametrize("problem", ["self-signed", "expired", "wrong-host"])
 def test_bad_certificates_are_a_clear_red_error_without_a_storm(home, ca, problem):
     authority, ca_path = ca

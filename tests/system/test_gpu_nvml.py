@@ -129,8 +129,8 @@ def test_nvml_works_with_memory_deny_write_execute(home, orchestrator, nvml_dir)
     assert all(b["metrics"]["metrics"].get("gpu_usage") == 60.0 for b in orchestrator.bodies()[:2]), err
 
 
-def test_nvml_opened_once_however_many_engines(tmp_path, nvml_dir):
-    """The tray rebuilds its engine on a settings change: NVML still starts once per process."""
+def test_nvml_opened_once_however_many_senders(tmp_path, nvml_dir):
+    """The cycle rebuilds its BeatSender on a settings change: NVML still starts once per process."""
     import os
     import subprocess
     import sys
@@ -142,9 +142,9 @@ def test_nvml_opened_once_however_many_engines(tmp_path, nvml_dir):
         "from polaris_tray.core.heartbeat.sender import BeatSender\n"
         "usages = []\n"
         "for _ in range(3):\n"
-        "    engine = BeatSender('http://127.0.0.1:9/api/v1', 'm')\n"
-        "    usages.append(engine._sampler.sample(0.0)[0].gpu_usage)\n"
-        "    engine.close()\n"
+        "    sender = BeatSender('http://127.0.0.1:9/api/v1', 'm')\n"
+        "    usages.append(sender._sampler.sample(0.0)[0].gpu_usage)\n"
+        "    sender.close()\n"
         "print(usages)\n"
     )
     env = dict(os.environ, LD_LIBRARY_PATH=str(nvml_dir), FAKE_NVML_GPUS=GPUS, FAKE_NVML_CALLS=str(calls))

@@ -11,7 +11,8 @@ import pytest
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.status.diagnostics import diagnostics_text
 from polaris_tray.core.status.snapshot import Snapshot
-from polaris_tray.core.storage.history import KEEP_S, HistoryStore
+from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.storage.history_db import KEEP_S
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.values.redact import mask_secret

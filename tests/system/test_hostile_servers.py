@@ -148,7 +148,7 @@ def test_a_stop_during_a_drip_ends_within_2_s_and_a_goodbye_there_is_never_deliv
 
 @pytest.mark.parametrize("shape", SLOW_SHAPES)
 def test_worker_goes_amber_then_red_while_replies_drip(qtbot, monkeypatch, shape):
-    """A clock 25x faster than real time. The engine's deadline is scaled with it (10 clock seconds), so
+    """A clock 25x faster than real time. The BeatPoster's deadline is scaled with it (10 clock seconds), so
     the whole story of 45 clock seconds passes in about 2 real seconds, with real sockets and threads."""
     from polaris_tray.gui.beat.worker import WorkerConfig
     from tests.support.worker import make_worker as run_worker

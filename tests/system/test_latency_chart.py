@@ -3,7 +3,7 @@ and the axis ticks are round numbers. Read off the rendered pixels."""
 
 import itertools
 
-from polaris_tray.core.storage.history import Attempt
+from polaris_tray.core.storage.history_schema import Attempt
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.gui.status.latency_chart import WINDOW_S, LatencyChart, nice_ticks, time_ticks, window_end
 from polaris_tray.gui.tray.icons import FILL

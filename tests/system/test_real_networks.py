@@ -1,7 +1,7 @@
 """The agent on real networks: a private network namespace (only `lo`), a stand-in DNS server, an office
 resolver, CONNECT proxies that hang or drip, a dual-stack name whose IPv6 address drops connections, and
 a company CA in a private copy of the system trust store. The agent runs as real processes
-(`polaris-tray --once`, `--headless`); in-process clients where that is enough.
+(`polaris-tray --once`, `--headless`); in-process posters where that is enough.
 
 Each `scenario_*` function runs inside the namespace (tests.support.netns) and returns what it saw; the
 test beside it asserts. What they guard against, as it once was: a silent DNS server held `--once` for
@@ -19,7 +19,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,34 +30,13 @@ from tests.support.connect_proxy import DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH, S
 from tests.support.dns_stub import ANSWER, NXDOMAIN, SERVFAIL, SLOW, DnsStub
 from tests.support.dns_stub import SILENT as DNS_SILENT
 from tests.support.hostile import OK, HostileServer
+from tests.support.netns import DNS_A, DNS_B, NAME, OFFICE, ONE_SERVER
 
 MINER = "miner-abcdef123456"
-NAME = "orch.corp.example"
-DNS_A, DNS_B = "127.53.53.53", "127.53.53.54"
-ONE_SERVER = f"nameserver {DNS_A}\n"
-OFFICE = f"nameserver {DNS_A}\nnameserver {DNS_B}\nsearch corp.example\n"
 ONCE_LIMIT_S = 12.5
 
 _why = netns.unavailable()
 pytestmark = pytest.mark.skipif(_why is not None, reason=f"private network namespace: {_why}")
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """A CA (as a company's TLS-inspection CA) and a server certificate for NAME, as files."""
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA(organization_name="Polaris test inspection CA")
-    cert = ca.issue_cert(NAME, "127.0.0.1")
-    where = tmp_path_factory.mktemp("pki")
-    paths = {"ca": where / "ca.pem", "cert": where / "cert.pem", "key": where / "key.pem"}
-    ca.cert_pem.write_to_path(str(paths["ca"]))
-    cert.private_key_pem.write_to_path(str(paths["key"]))
-    with open(paths["cert"], "wb") as out:
-        for blob in cert.cert_chain_pems:
-            out.write(blob.bytes())
-    for path in paths.values():
-        path.chmod(0o644)
-    return {k: str(v) for k, v in paths.items()}
 
 
 # --- helpers that run inside the namespace -----------------------------------------------------------
@@ -80,19 +58,9 @@ def _agent_command() -> list[str]:
 
 
 def _env(ca: str | None, **extra: str) -> dict:
-    drop = ("PROXY", "CA_BUNDLE", "SSL_CERT_", "XDG_", "DBUS_", "POLARIS_", "DISPLAY")
-    env = {k: v for k, v in os.environ.items() if not any(d in k.upper() for d in drop)}
-    home = tempfile.mkdtemp(prefix="polaris-netns-")
-    env.update(
-        HOME=home,
-        POLARIS_MINER_ID=MINER,
-        POLARIS_TRAY_INSTANCE=f"polaris-netns-{Path(home).name}",
-        PYTHONUNBUFFERED="1",
-    )
     if ca:
-        env["REQUESTS_CA_BUNDLE"] = ca
-    env.update(extra)
-    return env
+        extra = {"REQUESTS_CA_BUNDLE": ca, **extra}
+    return netns.agent_env(MINER, "polaris-netns", PYTHONUNBUFFERED="1", **extra)
 
 
 def _start_once(url: str, env: dict) -> tuple[subprocess.Popen, float]:
@@ -186,10 +154,10 @@ def scenario_dns_answers(pki: dict) -> dict:
     with DnsStub(DNS_A, {NAME: ["127.0.0.1"]}) as dns, _server(pki) as server:
         for mode in (NXDOMAIN, SERVFAIL, SLOW, ANSWER):
             dns.mode, dns.delay = mode, 2.0
-            client = BeatPoster(f"https://{NAME}:{_port(server)}/api/v1", "ua")
+            poster = BeatPoster(f"https://{NAME}:{_port(server)}/api/v1", "ua")
             started = time.monotonic()
-            out = client.post({"x": 1})
-            client.close()
+            out = poster.post({"x": 1})
+            poster.close()
             results[mode] = {"elapsed": time.monotonic() - started, **out.as_json()}
     return results
 
@@ -214,11 +182,11 @@ def scenario_black_holed_ipv6(pki: dict) -> dict:
             probe.close()
         in_process = []
         for _ in range(5):
-            client = BeatPoster(url, "ua")  # a fresh client: a fresh connect every time
+            poster = BeatPoster(url, "ua")  # a fresh poster: a fresh connect every time
             started = time.monotonic()
-            out = client.post({"x": 1})
+            out = poster.post({"x": 1})
             in_process.append({"ok": out.ok, "elapsed": time.monotonic() - started, "error": out.error})
-            client.close()
+            poster.close()
         processes = [_once(url, _env(pki["ca"])) for _ in range(3)]
     return {"order": order, "dropped": dropped, "in_process": in_process, "processes": processes}
 

@@ -56,7 +56,7 @@ def test_ready_status_watchdog_stopping(home, tmp_path, orchestrator):
 
 
 def test_a_wedged_request_stops_the_watchdog_pings(home, tmp_path, orchestrator):
-    """A request the server never answers holds the loop for the client's 10 s deadline: no ping for
+    """A request the server never answers holds the loop for the poster's 10 s deadline: no ping for
     longer than WATCHDOG_USEC, so systemd would restart the agent; pings come back after the cut."""
     sock, proc = _agent(home, tmp_path, orchestrator)
     try:

@@ -4,8 +4,8 @@ up to 45 s after a wake although the orchestrator counted the miner offline duri
 beat would wait out the rest of its interval.
 
 The suspend is a 10-minute gap injected into the clock that runs through sleep (CLOCK_BOOTTIME's
-stand-in), as tests/unit/test_wake_worker.py does for the tray; the rest is real: the beat loop's thread,
-the engine, a loopback orchestrator."""
+stand-in), as tests/unit/test_wake_worker.py does for the tray; the rest is real: the BeatThread, the
+BeatSender, a loopback orchestrator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP client against a real server on 127.0.0.1, one reply class or fault at a time."""
+"""BeatPoster against a real server on 127.0.0.1, one reply class or fault at a time."""
 
 import threading
 import time
@@ -8,7 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from polaris_tray.core.heartbeat.poster import BeatPoster, parse_retry_after
+from polaris_tray.core.heartbeat.classify import parse_retry_after
+from polaris_tray.core.heartbeat.poster import BeatPoster
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.orchestrator import Drip, Hang, Huge, Orchestrator, Reply, Reset
 
@@ -17,11 +18,11 @@ BODY = {"metrics": {"miner_id": MINER}}
 
 
 def post(server, deadline=2.0, **kw):
-    client = BeatPoster(server.url, "PolarisHeartbeat/test", deadline_s=deadline, **kw)
+    poster = BeatPoster(server.url, "PolarisHeartbeat/test", deadline_s=deadline, **kw)
     try:
-        return client.post(BODY, secrets=(MINER,))
+        return poster.post(BODY, secrets=(MINER,))
     finally:
-        client.close()
+        poster.close()
 
 
 def test_accepted_keeps_last_seen_and_commands(orchestrator):
@@ -137,8 +138,8 @@ def test_a_20_mb_reply_is_not_read_into_memory(orchestrator):
 def test_connection_refused():
     from tests.support.loopback import refused_url
 
-    client = BeatPoster(refused_url(), "ua", deadline_s=2)
-    out = client.post(BODY)
+    poster = BeatPoster(refused_url(), "ua", deadline_s=2)
+    out = poster.post(BODY)
     assert out.kind is OutcomeKind.NETWORK_ERROR and out.reason is NetworkReason.REFUSED
 
 
@@ -152,19 +153,19 @@ def test_reset(orchestrator, after_headers):
 
 def test_abort_from_another_thread_cuts_a_hanging_request(orchestrator):
     orchestrator.behaviour = Hang()
-    client = BeatPoster(orchestrator.url, "ua", deadline_s=10)
-    threading.Thread(target=lambda: orchestrator.wait_for(1) and client.abort(), daemon=True).start()
+    poster = BeatPoster(orchestrator.url, "ua", deadline_s=10)
+    threading.Thread(target=lambda: orchestrator.wait_for(1) and poster.abort(), daemon=True).start()
     started = time.monotonic()
-    out = client.post(BODY)
+    out = poster.post(BODY)
     assert out.reason is NetworkReason.CANCELLED
     assert time.monotonic() - started < 1.0
 
 
 def test_the_connection_is_reused_between_beats(orchestrator):
-    client = BeatPoster(orchestrator.url, "ua", deadline_s=2)
+    poster = BeatPoster(orchestrator.url, "ua", deadline_s=2)
     for _ in range(3):
-        assert client.post(BODY).ok
-    client.close()
+        assert poster.post(BODY).ok
+    poster.close()
     # all three arrivals came over one kept-alive connection: a single client port
     assert len({a.peer_port for a in orchestrator.arrivals}) == 1
     assert len(orchestrator.arrivals) == 3

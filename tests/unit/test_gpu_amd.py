@@ -116,8 +116,8 @@ def test_sampler_opens_once_and_logs_each_error_once(caplog):
     assert sum("driver exploded" in m for m in messages) == 1
 
 
-def test_rebuilt_engines_share_one_sampler_so_an_error_is_logged_once(caplog, monkeypatch):
-    """A Stop that cuts a beat sends its goodbye on a fresh engine: the GPU error must not come back."""
+def test_rebuilt_senders_share_one_sampler_so_an_error_is_logged_once(caplog, monkeypatch):
+    """A Stop that cuts a beat sends its goodbye on a fresh BeatSender: the GPU error must not come back."""
     from polaris_tray.core.heartbeat import gpu
     from polaris_tray.core.heartbeat.metrics import SystemSampler
 

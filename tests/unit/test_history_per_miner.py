@@ -2,7 +2,8 @@
 
 import sqlite3
 
-from polaris_tray.core.storage.history import SCHEMA_VERSION, HistoryStore
+from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.storage.history_schema import SCHEMA_VERSION
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.values.severity import outcome_colour

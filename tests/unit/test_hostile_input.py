@@ -23,11 +23,11 @@ def leaks(text: str) -> bool:
 
 
 def post(url, deadline=3.0):
-    client = BeatPoster(url, "ua", deadline_s=deadline)
+    poster = BeatPoster(url, "ua", deadline_s=deadline)
     try:
-        return client.post({"metrics": {"miner_id": MINER}}, secrets=(MINER,))
+        return poster.post({"metrics": {"miner_id": MINER}}, secrets=(MINER,))
     finally:
-        client.close()
+        poster.close()
 
 
 # --- Retry-After
@@ -94,7 +94,7 @@ def test_unusable_host_names_are_refused_with_a_message(url):
 
 
 @pytest.mark.parametrize("url", ["https://a..b/api", f"https://{'a' * 64}.example.com/api"])
-def test_a_client_given_an_unusable_host_returns_a_config_error(url):
+def test_a_poster_given_an_unusable_host_returns_a_config_error(url):
     """A URL that skipped validation (an old settings file) ends as a typed outcome, not an exception."""
     out = post(url)
     assert out.kind is OutcomeKind.CONFIG_ERROR and "host name" in out.error

@@ -7,14 +7,15 @@ import pytest
 from polaris_tray.cli.args import build_parser
 from polaris_tray.core.config import limits
 from polaris_tray.core.config.settings import InvalidSetting, Settings, SettingsStore, validate_interval
-from polaris_tray.core.heartbeat.schedule import MAX_BASE_S
+from polaris_tray.core.heartbeat.schedule import BeatSchedule
 
 
 def test_the_saved_range_leaves_room_for_the_deadline_and_one_retry_inside_45_s():
     assert limits.SAVED_INTERVAL_MIN_S == 10
     assert limits.SAVED_INTERVAL_MAX_S == 30
     assert limits.SAVED_INTERVAL_MAX_S + limits.REQUEST_DEADLINE_S + limits.FIRST_RETRY_S <= 45
-    assert limits.FIRST_RETRY_S == MAX_BASE_S  # the schedule's longest first backoff is the one counted
+    first_retry = BeatSchedule(limits.SAVED_INTERVAL_MAX_S).backoff_window(1)
+    assert first_retry == (limits.FIRST_RETRY_S / 2, limits.FIRST_RETRY_S)  # the one counted above
 
 
 @pytest.mark.parametrize(("saved", "used"), [(120, 30.0), (3600, 30.0), (5, 10.0), (30, 30.0), (12.5, 12.5)])

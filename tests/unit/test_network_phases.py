@@ -103,9 +103,9 @@ def test_a_silent_resolver_ends_at_the_deadline_naming_dns(stuck_dns, clean_env)
 
 
 def test_stop_during_a_lookup_cancels_within_milliseconds(stuck_dns, clean_env):
-    client = BeatPoster(f"https://{NAME}:443/api/v1", "ua", deadline_s=30.0)
-    threading.Timer(0.3, client.abort).start()
-    out, elapsed = timed_post(client)
+    poster = BeatPoster(f"https://{NAME}:443/api/v1", "ua", deadline_s=30.0)
+    threading.Timer(0.3, poster.abort).start()
+    out, elapsed = timed_post(poster)
     assert out.reason is NetworkReason.CANCELLED
     assert elapsed < 0.8
 
@@ -231,8 +231,8 @@ def via_proxy(named_tls, clean_env):
 
 
 def test_through_a_proxy_that_passes(via_proxy):
-    client, proxy = via_proxy(PASS)
-    out, _ = timed_post(client)
+    poster, proxy = via_proxy(PASS)
+    out, _ = timed_post(poster)
     assert out.ok, out
     assert proxy.seen[0].target.startswith(f"{NAME}:")
 
@@ -240,16 +240,16 @@ def test_through_a_proxy_that_passes(via_proxy):
 @pytest.mark.parametrize("shape", [SILENT, DRIP_CONNECT])
 def test_a_proxy_that_does_not_answer_ends_at_the_deadline(via_proxy, shape):
     """Before: requests' ProxyManager was not tracked; a dripped CONNECT reply ran --once forever."""
-    client, proxy = via_proxy(shape)
-    out, elapsed = timed_post(client)
+    poster, proxy = via_proxy(shape)
+    out, elapsed = timed_post(poster)
     assert out.reason is NetworkReason.PROXY, out
     assert out.error == f"The proxy {proxy.address} did not answer within 1 s."
     assert elapsed < 1.5
 
 
 def test_a_dripping_tunnel_ends_at_the_deadline_naming_tls_and_the_proxy(via_proxy):
-    client, proxy = via_proxy(DRIP_TUNNEL)
-    out, elapsed = timed_post(client)
+    poster, proxy = via_proxy(DRIP_TUNNEL)
+    out, elapsed = timed_post(poster)
     assert out.reason is NetworkReason.TIMEOUT, out
     assert out.error == f"TLS: no handshake with {NAME} within 1 s (through the proxy {proxy.address})."
     assert elapsed < 1.5
@@ -257,8 +257,8 @@ def test_a_dripping_tunnel_ends_at_the_deadline_naming_tls_and_the_proxy(via_pro
 
 def test_407_needs_the_user_and_never_shows_credentials(via_proxy, caplog):
     caplog.set_level("DEBUG")
-    client, proxy = via_proxy(NEEDS_AUTH, credentials="alice:right", userinfo="alice:s3cret-pw")
-    out, _ = timed_post(client)
+    poster, proxy = via_proxy(NEEDS_AUTH, credentials="alice:right", userinfo="alice:s3cret-pw")
+    out, _ = timed_post(poster)
     assert out.reason is NetworkReason.PROXY_AUTH and out.needs_attention, out
     assert out.error.startswith(f"The proxy {proxy.address} needs credentials (HTTP 407)")
     assert "s3cret-pw" not in out.error and "alice" not in out.error
@@ -267,15 +267,15 @@ def test_407_needs_the_user_and_never_shows_credentials(via_proxy, caplog):
 
 
 def test_the_right_credentials_pass(via_proxy):
-    client, _proxy = via_proxy(NEEDS_AUTH, credentials="alice:s3cret-pw", userinfo="alice:s3cret-pw")
-    out, _ = timed_post(client)
+    poster, _proxy = via_proxy(NEEDS_AUTH, credentials="alice:s3cret-pw", userinfo="alice:s3cret-pw")
+    out, _ = timed_post(poster)
     assert out.ok, out
 
 
 def test_a_silent_proxy_with_credentials_never_shows_them(via_proxy, caplog):
     caplog.set_level("DEBUG")
-    client, _proxy = via_proxy(SILENT, userinfo="bob:hunter2-pw")
-    out, _ = timed_post(client)
+    poster, _proxy = via_proxy(SILENT, userinfo="bob:hunter2-pw")
+    out, _ = timed_post(poster)
     assert "hunter2-pw" not in out.error and "hunter2-pw" not in caplog.text
 
 
@@ -302,8 +302,8 @@ def test_no_proxy_for_a_server_on_this_machine(clean_env):
 
 
 def test_a_proxy_that_refuses_the_connection_or_the_tunnel(via_proxy, clean_env):
-    client, proxy = via_proxy(FORBIDDEN)
-    out, _ = timed_post(client)
+    poster, proxy = via_proxy(FORBIDDEN)
+    out, _ = timed_post(poster)
     assert out.reason is NetworkReason.PROXY and not out.needs_attention, out
     assert out.error.startswith(f"The proxy {proxy.address} refused the tunnel to {NAME} (HTTP 403")
     port = refused_port()

@@ -133,10 +133,10 @@ def test_payload_address_needs_no_name_lookup(monkeypatch):
     assert metrics.routed_ip_address("never-looked-up.test") is None
     assert metrics.routed_ip_address("127.0.0.1") == "127.0.0.1"
     with HostileServer(OK) as server:
-        client = BeatPoster(server.url.replace("127.0.0.1", "localhost"), "ua")
+        poster = BeatPoster(server.url.replace("127.0.0.1", "localhost"), "ua")
         monkeypatch.undo()
-        assert client.post(BODY).ok
-        client.close()
+        assert poster.post(BODY).ok
+        poster.close()
     monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
     assert metrics.routed_ip_address("localhost") == "127.0.0.1"  # the connection's own address
 
@@ -151,7 +151,7 @@ def test_trust_is_built_once_per_variables_and_files(named_tls, tmp_path):
     shutil.copy(named_tls[1], bundle)
     env = {"REQUESTS_CA_BUNDLE": str(bundle)}
     first = trust(env)
-    assert trust(dict(env)) is first  # a bundle is loaded once, not for every client
+    assert trust(dict(env)) is first  # a bundle is loaded once, not for every poster
     stat = bundle.stat()
     os.utime(bundle, (stat.st_atime, stat.st_mtime + 10))  # the administrator replaced the file
     assert trust(env) is not first

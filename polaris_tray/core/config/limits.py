@@ -1,4 +1,4 @@
-"""Every range and list the configuration obeys, written once: settings, dialog, command line and schedule.
+"""Every range the configuration obeys, written once: settings, dialog, command line and schedule.
 
 Two interval ranges on purpose. A saved value (settings file, Settings dialog) must keep the miner counted
 online: the orchestrator counts it for 45 s after each accepted beat, a beat may take up to the 10 s
@@ -15,12 +15,10 @@ beat and the views.
 
 from __future__ import annotations
 
-from polaris_tray.core.storage.logs import LEVELS as LOG_LEVELS
-
 SAVED_INTERVAL_MIN_S = 10.0  # Settings file and the Settings dialog
 OFFLINE_AFTER_S = 45.0  # the orchestrator marks a miner offline 45 s after its last accepted beat
 REQUEST_DEADLINE_S = 10.0  # one attempt's bound: a beat not accepted by last + interval + this is overdue
-FIRST_RETRY_S = 5.0  # the longest first backoff (schedule.MAX_BASE_S)
+FIRST_RETRY_S = 5.0  # the longest first backoff: the schedule's first retry waits at most this
 SAVED_INTERVAL_MAX_S = OFFLINE_AFTER_S - REQUEST_DEADLINE_S - FIRST_RETRY_S  # 30 s
 DEFAULT_INTERVAL_S = 30.0
 RUN_INTERVAL_MIN_S = 0.1  # --interval for one run; also the floor the beat schedule accepts
@@ -31,7 +29,6 @@ __all__ = [
     "DEFAULT_INTERVAL_S",
     "DEFAULT_LOG_LEVEL",
     "FIRST_RETRY_S",
-    "LOG_LEVELS",
     "OFFLINE_AFTER_S",
     "REQUEST_DEADLINE_S",
     "RUN_INTERVAL_MAX_S",

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from polaris_tray.core.config.limits import (
     DEFAULT_LOG_LEVEL,
-    LOG_LEVELS,
     RUN_INTERVAL_MAX_S,
     RUN_INTERVAL_MIN_S,
 )
@@ -21,6 +20,7 @@ from polaris_tray.core.config.miner_id import HOW_TO_SET, resolve_miner_id
 from polaris_tray.core.config.secret_store import SecretStore
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.config.urls import InvalidServerUrl, normalize_server_url
+from polaris_tray.core.storage.logs import LEVELS as LOG_LEVELS
 
 
 class InvalidOverride(ValueError):

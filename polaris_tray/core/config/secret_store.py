@@ -56,6 +56,7 @@ class SecretStore:
             except BaseException as exc:
                 errors.append(exc)
 
+        # a thread: a keyring call waiting on an unlock prompt cannot be cut: it is given up after timeout_s
         worker = threading.Thread(target=run, name=f"keyring-{what}", daemon=True)
         worker.start()
         worker.join(self.timeout_s)

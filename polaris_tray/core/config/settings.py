@@ -14,10 +14,10 @@ from pathlib import Path
 
 from polaris_tray.core.config import settings_file
 from polaris_tray.core.config.limits import DEFAULT_INTERVAL_S, DEFAULT_LOG_LEVEL
-from polaris_tray.core.config.limits import LOG_LEVELS as LEVELS
 from polaris_tray.core.config.limits import SAVED_INTERVAL_MAX_S as MAX_INTERVAL_S
 from polaris_tray.core.config.limits import SAVED_INTERVAL_MIN_S as MIN_INTERVAL_S
 from polaris_tray.core.config.urls import DEFAULT_SERVER_URL, InvalidServerUrl, normalize_server_url
+from polaris_tray.core.storage.logs import LEVELS
 from polaris_tray.core.storage.paths import config_dir, write_private_file
 
 log = logging.getLogger(__name__)

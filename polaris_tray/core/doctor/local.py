@@ -113,6 +113,7 @@ def probe_keyring(store: SecretStore | None = None, timeout: float = KEYRING_TIM
         except SecretStoreError as exc:
             box["finding"] = KeyringFinding(False, problem=str(exc))
 
+    # a thread: a keyring call waiting on an unlock prompt cannot be cut: it is given up after `timeout`
     worker = threading.Thread(target=ask, name="doctor-keyring", daemon=True)
     worker.start()
     worker.join(timeout)

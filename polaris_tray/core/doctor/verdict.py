@@ -136,11 +136,11 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     bound = deadline.left(VERDICT_S)
     if bound < 0.5:
         return skipped(VERDICT, "the doctor's time was used up by the steps before")
-    engine = BeatSender(server_url, miner_id, deadline_s=bound)
+    sender = BeatSender(server_url, miner_id, deadline_s=bound)
     try:
-        outcome = engine.attempt(status)
+        outcome = sender.attempt(status)
     finally:
-        engine.close()
+        sender.close()
     masked = mask_secret(miner_id)
     error = outcome.error or outcome.kind.value
     if outcome.kind is OutcomeKind.ACCEPTED:

@@ -144,7 +144,7 @@ class BeatCycle:
         return at
 
     def beat(self) -> Outcome | None:
-        """One attempt if one is due (blocks up to the client's deadline); None when none was sent.
+        """One attempt if one is due (blocks up to the poster's deadline); None when none was sent.
 
         Nothing raised inside an attempt may end the schedule: an agent that silently stops beating costs
         the miner money, so an unexpected error is logged and retried like any failure.

@@ -93,7 +93,7 @@ _shared: list[GpuSampler] = []
 
 
 def shared_sampler() -> GpuSampler:
-    """The process's one sampler: engines are rebuilt (a new server, a Stop that cut a beat) but the GPUs
+    """The process's one sampler: senders are rebuilt (a new server, a Stop that cut a beat) but the GPUs
     are the machine's, so their readers are opened once and each error is logged once per process."""
     if not _shared:
         _shared.append(GpuSampler())

@@ -91,7 +91,7 @@ _opened: list[NvmlReader | None] = []  # the one result of opening NVML in this 
 
 
 def open_nvml(once: OnceLogger) -> NvmlReader | None:
-    """Opened once per process, however many engines come and go (the tray rebuilds its engine)."""
+    """Opened once per process, however many BeatSenders come and go (the cycle rebuilds its sender)."""
     if not _opened:
         _opened.append(_open_nvml(once))
     return _opened[0]

@@ -1,7 +1,7 @@
 """The HTTP side of a heartbeat: one POST with a hard deadline, a capped read and a typed outcome.
 
 The deadline and the cut live in transport.py, the reading of replies in classify.py; this file ties
-them to one session. parse_retry_after stays importable from here.
+them to one session.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from polaris_tray.core.config.urls import heartbeat_endpoint, host_problem, serv
 from polaris_tray.core.heartbeat.classify import (
     classify_failure,
     classify_reply,
-    parse_retry_after,
     timeout_message,
     tls_message,
 )
@@ -28,8 +27,6 @@ from polaris_tray.core.heartbeat.transport import DEADLINE_WATCH, CuttableAdapte
 from polaris_tray.core.heartbeat.trust import TrustConfigError, trust
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.values.redact import clean
-
-__all__ = ["MAX_REPLY_BYTES", "BeatPoster", "parse_retry_after"]
 
 MAX_REPLY_BYTES = 64 * 1024
 _CHUNK = 8192

@@ -124,6 +124,7 @@ class Resolver:
             if lookup is None:
                 lookup = self._inflight[host] = _Lookup()
                 self.started += 1
+                # a thread: getaddrinfo cannot be cut, so the attempt waits for it only the time it has left
                 threading.Thread(
                     target=self._run, args=(host, lookup), name="dns-lookup", daemon=True
                 ).start()

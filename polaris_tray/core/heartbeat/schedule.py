@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import random
 
+from polaris_tray.core.config.limits import FIRST_RETRY_S
 from polaris_tray.core.config.limits import RUN_INTERVAL_MIN_S as MIN_INTERVAL_S
 
 MAX_BACKOFF_S = 300.0
-MAX_BASE_S = 5.0
 
 
 class BeatSchedule:
@@ -42,7 +42,7 @@ class BeatSchedule:
 
     def backoff_window(self, failures: int) -> tuple[float, float]:
         """The [d/2, d] window after the k-th consecutive failure."""
-        base = min(MAX_BASE_S, self._interval)
+        base = min(FIRST_RETRY_S, self._interval)
         d = min(MAX_BACKOFF_S, base * 2.0 ** min(failures - 1, 64))
         return d / 2.0, d
 

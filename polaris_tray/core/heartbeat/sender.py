@@ -31,11 +31,11 @@ class BeatSender:
         self.miner_id = miner_id
         self._deadline_s = deadline_s
         self._sampler = sampler or SystemSampler(server_host(server_url))
-        self._client = BeatPoster(server_url, USER_AGENT, deadline_s=deadline_s)
+        self._poster = BeatPoster(server_url, USER_AGENT, deadline_s=deadline_s)
         self.last_latency_ms = 0.0
         self._aborted = False
 
-    def attempt(self, status: str = "online", *, client: BeatPoster | None = None) -> Outcome:
+    def attempt(self, status: str = "online", *, poster: BeatPoster | None = None) -> Outcome:
         if not self.miner_id:
             return Outcome(OutcomeKind.CONFIG_ERROR, error="No miner id is configured.")
         metrics, system_info, resources = self._sampler.sample(self.last_latency_ms)
@@ -47,33 +47,33 @@ class BeatSender:
             resource_usage=resources,
             status=status,
         )
-        if self._aborted and client is None:
+        if self._aborted and poster is None:
             return Outcome(OutcomeKind.NETWORK_ERROR, error="Cancelled.", reason=NetworkReason.CANCELLED)
-        outcome = (client or self._client).post(body, secrets=(self.miner_id,))
+        outcome = (poster or self._poster).post(body, secrets=(self.miner_id,))
         if outcome.status_code is not None:
             self.last_latency_ms = outcome.latency_ms
         return outcome
 
     def say_goodbye(self) -> Outcome:
         """A last 'offline' beat on a clean stop, bounded to one second; none after close()."""
-        if self._client.closed:
+        if self._poster.closed:
             return Outcome(OutcomeKind.NETWORK_ERROR, error=CANCELLED_TEXT, reason=NetworkReason.CANCELLED)
-        client = BeatPoster(self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s))
+        poster = BeatPoster(self.server_url, USER_AGENT, deadline_s=min(OFFLINE_DEADLINE_S, self._deadline_s))
         try:
-            return self.attempt("offline", client=client)
+            return self.attempt("offline", poster=poster)
         finally:
-            client.close()
+            poster.close()
 
     def abort(self) -> None:
         """Any thread, final: cut the request under way and refuse every later one (the BeatCycle then
         builds a new sender), so an abort that lands while the body is being built still counts."""
         self._aborted = True
-        self._client.abort()
-        self._client.close()
+        self._poster.abort()
+        self._poster.close()
 
     def close(self) -> None:
         """Permanent and safe from any thread: cuts the request under way, and no request follows."""
-        self._client.close()
+        self._poster.close()
 
 
 class TestBeat:

@@ -195,6 +195,7 @@ class DeadlineWatch:
         with self._cond:
             self._clients += 1
             if self.thread is None:
+                # a thread: the request's own thread sits blocked in the socket, so another one must cut it
                 self.thread = threading.Thread(target=self._run, name="heartbeat-deadline", daemon=True)
                 self.thread.start()
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from polaris_tray import __version__
 from polaris_tray.core.config.settings import Settings
 from polaris_tray.core.status.snapshot import Snapshot, detail_lines
-from polaris_tray.core.storage.history import Attempt
+from polaris_tray.core.storage.history_schema import Attempt
 
 
 def _when(at: float) -> str:

@@ -10,7 +10,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from polaris_tray.core.status.uptime import Coverage
-from polaris_tray.core.storage.history import Attempt, HistoryStore
+from polaris_tray.core.storage.history import HistoryStore
+from polaris_tray.core.storage.history_schema import Attempt
 
 
 @dataclass

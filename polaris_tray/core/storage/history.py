@@ -22,7 +22,6 @@ from polaris_tray.core.storage.history_schema import (
     INSERT,
     RATIO,
     RECENT,
-    SCHEMA_VERSION,
     SINCE,
     Attempt,
     attempt_from_row,
@@ -36,7 +35,6 @@ from polaris_tray.core.values.outcome import Outcome, OutcomeKind
 log = logging.getLogger(__name__)
 
 HISTORY_FILE_NAME = "history.sqlite3"
-KEEP_S = history_db.KEEP_S
 # (at, outcome, status_code, latency_ms, error, reason, goodbye, miner id): the id becomes the tag on insert
 PendingRow = tuple[float, str, int | None, float, str | None, str | None, int, str | None]
 PRUNE_EVERY = 500  # inserts between prunes (or a tenth of the byte cap): cheap, and the file stays bounded
@@ -44,8 +42,6 @@ MAX_PENDING = 5000  # rows queued for the writer thread; beyond that the oldest 
 REOPEN_CHECK_S = 60.0
 CLOSE_WAIT_S = 1.0
 _TROUBLED: set[str] = set()  # files whose trouble is already logged (the GUI's and the worker's stores)
-
-__all__ = ["SCHEMA_VERSION", "Attempt", "HistoryStore", "default_history_path"]
 
 
 def default_history_path() -> Path:
@@ -89,6 +85,7 @@ class HistoryStore:
         self._wake = threading.Event()
         self._closing = False
         self._wake.set()  # the writer thread opens the file: the caller (a beat's thread) never waits on it
+        # a thread: an SQLite write may wait on the file's lock, and the beat that records it must not
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 

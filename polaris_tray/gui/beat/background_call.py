@@ -58,6 +58,7 @@ class BackgroundCall(QObject):
                 pass
 
         BackgroundCall._live.add(self)
+        # a thread: the call blocks for seconds (a keyring prompt, a hanging server); the GUI thread must not
         self._thread = threading.Thread(target=run, name="background-call", daemon=True)
         self._thread.start()
         return self

@@ -93,6 +93,7 @@ class DoctorDialog(QDialog):
             if checks is not None:
                 _emit(bridge.done, (run, checks))
 
+        # a thread: the walk waits on the network and the keyring for seconds; the dialog must stay live
         threading.Thread(target=walk, name="doctor", daemon=True).start()
 
     def _on_line(self, item: tuple[int, Check]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from polaris_tray.core.storage.history import Attempt
+from polaris_tray.core.storage.history_schema import Attempt
 from polaris_tray.core.values.severity import outcome_colour
 from polaris_tray.gui.tray.icons import FILL
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from polaris_tray.core.config.limits import OFFLINE_AFTER_S
 from polaris_tray.core.status.uptime import Span
-from polaris_tray.core.storage.history import Attempt
+from polaris_tray.core.storage.history_schema import Attempt
 from polaris_tray.core.values.link_state import Colour
 from polaris_tray.core.values.severity import outcome_colour
 from polaris_tray.gui.tray.icons import FILL

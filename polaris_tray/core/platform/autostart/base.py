@@ -134,9 +134,14 @@ class FileAutostart(Autostart):
             raise AutostartError(f"Cannot write {self.path}: {exc.strerror}") from None
 
     def disable(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise AutostartError(f"Cannot remove {self.path}: {exc.strerror}") from None
+        remove_entry(self.path)
+
+
+def remove_entry(path: Path) -> None:
+    """Unlinked (a symlink itself, never its target); already gone is fine."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise AutostartError(f"Cannot remove {path}: {exc.strerror}") from None

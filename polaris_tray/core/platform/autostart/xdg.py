@@ -20,6 +20,7 @@ from polaris_tray.core.platform.autostart.base import (
     AutostartStatus,
     FileAutostart,
     launch_program,
+    remove_entry,
     status_of,
 )
 from polaris_tray.core.platform.resources import resources_dir
@@ -167,9 +168,4 @@ class XdgAutostart(FileAutostart):
 
     def _remove_old(self) -> None:
         """The old name goes (unlinked, never followed): two entries would start the app twice."""
-        try:
-            self.old_path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise AutostartError(f"Cannot remove {self.old_path}: {exc.strerror}") from None
+        remove_entry(self.old_path)
