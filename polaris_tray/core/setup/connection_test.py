@@ -31,30 +31,30 @@ class ConnectionTest:
         self._typed = typed.strip()
         self._secrets = secrets
         try:  # pure: checked here, so a cancel can reach the probe before run() starts
-            self._probe: TestBeat | None = TestBeat(normalize_server_url(url_text))
+            self._test_beat: TestBeat | None = TestBeat(normalize_server_url(url_text))
             self._url_problem = ""
         except InvalidServerUrl as exc:
-            self._probe, self._url_problem = None, str(exc)
+            self._test_beat, self._url_problem = None, str(exc)
 
     def run(self) -> TestResult:
         """One real heartbeat with the typed id, else the one the agent would use."""
-        if self._probe is None:
+        if self._test_beat is None:
             return TestResult(self._url_problem, False, "error")
         miner_id = self._typed or resolve_miner_id(self._secrets).miner_id
         if not miner_id:
             return TestResult("No miner id to test with: enter one above.", False, "no_miner_id")
-        status = _true_status(miner_id, self._probe.server_url)
-        outcome = self._probe.attempt(miner_id, status)
+        status = _true_status(miner_id, self._test_beat.server_url)
+        outcome = self._test_beat.attempt(miner_id, status)
         told = (
-            ToldOffline(self._probe.server_url, miner_id, outcome)
+            ToldOffline(self._test_beat.server_url, miner_id, outcome)
             if outcome.ok and status == "offline"
             else None
         )
         return TestResult(outcome_words(outcome, mask_secret(miner_id)), outcome.ok, outcome.kind.value, told)
 
     def cancel(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
+        if self._test_beat is not None:
+            self._test_beat.cancel()
 
 
 def _true_status(miner_id: str, server_url: str) -> str:
