@@ -264,7 +264,11 @@ class AppController(QObject):
         self.worker.submit(Quit())  # the request under way is cut, none starts after, the thread ends
 
     def _end_worker(self, left_ms: int) -> bool:
-        return self.worker_thread.wait(left_ms)
+        thread = self.worker_thread
+        if not (thread.isRunning() or thread.isFinished()):  # Quit before the start: the runner never ran
+            self.worker.end_unstarted()
+            return True
+        return thread.wait(left_ms)
 
     def _release(self) -> None:
         """After the worker's thread has ended: what the controller opened."""

@@ -26,7 +26,10 @@ from tests.support.hostile import (
 
 MINER = "3f2b8c1e-9a4d-4e7b-b5c6-0d1e2f3a4b5c"
 TAIL = MINER[4:]  # the mask shows the first four characters; nothing after them may appear
-FORGED = "boom\n2026-11-28 04:00:00 INFO polaris_tray.service.beat_thread State retrying -> online\x1b[2J\x1b]0;x\x07"
+FORGED = (
+    "boom\n2026-11-28 04:00:00 INFO polaris_tray.service.beat_thread State retrying -> online"
+    "\x1b[2J\x1b]0;x\x07"
+)
 
 
 def leaks(text: str) -> bool:

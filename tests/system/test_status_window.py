@@ -272,6 +272,25 @@ def test_the_apps_stop_warning_keeps_dont_ask_again_in_force_and_saved(qtbot, ho
         controller.lifecycle.quit()
 
 
+def test_quit_before_the_worker_started_closes_its_connections(qtbot, home):
+    """A start-up that fails before the worker's thread runs: Quit still ends the runner, and the sender's
+    connections (and the deadline thread that serves them) do not outlive the controller."""
+    import threading
+
+    from PySide6.QtWidgets import QApplication
+
+    from polaris_tray.core.config.run_plan import LaunchOptions
+    from polaris_tray.core.heartbeat.transport import DEADLINE_WATCH
+    from polaris_tray.gui.controller import AppController
+    from polaris_tray.gui.single_instance import SingleInstance
+
+    controller = AppController(QApplication.instance(), LaunchOptions(), SingleInstance())
+    assert any(t.name == "heartbeat-deadline" for t in threading.enumerate())  # the sender's poster is open
+    controller.lifecycle.quit()
+    DEADLINE_WATCH.join(5)
+    assert not any(t.name == "heartbeat-deadline" for t in threading.enumerate())
+
+
 def test_a_live_demo_run_reports_what_is_in_use(qtbot, home):
     """The real controller and worker: rows tagged with the miner, uptime in the tooltip, diagnostics of
     the demo's own server and interval (not the saved settings)."""

@@ -122,6 +122,11 @@ class HeartbeatWorker(QObject):
             else:
                 self._arm()  # whatever happened above, the next beat is scheduled
 
+    def end_unstarted(self) -> None:
+        """Quit before the worker's thread ever started (a start-up that failed): nobody else owns the
+        runner, so the Quit already submitted runs here, and the connections the sender holds are closed."""
+        self._turn()
+
     def _arm(self) -> None:
         if self._beat_timer is None:
             return
