@@ -16,6 +16,9 @@ connects race in connect.py with every socket adopted, and requests' separate Pr
 proxy) gets the same tracked pools, so the proxy's TCP connect, its CONNECT reply and the tunnel are cut
 like a direct request. The cutter records the phase under way, so a cut at the deadline says which
 phase did not finish (classify.timeout_message).
+
+One file past 400 lines: the cutter, the deadline watch that fires it and the adapter and pools that hand
+it every socket are one mechanism, and none of the three can be read (or changed safely) without the others.
 """
 
 from __future__ import annotations
