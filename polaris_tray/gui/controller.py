@@ -45,6 +45,7 @@ from polaris_tray.core.heartbeat.runner import (
 from polaris_tray.core.platform.autostart.factory import current_autostart
 from polaris_tray.core.status.diagnostics import InUse, diagnostics_text
 from polaris_tray.core.status.snapshot import NotificationPolicy, Snapshot, state_words
+from polaris_tray.core.status.state_log import StateLog
 from polaris_tray.core.status.uptime_cache import TRAY_EVERY_S, UptimeCache, with_uptime
 from polaris_tray.core.storage import paths
 from polaris_tray.core.storage.history import HistoryStore, default_history_path
@@ -59,7 +60,6 @@ from polaris_tray.gui.tray.icon import TrayIcon
 from polaris_tray.gui.window_keeper import WindowKeeper
 
 log = logging.getLogger(__name__)
-WHY_STATES = (LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION)  # the log line adds the error
 
 BEATING = frozenset(
     {LinkState.CONNECTING, LinkState.ONLINE, LinkState.RETRYING, LinkState.OFFLINE, LinkState.ATTENTION}
@@ -102,6 +102,7 @@ class AppController(QObject):
         self.snapshot: Snapshot | None = None
         self._uptime = UptimeCache(fast_every_s=TRAY_EVERY_S, horizon_s=3600.0)  # the tooltip's last hour
         self._state: LinkState | None = None
+        self._state_log = StateLog()
         self._first_run_done = False
         self._stop_pending = False  # Stop shown; the worker has not confirmed it yet
 
@@ -304,12 +305,10 @@ class AppController(QObject):
         self.instance.lock.note_beating(snap.state in BEATING and not self.demo, snap.server_url)
         self.tray.show_snapshot(snap)
         self.windows.show_snapshot(snap)
+        for line in self._state_log.lines(snap.state, state_words(snap), snap.last_outcome):
+            log.info("%s", line)  # the same lines as headless
         if previous is not snap.state:
             detail = snap.last_outcome.error if snap.last_outcome and snap.last_outcome.error else ""
-            words, failed = state_words(snap), snap.state in WHY_STATES and snap.last_outcome is not None
-            why = f": {detail}" if failed and detail and detail.rstrip(".") not in words else ""
-            start = previous.value if previous else "start"
-            log.info("State %s -> %s (%s)%s", start, snap.state.value, words, why)  # as headless
             message = self.notifications.consider(snap.state, time.monotonic(), detail or "")
             if message:
                 self.tray.notify(APP_DISPLAY_NAME, message, critical=snap.state.colour is Colour.RED)

@@ -24,7 +24,7 @@ from polaris_tray.core.heartbeat.runner import (
     Quit,
     Woke,
 )
-from polaris_tray.core.values.link_state import LinkState
+from polaris_tray.core.status.state_log import StateLog
 from polaris_tray.core.values.outcome import Outcome
 from polaris_tray.service.hooks import ServiceHooks
 
@@ -61,7 +61,7 @@ class BeatThread(threading.Thread):
         self._stopping = threading.Event()
         self._on_outcome = on_outcome
         self._goodbye = goodbye
-        self._state: LinkState | None = None
+        self._state_log = StateLog()
         self._service = service
         self._note_lock = threading.Lock()
         self._clock_thread = StateClock(self)
@@ -91,12 +91,8 @@ class BeatThread(threading.Thread):
                 return  # "Stopping" stays the last word
             state, words = tracker.view(clock())
             outcome = tracker.last_outcome
-            if state is not self._state:
-                previous, self._state = self._state, state
-                failed = outcome is not None and not outcome.ok and outcome.error
-                detail = f": {outcome.error}" if failed and outcome is not None else ""
-                start = previous.value if previous else "start"
-                log.info("State %s -> %s (%s)%s", start, state.value, words, detail)
+            for line in self._state_log.lines(state, words, outcome):
+                log.info("%s", line)
             if self._service:
                 self._service.state_changed(state, words, outcome)
 
