@@ -158,7 +158,7 @@ class AppController(QObject):
             requests.stop_requested.connect(self.stop_guard.ask)
             requests.quit_requested.connect(self.lifecycle.quit)
         self.windows.settings_applied.connect(self.apply_settings)
-        self.windows.told_offline.connect(self.worker.submit)  # a Stopped tray's test said "offline"
+        self.windows.told_offline.connect(self.worker.submit)  # a Stopped tray: Test or Diagnose said offline
         self.tray.beat_now_requested.connect(lambda: self.worker.submit(SendNow()))
         self.tray.send_now_waits.connect(self.windows.tell_send_now)
         self.tray.settings_requested.connect(self.windows.open_settings)

@@ -48,7 +48,7 @@ class WindowKeeper(QObject):
     stop_requested = Signal()
     quit_requested = Signal()
     settings_applied = Signal(object, object)  # the Settings saved, and the miner id just stored or None
-    told_offline = Signal(object)  # from the settings dialog's Test connection, for the runner
+    told_offline = Signal(object)  # Test connection's or Diagnose's accepted "offline", for the runner
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class WindowKeeper(QObject):
             self.status_window.stop_requested.connect(self.stop_requested)
             self.status_window.settings_requested.connect(self.open_settings)
             self.status_window.quit_requested.connect(self.quit_requested)
+            self.status_window.told_offline.connect(self.told_offline)
             snap = self._snapshot()
             if snap is not None:
                 self.status_window.show_snapshot(snap)

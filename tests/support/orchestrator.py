@@ -84,6 +84,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
 
+    def do_GET(self):
+        """As FastAPI answers a GET on a POST route (the doctor's HTTP link asks so); not an arrival."""
+        self._act(Reply(405, {"detail": "Method Not Allowed"}, headers={"Allow": "POST"}))
+
     def do_POST(self):
         arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)

@@ -6,6 +6,7 @@ loopback orchestrator, a private instance name."""
 import uuid
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from polaris_tray.core.values.link_state import LinkState
 from tests.support.orchestrator import Reply
@@ -31,5 +32,31 @@ def test_a_stopped_trays_test_connection_said_offline_ends_its_count(qtbot, home
         _wait_state(qtbot, controller, lambda s: s.words == LinkState.STOPPED.words)  # before: 40-odd s more
         assert controller.snapshot.state is LinkState.STOPPED
         dialog.close()
+    finally:
+        controller.lifecycle.quit()
+
+
+def test_a_stopped_trays_diagnose_said_offline_ends_its_count(qtbot, home, orchestrator, monkeypatch):
+    """The same through the status window's Diagnose: its verdict sends "offline" while Stopped and the
+    orchestrator accepts it; before, the tray went on saying "still counted online" for the 45 s."""
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    monkeypatch.setenv("POLARIS_TRAY_INSTANCE", f"polaris-test-{uuid.uuid4().hex[:8]}")
+    controller = _controller(qtbot, orchestrator.url, interval="10")
+    try:
+        _wait_state(qtbot, controller, lambda s: s.state is LinkState.ONLINE)
+        orchestrator.switch(Reply(503))
+        controller.request_stop()
+        _wait_state(qtbot, controller, lambda s: s.words is not None and "still counted online" in s.words)
+        orchestrator.switch(Reply())
+        controller.windows.open_status()
+        window = controller.windows.status_window
+        qtbot.mouseClick(window.diagnose_button, Qt.MouseButton.LeftButton)
+        doctor = window.findChild(QDialog, "doctorDialog")
+        qtbot.waitUntil(doctor.again_button.isEnabled, timeout=20000)  # the walk is done
+        assert "status 'offline'" in doctor.report_text(), doctor.report_text()
+        assert orchestrator.bodies()[-1]["status"] == "offline"
+        _wait_state(qtbot, controller, lambda s: s.words == LinkState.STOPPED.words)  # before: 40-odd s more
+        assert "still counted online" not in window.headline.text()
+        doctor.close()
     finally:
         controller.lifecycle.quit()

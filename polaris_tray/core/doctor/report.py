@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where it is built (verdict.py), beside the sender: as late as the beat itself
+    from polaris_tray.core.heartbeat.runner import ToldOffline
 
 
 class Mark(str, enum.Enum):
@@ -20,6 +24,8 @@ class Check:
     mark: Mark
     text: str  # what was found, one sentence; never the miner id (masked)
     fix: str = ""  # what to do about it; empty when nothing is to be done
+    # the verdict's accepted "offline": a Stopped tray's runner ends its count with it (never rendered)
+    told: ToldOffline | None = field(default=None, repr=False, compare=False)
 
     @property
     def broken(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from polaris_tray.core.doctor.network import plain_words, skew_seconds
@@ -116,6 +116,7 @@ def _try_shared(path: Path) -> bool | None:
 
 def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: Deadline) -> Check:
     """One real heartbeat with the status that is true for this machine."""
+    from polaris_tray.core.heartbeat.runner import ToldOffline
     from polaris_tray.core.heartbeat.sender import BeatSender
 
     if not agent.known:
@@ -146,7 +147,9 @@ def check_verdict(server_url: str, miner_id: str, agent: AgentState, deadline: D
     if outcome.kind is OutcomeKind.ACCEPTED:
         line = f"miner {masked} is registered: the orchestrator accepted it; {sent}"
         if not agent.running:
-            return warn(VERDICT, line, "start Polaris Tray (or --headless) so this machine is counted online")
+            told = ToldOffline(sender.server_url, miner_id, outcome)  # that server counts us offline now
+            fix = "start Polaris Tray (or --headless) so this machine is counted online"
+            return replace(warn(VERDICT, line, fix), told=told)
         return ok(VERDICT, line)
     if outcome.kind is OutcomeKind.NOT_REGISTERED:
         return fail(

@@ -24,6 +24,8 @@ class _Bridge(QObject):
 
 
 class DoctorDialog(QDialog):
+    told_offline = Signal(object)  # the verdict's accepted "offline" (ToldOffline): the runner ends its count
+
     def __init__(
         self, server_url: str | None, beating: bool, parent: QWidget | None = None, *, start: bool = True
     ) -> None:
@@ -108,6 +110,9 @@ class DoctorDialog(QDialog):
             return
         self.again_button.setEnabled(True)
         self.verdict.setText(result if isinstance(result, str) else summary(result))
+        for check in () if isinstance(result, str) else result:
+            if check.told is not None:
+                self.told_offline.emit(check.told)
 
     def report_text(self) -> str:
         return render(self._checks) + self.verdict.text() + "\n"

@@ -88,6 +88,7 @@ class StatusWindow(QWidget):
     stop_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
+    told_offline = Signal(object)  # a Diagnose's accepted "offline" (ToldOffline), for the runner
 
     def __init__(
         self,
@@ -379,7 +380,9 @@ class StatusWindow(QWidget):
         from polaris_tray.gui.settings.doctor_dialog import open_doctor
 
         snap = self._snapshot
-        return open_doctor(self, snap.server_url if snap else None, bool(snap and snap.running))
+        dialog = open_doctor(self, snap.server_url if snap else None, bool(snap and snap.running))
+        dialog.told_offline.connect(self.told_offline)
+        return dialog
 
     def _on_toggle(self) -> None:
         if self._snapshot is not None and self._snapshot.running:
