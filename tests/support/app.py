@@ -56,6 +56,21 @@ def start_app(args: list[str], env: dict) -> subprocess.Popen:
     )
 
 
+def run_support_script(name: str, *args: str, env: dict, timeout: float = 60) -> str:
+    """A helper program of tests/support/ in a process of its own (its own QApplication, screen and scale):
+    its stdout, once it exited 0; its stderr is the failure's message."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "support" / name), *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def files_containing(root: Path, needle: str) -> list[Path]:
     hits = []
     for path in root.rglob("*"):

@@ -1,9 +1,6 @@
 """Every settings-dialog path with pytest-qt, the menu's bounds and mnemonics, About, and the screenshots."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,7 +15,7 @@ from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.about import PROJECT_URL, build_about
 from polaris_tray.gui.settings.dialog import SettingsDialog
 from polaris_tray.gui.tray.icon import HEADER_MAX_PX, TrayIcon
-from tests.support.app import ARTIFACTS, ROOT
+from tests.support.app import ARTIFACTS, run_support_script
 from tests.support.mnemonics import duplicates, missing
 from tests.support.orchestrator import Orchestrator
 
@@ -225,17 +222,10 @@ def test_screens_fit_1280x720_at_100_and_200_percent(home, scale):
     screen = {"name": "s0", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
     config.write_text(json.dumps({"screens": [screen]}))
     platform = f"offscreen:configfile={config}"
-    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": platform, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests/support/render_screens.py"), str(out), f"{int(scale) * 100}pct"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
+    env = {"QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": platform}
+    sizes = json.loads(
+        run_support_script("render_screens.py", str(out), f"{int(scale) * 100}pct", env=env, timeout=120)
     )
-    assert result.returncode == 0, result.stderr
-    sizes = json.loads(result.stdout)
     assert {"settings-first-run", "settings-no-keyring", "settings-override", "menu-red", "about"} <= set(
         sizes
     )

@@ -71,32 +71,19 @@ def test_diagnose_is_off_in_demo_mode(qtbot):
 @pytest.mark.parametrize("scale", ["1", "2"])
 def test_the_doctor_renders_unclipped_at_100_and_200_percent(home, scale):
     import json
-    import os
-    import subprocess
-    import sys
 
-    from tests.support.app import ARTIFACTS, ROOT
+    from tests.support.app import ARTIFACTS, run_support_script
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     out = ARTIFACTS / f"doctor-{int(scale) * 100}pct.png"
     env = {
-        **os.environ,
         "QT_SCALE_FACTOR": scale,
         "QT_QPA_PLATFORM": "offscreen",
-        "PYTHONPATH": str(ROOT),
         "POLARIS_MINER_ID": "carol-unknown-5",
         "POLARIS_TRAY_INSTANCE": f"doctor-render-{scale}",
     }
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests/support/render_doctor.py"), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    said = run_support_script("render_doctor.py", str(out), env=env, timeout=90)
+    shown = json.loads(said.strip().splitlines()[-1])
     assert float(shown["dpr"]) == float(scale)
     assert shown["width"] >= 700 * float(scale) and shown["height"] >= 400 * float(scale)
     assert not shown["hidden"] and not shown["horizontal"], shown["text"]  # every line in view, none cut

@@ -1,9 +1,6 @@
 """The settings dialog with pytest-qt: validation, saving, the running worker, test connection, keyring."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,7 +12,7 @@ from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.gui.settings.dialog import SettingsDialog
-from tests.support.app import ARTIFACTS, ROOT
+from tests.support.app import ARTIFACTS, run_support_script
 from tests.support.orchestrator import Orchestrator, Reply
 
 MINER = "f3a9c1d2-7b44-4e0e-9d7e-5a1b2c3d4e5f"
@@ -279,22 +276,9 @@ def test_a_keyring_failure_keeps_what_was_typed(qtbot, home):
 @pytest.mark.parametrize("scale", ["1", "2"])
 def test_dialog_renders_at_100_and_200_percent(home, scale):
     out = ARTIFACTS / f"settings-{int(scale) * 100}pct.png"
-    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tests/support/render_dialog.py"),
-            str(out),
-            "https://polaris-test-server.onrender.com/api/v1",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    width, height, dpr = result.stdout.split()
+    url = "https://polaris-test-server.onrender.com/api/v1"
+    env = {"QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen"}
+    width, height, dpr = run_support_script("render_dialog.py", str(out), url, env=env).split()
     assert float(dpr) == float(scale)
     # drawn at the scale, not stretched: the grab has the dialog's logical minimum width times the scale
     assert int(width) >= 600 * float(scale) and int(height) > 300 * float(scale)
@@ -313,27 +297,9 @@ def small_screen():
 
 def test_with_advanced_open_the_dialog_fits_a_1280x720_screen_at_scale_2(home, small_screen):
     """Advanced open at scale 2 made the dialog taller than the screen: OK, Apply and Cancel fell off it."""
-    env = {
-        **os.environ,
-        "DISPLAY": small_screen.display,
-        "QT_QPA_PLATFORM": "xcb",
-        "QT_SCALE_FACTOR": "2",
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tests/support/settings_on_small_screen.py"),
-            str(ARTIFACTS / "settings-advanced-1280x720-200pct.png"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
+    env = {"DISPLAY": small_screen.display, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": "2"}
+    shot = str(ARTIFACTS / "settings-advanced-1280x720-200pct.png")
+    seen = json.loads(run_support_script("settings_on_small_screen.py", shot, env=env))
     assert seen["dpr"] == 2.0 and seen["screen"][2:] == [640, 360], seen
     assert seen["advanced_was_closed"] and seen["advanced_open"], seen  # opened by its mnemonic
     x, y, w, h = seen["frame"]

@@ -102,24 +102,13 @@ def test_the_attempts_table_uses_the_windows_height(home, tmp_path, x_display):
     """Six rows and a scroll bar while space remained below: on a real display, a taller window shows more
     rows, and no scroll bar while every row fits (by the widgets' geometry, in the window's own process)."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    from tests.support.app import ROOT
+    from tests.support.app import run_support_script
 
-    env = {**os.environ, "DISPLAY": x_display.display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
-    script = str(ROOT / "tests/support/status_table_on_screen.py")
-    result = subprocess.run(
-        [sys.executable, script, str(tmp_path / "h.sqlite3"), "12", "520", "740"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = {int(h): tuple(v) for h, v in json.loads(result.stdout).items()}
+    env = {"DISPLAY": x_display.display, "QT_QPA_PLATFORM": "xcb"}
+    args = (str(tmp_path / "h.sqlite3"), "12", "520", "740")
+    said = run_support_script("status_table_on_screen.py", *args, env=env)
+    seen = {int(h): tuple(v) for h, v in json.loads(said).items()}
     (short_rows, short_bar), (tall_rows, tall_bar) = seen[520], seen[740]
     assert tall_rows > short_rows > 6, seen  # the free height shows more rows
     assert short_bar, seen  # 12 rows do not fit the short window: the table scrolls
