@@ -1,6 +1,6 @@
 """Attack on the resolver: an office resolv.conf whose two nameservers answer only after
 30 s, again and again, under a headless agent that retries for half a minute. The lookups are single
-flight (core/heartbeat/resolve.py): the agent's threads and descriptors must stay flat however many
+flight (core/platform/resolve.py): the agent's threads and descriptors must stay flat however many
 attempts time out, and every attempt must still end within its deadline. Inside a private network
 namespace with only `lo`."""
 

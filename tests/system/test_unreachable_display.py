@@ -30,3 +30,48 @@ def test_a_gone_wayland_with_a_gone_x_is_refused_too(home, orchestrator, tmp_pat
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert f"no Wayland compositor answers at {tmp_path}/wayland-gone" in result.stderr
     assert f"X{number}" in result.stderr and orchestrator.arrivals == []
+
+
+def scenario_remote_display_with_a_silent_resolver() -> dict:
+    """Inside a private network: an office resolv.conf whose two servers never answer, and a DISPLAY on a
+    host by name (an ssh or thin-client setup). The app is a real process; how long until it says so."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import netns
+    from tests.support.dns_stub import SILENT, DnsStub
+
+    env = netns.agent_env("miner-abcdef123456", "display", DISPLAY="xhost.corp.example:10")
+    for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):  # the suite's offscreen would need no display
+        env.pop(name, None)
+    with DnsStub(netns.DNS_A, mode=SILENT) as dns, DnsStub(netns.DNS_B, mode=SILENT):
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "polaris_tray", "--server-url", "http://127.0.0.1:9/api/v1"],
+            env=env,
+            cwd=netns.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        elapsed = time.monotonic() - started
+        queried = len(dns.queries)
+        return {"rc": result.returncode, "stderr": result.stderr, "elapsed": elapsed, "queried": queried}
+
+
+def test_a_remote_display_behind_a_silent_resolver_is_named_within_seconds():
+    """Before, the display's name lookup had no bound of its own: the launch sat in glibc's resolver for
+    its 5 s per try, per server, per search domain before the message came."""
+    from tests.support import netns
+
+    why = netns.unavailable()
+    if why is not None:
+        pytest.skip(f"private network namespace: {why}")
+    scenario = scenario_remote_display_with_a_silent_resolver
+    seen = netns.run_in_netns(scenario, resolv=netns.OFFICE, timeout=150)
+    print(f"remote display, silent resolvers: exit {seen['rc']} after {seen['elapsed']:.2f} s")
+    assert seen["queried"], seen  # the lookup really went to the silent servers
+    assert seen["rc"] == 2, seen
+    assert "xhost.corp.example:6010 (TCP)" in seen["stderr"] and "--headless" in seen["stderr"], seen
+    assert seen["elapsed"] < 5.0, seen

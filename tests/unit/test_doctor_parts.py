@@ -60,7 +60,7 @@ def test_the_proxy_is_the_one_the_heartbeat_would_use_and_its_credentials_stay_o
 
 
 def test_a_silent_resolver_is_given_up_on_in_time(monkeypatch):
-    from polaris_tray.core.heartbeat.resolve import Resolver
+    from polaris_tray.core.platform.resolve import Resolver
 
     release = threading.Event()
     silent = Resolver(getaddrinfo=lambda *a, **k: [release.wait(30)][:0])  # the resolver's silence

@@ -11,7 +11,7 @@ import pytest
 from polaris_tray.core.heartbeat import transport
 from polaris_tray.core.heartbeat.connect import ConnectCancelled, connect_first, interleave
 from polaris_tray.core.heartbeat.poster import BeatPoster
-from polaris_tray.core.heartbeat.resolve import RESOLVER, ResolveCancelled, Resolver, ResolveTimeout
+from polaris_tray.core.platform.resolve import RESOLVER, ResolveCancelled, Resolver, ResolveTimeout
 from polaris_tray.core.values.outcome import NetworkReason, OutcomeKind
 from tests.support.connect_proxy import (
     DRIP_CONNECT,

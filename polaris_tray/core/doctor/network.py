@@ -2,7 +2,8 @@
 trust, HTTP. Each function takes what the link before it produced, and the walk's Deadline.
 
 The lookup, the connect race, the proxy choice and the trust store are the heartbeat's own functions
-(core/heartbeat/resolve.py, connect.py, proxy.py, trust.py): the doctor reports what a beat really does.
+(core/platform/resolve.py; core/heartbeat/connect.py, proxy.py, trust.py): the doctor reports what a beat
+really does.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from polaris_tray.core.doctor import probes
 from polaris_tray.core.doctor.report import Check, fail, ok, warn
 from polaris_tray.core.heartbeat import proxy as proxies
 from polaris_tray.core.heartbeat.connect import connect_first
-from polaris_tray.core.heartbeat.resolve import RESOLVER, AddrInfo, ResolveTimeout
 from polaris_tray.core.heartbeat.trust import Trust, TrustConfigError, trust
+from polaris_tray.core.platform.resolve import RESOLVER, AddrInfo, ResolveTimeout
 from polaris_tray.core.values.redact import clean
 
 DNS, PROXY, TCP, TLS, HTTP = "DNS", "Proxy", "TCP", "TLS and trust", "HTTP"

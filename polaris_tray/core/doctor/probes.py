@@ -1,8 +1,8 @@
 """The doctor's own bounded steps, the ones a heartbeat has no separate call for: a CONNECT to the proxy,
 the TLS handshake on a socket, one GET, each read bounded by what is left of the walk's time.
 
-The name lookup, the connect race and the trust store are the heartbeat's own (core/heartbeat/resolve.py,
-connect.py, trust.py), so the doctor checks what the beat really does.
+The name lookup, the connect race and the trust store are the heartbeat's own (core/platform/resolve.py,
+core/heartbeat/connect.py, trust.py), so the doctor checks what the beat really does.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timezone
 
-from polaris_tray.core.heartbeat.resolve import ResolveTimeout
 from polaris_tray.core.heartbeat.transport import Phase
+from polaris_tray.core.platform.resolve import ResolveTimeout
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.core.values.redact import clean, mask_secret
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from polaris_tray.core.heartbeat.resolve import AddrInfo, Cancel
+from polaris_tray.core.platform.resolve import AddrInfo, Cancel
 
 SocketOption = tuple[int, int, int | bytes]  # (level, option, value) for setsockopt, as urllib3 hands them
 SourceAddress = tuple[str, int]  # (host, port) to bind before connecting

@@ -21,8 +21,8 @@ import psutil
 
 from polaris_tray.core.heartbeat.gpu import GpuSampler, hottest, mean_utilisation, shared_sampler
 from polaris_tray.core.heartbeat.local_address import local_address_for
-from polaris_tray.core.heartbeat.resolve import RESOLVER
 from polaris_tray.core.platform.clocks import through_sleep_clock
+from polaris_tray.core.platform.resolve import RESOLVER
 from polaris_tray.core.values.payload import Metrics, ResourceUsage, SystemInfo
 
 if TYPE_CHECKING:

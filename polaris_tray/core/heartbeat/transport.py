@@ -49,7 +49,7 @@ from urllib3.poolmanager import PoolManager
 
 from polaris_tray.core.heartbeat.connect import SocketOption, SourceAddress, connect_first
 from polaris_tray.core.heartbeat.local_address import remember_local_address
-from polaris_tray.core.heartbeat.resolve import RESOLVER, Resolver, ResolveTimeout
+from polaris_tray.core.platform.resolve import RESOLVER, Resolver, ResolveTimeout
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@ process (SIGABRT, a core dump) when DISPLAY names a server that is gone, and the
 
 Facts only, no Qt: where an X display or a Wayland compositor listens (as Xlib and libwayland find them)
 and whether a connect() there succeeds. A local socket answers in microseconds; a TCP display (`host:10`,
-an ssh forwarding) gets a short timeout. The decision (which of them Qt will use) is the cli's.
+an ssh forwarding) gets a short timeout, its name lookup included (a silent nameserver would otherwise hold
+the launch for 5 s per try, per server). The decision (which of them Qt will use) is the cli's.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from polaris_tray.core.platform.resolve import RESOLVER, Resolver
 
 X_SOCKET_DIR = "/tmp/.X11-unix"  # noqa: S108 - where every X server on Unix listens, by protocol
 X_TCP_BASE = 6000
@@ -59,8 +63,9 @@ def wayland_path(environ: Mapping[str, str]) -> str | None:
     return os.path.join(runtime, name) if runtime else None
 
 
-def connects(address: Endpoint, timeout_s: float = TCP_TIMEOUT_S) -> bool:
-    """Whether something accepts a connection there (closed at once: no byte of any protocol is sent)."""
+def connects(address: Endpoint, timeout_s: float = TCP_TIMEOUT_S, resolver: Resolver = RESOLVER) -> bool:
+    """Whether something accepts a connection there (closed at once: no byte of any protocol is sent).
+    Over TCP, `timeout_s` bounds the name lookup and the connects together."""
     try:
         if isinstance(address, str):
             if sys.platform == "win32":  # no X or Wayland socket there (and no AF_UNIX in Python 3.11)
@@ -69,19 +74,30 @@ def connects(address: Endpoint, timeout_s: float = TCP_TIMEOUT_S) -> bool:
                 sock.settimeout(timeout_s)
                 sock.connect(address)
             return True
-        with socket.create_connection(address, timeout=timeout_s):
+        end = time.monotonic() + timeout_s
+        for family, kind, proto, _name, sockaddr in resolver.resolve(*address, timeout=timeout_s):
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(left)
+                try:
+                    sock.connect(sockaddr)
+                except OSError:
+                    continue
             return True
-    except (OSError, ValueError):
+        return False
+    except (OSError, ValueError):  # ResolveTimeout and gaierror are OSErrors
         return False
 
 
-def probe_x(display: str, timeout_s: float = TCP_TIMEOUT_S) -> Reach:
+def probe_x(display: str, timeout_s: float = TCP_TIMEOUT_S, resolver: Resolver = RESOLVER) -> Reach:
     """Whether the X server DISPLAY names accepts a connection."""
     endpoints = x_endpoints(display)
     if endpoints is None:
         return Reach(False, f"DISPLAY={display} is not a display name")
     for address in endpoints:
-        if connects(address, timeout_s):
+        if connects(address, timeout_s, resolver):
             return Reach(True, _shown(address))
     return Reach(False, f"no X server answers at {_shown(endpoints[-1])} (DISPLAY={display})")
 
