@@ -3,7 +3,8 @@ namespace whose /etc/resolv.conf points at it.
 
 Names map to addresses (A and AAAA from one list); `mode` shapes every answer: "answer", "silent"
 (nothing comes back, as from a dead nameserver), "slow" (answers after `delay` seconds), "nxdomain",
-"servfail". Each query is recorded as (name, type) so a test can see what the resolver asked.
+"servfail", "aaaa_silent" (A answered, AAAA swallowed: a home router or middlebox that drops IPv6
+queries). Each query is recorded as (name, type) so a test can see what the resolver asked.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import struct
 import threading
 
 ANSWER, SILENT, SLOW, NXDOMAIN, SERVFAIL = "answer", "silent", "slow", "nxdomain", "servfail"
+AAAA_SILENT = "aaaa_silent"
 _A, _AAAA = 1, 28
 
 
@@ -104,7 +106,7 @@ class DnsStub:
         with self._cond:
             self.queries.append((name, qtype))
             self._cond.notify_all()
-        if self.mode == SILENT:
+        if self.mode == SILENT or (self.mode == AAAA_SILENT and qtype == _AAAA):
             return None
         if self.mode == SLOW and self._stop.wait(self.delay):
             return None

@@ -27,7 +27,7 @@ import pytest
 
 from tests.support import netns
 from tests.support.connect_proxy import DRIP_CONNECT, DRIP_TUNNEL, NEEDS_AUTH, SILENT, ConnectProxy
-from tests.support.dns_stub import ANSWER, NXDOMAIN, SERVFAIL, SLOW, DnsStub
+from tests.support.dns_stub import AAAA_SILENT, ANSWER, NXDOMAIN, SERVFAIL, SLOW, DnsStub
 from tests.support.dns_stub import SILENT as DNS_SILENT
 from tests.support.hostile import OK, HostileServer
 from tests.support.netns import DNS_A, DNS_B, NAME, OFFICE, ONE_SERVER
@@ -162,6 +162,21 @@ def scenario_dns_answers(pki: dict) -> dict:
     return results
 
 
+def scenario_aaaa_swallowed(pki: dict) -> dict:
+    """A nameserver that answers A at once and never answers AAAA (a home router or middlebox that drops
+    IPv6 queries): --once three times, and the in-process lookup the beat does."""
+    from polaris_tray.core.platform.resolve import Resolver
+
+    with DnsStub(DNS_A, {NAME: ["127.0.0.1", "::1"]}, mode=AAAA_SILENT) as dns, _server(pki) as server:
+        url = f"https://{NAME}:{_port(server)}/api/v1"
+        runs = [_once(url, _env(pki["ca"])) for _ in range(3)]
+        started = time.monotonic()
+        found = Resolver().resolve(NAME, 443, timeout=10.0)
+        lookup = {"elapsed": time.monotonic() - started, "families": [info[0].name for info in found]}
+        asked = sorted({qtype for _name, qtype in dns.queries})
+    return {"runs": runs, "lookup": lookup, "asked": asked}
+
+
 def scenario_black_holed_ipv6(pki: dict) -> dict:
     from polaris_tray.core.heartbeat.poster import BeatPoster
 
@@ -247,6 +262,18 @@ def test_dns_answers_name_the_fault(pki):
     assert "the DNS server failed or did not answer" in r[SERVFAIL]["error"]
     assert r[SLOW]["ok"] and 2.0 <= r[SLOW]["elapsed"] < 5.0, r  # slow but within the deadline
     assert r[ANSWER]["ok"], r
+
+
+def test_a_nameserver_that_swallows_aaaa_costs_under_a_second(pki):
+    """Before, glibc waited for the AAAA answer that never came (5 s per try, two tries), so every beat
+    spent its 10 s deadline in the lookup and timed out, although the A answer came at once."""
+    r = netns.run_in_netns(scenario_aaaa_swallowed, resolv=ONE_SERVER, pki=pki, timeout=150)
+    print("lookup:", r["lookup"], "--once ms:", [run["verdict"].get("latency_ms") for run in r["runs"]])
+    assert r["asked"] == [1, 28], r  # A and AAAA were both asked: the stub really swallowed one
+    assert r["lookup"]["families"] == ["AF_INET"] and r["lookup"]["elapsed"] < 1.0, r["lookup"]
+    for run in r["runs"]:
+        assert run["rc"] == 0 and run["verdict"]["ok"], run
+        assert run["verdict"]["latency_ms"] < 1000, run
 
 
 def test_a_black_holed_ipv6_address_costs_under_a_second_every_time(pki):

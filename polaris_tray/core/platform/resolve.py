@@ -6,6 +6,12 @@ waits for it at most the time it has left, or until its cancel event fires (the 
 SIGTERM). A lookup still running when a later attempt needs the same name is joined, not repeated
 ("single flight"), so a dead resolver never piles up threads. A literal address needs no lookup and no
 thread.
+
+A nameserver (or a home router) that answers A at once but never answers AAAA made glibc wait 5 s per
+try for the AAAA answer, so every beat spent its deadline in the lookup although IPv4 worked. So when the
+full lookup is not back within FALLBACK_AFTER_S, IPv4 alone is asked beside it, and its answer is used if
+the full one is still missing RESOLUTION_DELAY_S after it (RFC 8305's resolution delay). A quick full
+lookup, the usual case, costs no second query and no second thread, and keeps the system's address order.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+FALLBACK_AFTER_S = 0.25  # the full (A + AAAA) lookup not back by then: IPv4 alone is asked beside it
+RESOLUTION_DELAY_S = 0.05  # RFC 8305 section 3: an A answer waits this long for the AAAA one
 
 # (family, type, proto, canonname, sockaddr) as socket.getaddrinfo gives them; the sockaddr typed as
 # typeshed types every socket address (socket._Address): its shape depends on the family.
@@ -48,10 +58,13 @@ class ResolveCancelled(OSError):
 
 @dataclass
 class _Lookup:
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)  # result or error settled
     result: list[AddrInfo] | None = None
     error: BaseException | None = None
     waiters: list[threading.Event] = field(default_factory=list)
+    full_done: threading.Event = field(default_factory=threading.Event)  # the A + AAAA lookup returned
+    ipv4_asked: bool = False
+    running: int = 1  # its lookup threads still in getaddrinfo: the flight is joined until they end
 
 
 class Resolver:
@@ -90,7 +103,8 @@ class Resolver:
         timeout: float,
         cancel: Cancel | None = None,
     ) -> list[AddrInfo]:
-        """The TCP addresses of host, in the order the system prefers them (RFC 6724).
+        """The TCP addresses of host, in the order the system prefers them (RFC 6724); the IPv4 ones alone
+        when only they were answered in time (see FALLBACK_AFTER_S).
 
         Raises socket.gaierror as getaddrinfo does, ResolveTimeout after `timeout` seconds, and
         ResolveCancelled as soon as `cancel` is cut.
@@ -101,8 +115,10 @@ class Resolver:
         lookup, wake = self._join(host)
         unregister = cancel.on_cut(wake.set) if cancel is not None else None
         try:
-            if not wake.wait(max(0.0, timeout)) and not lookup.done.is_set():
-                raise ResolveTimeout(host, timeout)
+            end = time.monotonic() + max(0.0, timeout)
+            if not wake.wait(min(max(0.0, timeout), FALLBACK_AFTER_S)):
+                self._ask_ipv4(host, lookup)
+                wake.wait(max(0.0, end - time.monotonic()))
             if cancel is not None and cancel.is_cut:
                 raise ResolveCancelled(f"Cancelled while resolving {host}")
             if not lookup.done.is_set():
@@ -118,30 +134,70 @@ class Resolver:
         return [_with_port(info, port) for info in lookup.result or ()]
 
     def _join(self, host: str) -> tuple[_Lookup, threading.Event]:
+        """The flight for host: one under way, or one whose answer came while a thread of it still runs
+        (fresh by construction); a new one when there is none or the last one failed."""
         wake = threading.Event()
         with self._lock:
             lookup = self._inflight.get(host)
-            if lookup is None:
+            if lookup is None or lookup.error is not None:
                 lookup = self._inflight[host] = _Lookup()
                 self.started += 1
                 # a thread: getaddrinfo cannot be cut, so the attempt waits for it only the time it has left
                 threading.Thread(
-                    target=self._run, args=(host, lookup), name="dns-lookup", daemon=True
+                    target=self._run_full, args=(host, lookup), name="dns-lookup", daemon=True
                 ).start()
-            lookup.waiters.append(wake)
+            if lookup.done.is_set():
+                wake.set()
+            else:
+                lookup.waiters.append(wake)
         return lookup, wake
 
-    def _run(self, host: str, lookup: _Lookup) -> None:
-        try:
-            lookup.result = list(self._getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM))
-        except BaseException as exc:  # handed to the waiters, never lost in this thread
-            lookup.error = exc
+    def _ask_ipv4(self, host: str, lookup: _Lookup) -> None:
+        """Once per flight, and only when the full lookup is slow: IPv4 alone, beside it."""
         with self._lock:
-            self._inflight.pop(host, None)
-            if lookup.result:
+            if lookup.ipv4_asked or lookup.done.is_set():
+                return
+            lookup.ipv4_asked = True
+            lookup.running += 1
+        # a thread: the same uncuttable getaddrinfo, for the A answer alone
+        args = (host, lookup)
+        threading.Thread(target=self._run_ipv4, args=args, name="dns-lookup-ipv4", daemon=True).start()
+
+    def _run_full(self, host: str, lookup: _Lookup) -> None:
+        result: list[AddrInfo] | None = None
+        error: BaseException | None = None
+        try:
+            result = list(self._getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiters, never lost in this thread
+            error = exc
+        lookup.full_done.set()
+        self._settle(host, lookup, result, error)
+
+    def _run_ipv4(self, host: str, lookup: _Lookup) -> None:
+        try:
+            result = list(self._getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM))
+        except BaseException:  # the full lookup still speaks for the name: its error is the one told
+            result = []
+        if result and not lookup.full_done.wait(RESOLUTION_DELAY_S):
+            self._settle(host, lookup, result, None)
+        else:
+            self._settle(host, lookup, None, None)  # nothing to say: only this thread's end
+
+    def _settle(
+        self, host: str, lookup: _Lookup, result: list[AddrInfo] | None, error: BaseException | None
+    ) -> None:
+        """A lookup thread ends; the first answer (or the full lookup's error) is the flight's."""
+        with self._lock:
+            lookup.running -= 1
+            if lookup.running == 0 and self._inflight.get(host) is lookup:
+                del self._inflight[host]
+            if lookup.done.is_set() or (result is None and error is None):
+                return
+            lookup.result, lookup.error = result, error
+            if result:
                 if len(self._known) > 16:
                     self._known.clear()
-                self._known[host] = [i[4][0] for i in lookup.result if i[0] == socket.AF_INET]
+                self._known[host] = [i[4][0] for i in result if i[0] == socket.AF_INET]
             lookup.done.set()
             for waiter in lookup.waiters:
                 waiter.set()
