@@ -25,6 +25,7 @@ APP_PACKAGES=(
 TEST_PACKAGES=(
   gnome-keyring dbus-x11 libsecret-tools
   xvfb trayer imagemagick x11-utils xdotool desktop-file-utils appstream hicolor-icon-theme
+  openbox  # a window manager that frames windows after they are shown, as a desktop's does
   binutils
   faketime  # clock steps in the history/uptime tests
   weston  # a headless Wayland compositor: the tray tests run the app on Wayland too

@@ -173,6 +173,26 @@ class XDisplay:
         self._procs.append(tray)
         _wait(self._has_tray_manager, 15, "trayer")
 
+    def start_window_manager(self) -> None:
+        """openbox: a window manager that frames a window after it is shown (a title bar, borders), as a
+        desktop's does; without one a window's frame is its client area."""
+        wm = subprocess.Popen(
+            [_need("openbox"), "--sm-disable"],
+            env={**os.environ, "DISPLAY": self.display},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._procs.append(wm)
+        _wait(self._has_window_manager, 15, "openbox")
+
+    def _has_window_manager(self) -> bool:
+        out = subprocess.run(
+            ["xprop", "-root", "-display", self.display, "_NET_SUPPORTING_WM_CHECK"],
+            capture_output=True,
+            text=True,
+        )
+        return "window id" in out.stdout
+
     def _has_tray_manager(self) -> bool:
         out = subprocess.run(["xprop", "-root", "-display", self.display], capture_output=True, text=True)
         if out.returncode != 0:

@@ -310,3 +310,24 @@ def test_with_advanced_open_the_dialog_fits_a_1280x720_screen_at_scale_2(home, s
     assert seen["ok_whole"], seen
     assert seen["ok_focused"], seen  # Tab from the disclosure reaches OK
     assert seen["miner_whole"], seen  # a mnemonic scrolls the form to the field it focuses
+
+
+def test_the_first_show_fits_the_screen_once_a_window_manager_frames_it(home):
+    """openbox adds its title bar after the first show: before, the first fit had counted no frame, so the
+    dialog stood a title bar's height past the bottom of a 1280x560 screen at scale 2, OK cut off."""
+    from tests.support.services import XDisplay
+
+    display = XDisplay(with_tray=False, size="1280x560x24").start()
+    try:
+        display.start_window_manager()
+        env = {"DISPLAY": display.display, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": "2"}
+        seen = json.loads(run_support_script("settings_first_show.py", env=env))
+    finally:
+        display.stop()
+    print(seen)
+    assert seen["framed"], seen  # else the window manager proved nothing
+    _, top, _, height = seen["frame"]
+    _, room_top, _, room = seen["available"]
+    assert room_top <= top and top + height <= room_top + room, seen  # the whole frame, title bar included
+    _, ok_top, _, ok_height = seen["ok"]
+    assert ok_top + ok_height <= room_top + room, seen

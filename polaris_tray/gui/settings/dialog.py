@@ -6,8 +6,8 @@ from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMoveEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from polaris_tray.core.config.secret_store import SecretStore
@@ -40,6 +40,7 @@ class SettingsDialog(SettingsWidgets):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._frame_fitted = QSize()  # the window manager's frame the last fit knew (none before a show)
         self.setWindowTitle("Settings")  # Qt appends " — Polaris Tray"
         self.setObjectName("settingsDialog")
         self.form = SettingsForm(store, autostart, secret_store)
@@ -246,6 +247,23 @@ class SettingsDialog(SettingsWidgets):
         super().resizeEvent(event)
         if event.oldSize().width() != event.size().width():
             self._fit()  # notes wrap differently at another width
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        self._refit_for_frame()  # a window manager's frame moves the client down
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange:
+            self._refit_for_frame()  # a window manager that framed the dialog without moving it
+
+    def _refit_for_frame(self) -> None:
+        """A window manager frames the dialog after its first show: the room left on screen shrank by the
+        title bar, which the first fit could not know."""
+        frame = self.frameGeometry().size() - self.size()
+        if frame != self._frame_fitted and self.isVisible():
+            self._frame_fitted = frame
+            self._fit()
 
     # --- saving
     def _ok(self) -> None:
