@@ -148,7 +148,7 @@ class XDisplay:
         _wait(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15, "Xvfb")
 
     def start_tray(self) -> None:
-        tray = subprocess.Popen(
+        self._start_client(
             [
                 _need("trayer"),
                 "--edge",
@@ -166,24 +166,24 @@ class XDisplay:
                 "--SetDockType",
                 "true",
             ],
-            env={**os.environ, "DISPLAY": self.display},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            self._has_tray_manager,
         )
-        self._procs.append(tray)
-        _wait(self._has_tray_manager, 15, "trayer")
 
     def start_window_manager(self) -> None:
         """openbox: a window manager that frames a window after it is shown (a title bar, borders), as a
         desktop's does; without one a window's frame is its client area."""
-        wm = subprocess.Popen(
-            [_need("openbox"), "--sm-disable"],
+        self._start_client([_need("openbox"), "--sm-disable"], self._has_window_manager)
+
+    def _start_client(self, argv: list[str], ready) -> None:
+        """A program on this display, stopped with it; returns once ready() holds."""
+        proc = subprocess.Popen(
+            argv,
             env={**os.environ, "DISPLAY": self.display},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._procs.append(wm)
-        _wait(self._has_window_manager, 15, "openbox")
+        self._procs.append(proc)
+        _wait(ready, 15, Path(argv[0]).name)
 
     def _has_window_manager(self) -> bool:
         out = subprocess.run(

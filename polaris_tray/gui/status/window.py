@@ -3,6 +3,7 @@ hour charted with the spans counted online, the last attempts.
 
 It is also what the user gets when there is no system tray. Its cost does not grow with history: rows are
 read incrementally (the new ones only), the chart appends, and slow figures are kept for a minute.
+Just past 400 lines: one window's layout, rendering and actions; its chart and table are files of their own.
 """
 
 from __future__ import annotations
