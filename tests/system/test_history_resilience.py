@@ -20,6 +20,7 @@ from tests.support.app import ROOT, app_env, start_app
 from tests.support.users import in_private_tmp
 
 OK = Outcome(OutcomeKind.ACCEPTED, 200, 5.0)
+MINER = "miner-history-resilience-1"
 HUGE = Outcome(OutcomeKind.REJECTED, 422, 5.0, "detail: " + "A\nB\x1b[31m" * 6000)  # ~60 KB
 
 
@@ -96,6 +97,28 @@ def test_a_locked_history_drops_rows_without_blocking_the_caller(tmp_path):
     finally:
         locker.stdin.close()
         locker.wait(5)
+
+
+def test_asking_the_tag_never_waits_on_a_write_once_the_file_is_open(tmp_path):
+    """The beat's thread asks tag() for every snapshot it publishes. Once the file is open that must not
+    flush queued rows on the caller's thread, nor wait for the writer's: a file another program holds
+    locked cost every beat the writer's 0.5 s lock wait."""
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path)
+    tag = store.tag(MINER)  # opens the file: the salt is known from here on
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        store.record(OK, miner_id=MINER)  # the writer thread waits up to 0.5 s for the lock
+        assert store.tag(MINER) == tag
+        assert store.dropped == 0  # the tag came while the writer was still waiting: nothing was waited on
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.record(OK, miner_id=MINER)
+    assert store.count() + store.dropped == 2  # the first row waited out the lock or was dropped; none lost
+    assert [a.ok for a in store.recent(miner=tag)] == [True] * store.count()
+    store.close()
 
 
 def test_a_locked_history_never_delays_the_first_heartbeat(home, orchestrator):

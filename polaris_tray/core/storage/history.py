@@ -108,7 +108,7 @@ class HistoryStore:
             self._close_db()
         try:
             self._db, self._identity = history_db.open_writer(self.path, create_schema)
-            self._salt = None  # a new file has a new salt
+            self._salt = read_salt(self._db)  # a new file has a new salt; tag() reads it without the lock
             history_db.prune(self._db, self._clock(), self._max_rows, self._max_bytes)
         except (sqlite3.Error, OSError) as exc:
             self._close_db()
@@ -177,6 +177,7 @@ class HistoryStore:
 
     def _close_db(self) -> None:
         db, self._db = self._db, None
+        self._salt = None  # no file, no tag (as before it opened)
         if db is not None:
             try:
                 db.close()
@@ -238,7 +239,12 @@ class HistoryStore:
         return miner_tag(self._salt, miner_id) if self._salt else None
 
     def tag(self, miner_id: str | None) -> str | None:
-        """This file's tag for a miner id; None for no id (or a file not open or without a salt yet)."""
+        """This file's tag for a miner id; None for no id (or a file not open or without a salt yet).
+        The beat's thread asks it for every snapshot: once the writer knows the salt, it takes no lock and
+        does no I/O, so it never waits on the writer's lock wait nor writes queued rows itself."""
+        salt = self._salt
+        if salt is not None and not self._readonly:
+            return miner_tag(salt, miner_id) if miner_id else None
         if not self._readonly:
             self._flush()  # opens the file when it can
         with self._lock:
