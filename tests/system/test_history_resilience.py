@@ -116,7 +116,7 @@ def test_asking_the_tag_never_waits_on_a_write_once_the_file_is_open(tmp_path):
         other.execute("ROLLBACK")
         other.close()
     store.record(OK, miner_id=MINER)
-    assert store.count() + store.dropped == 2  # the first row waited out the lock or was dropped; none lost
+    assert store.count() + store.dropped == 2  # the first row: written after the lock, or counted as dropped
     assert [a.ok for a in store.recent(miner=tag)] == [True] * store.count()
     store.close()
 

@@ -242,10 +242,10 @@ class HistoryStore:
         """This file's tag for a miner id; None for no id (or a file not open or without a salt yet).
         The beat's thread asks it for every snapshot: once the writer knows the salt, it takes no lock and
         does no I/O, so it never waits on the writer's lock wait nor writes queued rows itself."""
-        salt = self._salt
-        if salt is not None and not self._readonly:
-            return miner_tag(salt, miner_id) if miner_id else None
         if not self._readonly:
+            salt = self._salt
+            if salt is not None:
+                return miner_tag(salt, miner_id) if miner_id else None
             self._flush()  # opens the file when it can
         with self._lock:
             return self._tag_locked(miner_id)
