@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QApplication
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings.dialog import SettingsDialog
 
 
@@ -20,6 +21,7 @@ def main(out: str, url: str) -> None:
     image = dialog.grab()
     image.save(out)
     print(image.width(), image.height(), image.devicePixelRatio())
+    BackgroundCall.cancel_all(5.0)  # as Quit does: no call's thread may be in a Qt emit while Python exits
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 
 from PySide6.QtWidgets import QApplication
 
+from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings.doctor_dialog import DoctorDialog
 from tests.support.routed_orchestrator import RoutedOrchestrator
 
@@ -40,6 +41,7 @@ def main(out: str) -> None:
             )
         )
     finally:
+        BackgroundCall.cancel_all(5.0)  # as Quit does: no call's thread in a Qt emit while Python exits
         server.stop()
 
 

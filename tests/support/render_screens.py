@@ -17,6 +17,7 @@ from polaris_tray.core.status.snapshot import Snapshot
 from polaris_tray.core.values.link_state import LinkState
 from polaris_tray.core.values.outcome import NetworkReason, Outcome, OutcomeKind
 from polaris_tray.gui.about import build_about
+from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings.dialog import SettingsDialog
 from polaris_tray.gui.tray.icon import TrayIcon
 from tests.support.clipping import clipped_labels, visible_scrollbars
@@ -119,6 +120,7 @@ def main(out_dir: str, suffix: str) -> None:
     settle(app)
     save("about", box)
     print(json.dumps(sizes))
+    BackgroundCall.cancel_all(5.0)  # as Quit does: no call's thread may be in a Qt emit while Python exits
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings.dialog import SettingsDialog
 
 
@@ -49,6 +50,7 @@ def main() -> None:
             }
         )
     )
+    BackgroundCall.cancel_all(5.0)  # as Quit does: no call's thread may be in a Qt emit while Python exits
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from polaris_tray.core.config.settings import Settings, SettingsStore
 from polaris_tray.core.platform.autostart.xdg import XdgAutostart
+from polaris_tray.gui.beat.background_call import BackgroundCall
 from polaris_tray.gui.settings.dialog import SettingsDialog
 
 
@@ -69,6 +70,7 @@ def main() -> None:
     if len(sys.argv) > 1:
         dialog.grab().save(sys.argv[1])  # what the user sees, OK focused
     dialog.close()
+    BackgroundCall.cancel_all(5.0)  # as Quit does: no call's thread may be in a Qt emit while Python exits
 
 
 if __name__ == "__main__":

@@ -90,3 +90,33 @@ def test_the_doctor_renders_unclipped_at_100_and_200_percent(home, scale):
     assert "✘ Orchestrator:" in shown["text"] and shown["summary"] == "Broken: Orchestrator."
     assert "carol-unknown-5" not in shown["text"]
     assert out.exists() and out.stat().st_size > 5000
+
+
+def test_after_quit_cuts_the_calls_a_walk_under_way_reaches_the_window_no_more(
+    qtbot, home, monkeypatch, orchestrator
+):
+    """Quit drops a Diagnose walk waiting on a hanging server: what the walk finds after it (here the POST
+    cut when the server goes) never reaches the window. Before, the walk ran on a thread of its own that
+    Quit knew nothing of, and kept signalling into an app on its way out."""
+    import threading
+
+    from polaris_tray.gui.beat.background_call import BackgroundCall
+    from polaris_tray.gui.settings.doctor_dialog import DoctorDialog
+    from tests.support.orchestrator import Hang
+
+    monkeypatch.setenv("POLARIS_MINER_ID", MINER)
+    orchestrator.behaviour = Hang()
+    dialog = DoctorDialog(orchestrator.url, beating=False)
+    qtbot.addWidget(dialog)
+    walks = [t for t in threading.enumerate() if t.name in ("doctor", "background-call")]
+    assert len(walks) == 1, walks
+    assert orchestrator.wait_for(1, timeout=15)  # the walk is waiting on the POST
+    qtbot.waitUntil(lambda: "TCP:" in dialog.text.toPlainText(), timeout=5000)
+    BackgroundCall.cancel_all(0.5)  # Quit's step
+    shown = dialog.text.toPlainText()
+    orchestrator.stop()  # the POST is cut: the walk goes on to its last lines and ends
+    walks[0].join(20)
+    assert not walks[0].is_alive()
+    QGuiApplication.processEvents()  # anything it queued is delivered now
+    assert dialog.text.toPlainText() == shown
+    assert not dialog.again_button.isEnabled()  # no verdict arrived either

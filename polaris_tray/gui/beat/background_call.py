@@ -3,7 +3,13 @@
 A thread per call, not Qt's pool: it ends with its call (no idle pool threads left behind), and Quit can
 cancel every call still running and wait for it, so none outlives the app or signals into a deleted object.
 A thread because the call blocks for seconds (a keyring prompt, a hanging server) and the caller's thread
-must not. Test connection (settings dialog) and the miner id lookup (keyring_wait.py) run on it.
+must not. Test connection and the keyring probe (settings dialog), the miner id lookup (keyring_wait.py)
+and Diagnose's walk (doctor_dialog.py) run on it.
+
+Every signal from the thread goes through deliver(), under the call's lock, and cancel() takes that lock:
+once cancel() has returned, the thread is not inside a Qt emit and never enters one. A daemon thread caught
+in PySide's C++ when Python exits is killed by an unwind that C++ cannot pass ("FATAL: exception not
+rethrown", an abort); so Quit, and a test program before it returns, cancels every call first.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 
 class BackgroundCall(QObject):
@@ -41,6 +47,7 @@ class BackgroundCall(QObject):
         self._cancel = cancel
         self._waited = waited_on_quit
         self._cancelled = False
+        self._lock = threading.RLock()  # re-entrant: a direct connection may cancel from inside deliver()
         self._thread: threading.Thread | None = None
         self.done.connect(self._forget)
 
@@ -50,12 +57,7 @@ class BackgroundCall(QObject):
                 result, error = self._fn(), None
             except Exception as exc:
                 result, error = None, exc
-            if self._cancelled:
-                return
-            try:
-                self.done.emit(result, error)
-            except RuntimeError:  # the app is already gone
-                pass
+            self.deliver(self.done, result, error)
 
         BackgroundCall._live.add(self)
         # a thread: the call blocks for seconds (a keyring prompt, a hanging server); the GUI thread must not
@@ -63,9 +65,21 @@ class BackgroundCall(QObject):
         self._thread.start()
         return self
 
+    def deliver(self, signal: SignalInstance, *values: object) -> None:
+        """Emit from the call's thread unless cancelled; progress (Diagnose's lines) goes through here too."""
+        with self._lock:
+            if self._cancelled:
+                return
+            try:
+                signal.emit(*values)
+            except RuntimeError:  # the receiver is already gone
+                pass
+
     def cancel(self) -> None:
-        """Cut the call (through the cancel function it was given); its done() will not be delivered."""
-        self._cancelled = True
+        """Cut the call (through the cancel function it was given); nothing is delivered from here on,
+        and an emit under way has finished when this returns."""
+        with self._lock:
+            self._cancelled = True
         if self._cancel is not None:
             self._cancel()
 

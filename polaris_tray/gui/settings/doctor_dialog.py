@@ -1,21 +1,20 @@
 """Diagnose: the doctor's lines in a window, as they come, with Copy and Run again.
 
-The walk runs on a plain thread (it is bounded: well under 15 s whatever the network does), and its lines
-come back to the window through a queued signal. The beat it sends says "online" only while this tray is
-beating; a closed window simply drops what arrives after it.
+The walk runs as a BackgroundCall (it is bounded: well under 15 s whatever the network does; Quit drops it
+rather than wait), and its lines come back to the window through a queued signal. The beat it sends says
+"online" only while this tray is beating; a closed window simply drops what arrives after it.
 """
 
 from __future__ import annotations
 
-import threading
-
-from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from polaris_tray.core.doctor import Check, DoctorInput, render, run_doctor
 from polaris_tray.core.doctor.report import summary
 from polaris_tray.core.doctor.verdict import AgentState
+from polaris_tray.gui.beat.background_call import BackgroundCall
 
 
 class _Bridge(QObject):
@@ -36,7 +35,9 @@ class DoctorDialog(QDialog):
         self._beating = beating
         self._checks: list[Check] = []
         self._run = 0  # which walk the arriving lines belong to: a Run again drops the old walk's lines
-        self._bridge = _Bridge(self)
+        # no parent: a walk under way holds it, so closing (deleting) the window never frees it under an emit;
+        # the queued connections to this window end with the window
+        self._bridge = _Bridge()
         self._bridge.line.connect(self._on_line, Qt.ConnectionType.QueuedConnection)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         intro = QLabel(
@@ -88,15 +89,15 @@ class DoctorDialog(QDialog):
 
         def walk() -> None:
             try:
-                checks = run_doctor(inp, report=lambda check: _emit(bridge.line, (run, check)))
+                checks = run_doctor(inp, report=lambda check: call.deliver(bridge.line, (run, check)))
             except Exception as exc:  # the window must say something, whatever happened
-                checks = None
-                _emit(bridge.done, (run, f"The doctor stopped: {type(exc).__name__}: {exc}"))
-            if checks is not None:
-                _emit(bridge.done, (run, checks))
+                call.deliver(bridge.done, (run, f"The doctor stopped: {type(exc).__name__}: {exc}"))
+            else:
+                call.deliver(bridge.done, (run, checks))
 
-        # a thread: the walk waits on the network and the keyring for seconds; the dialog must stay live
-        threading.Thread(target=walk, name="doctor", daemon=True).start()
+        # its own thread: the walk waits on the network and the keyring for seconds; the dialog must stay live
+        call = BackgroundCall(walk, waited_on_quit=False)  # named before it starts: walk() refers to it
+        call.start()
 
     def _on_line(self, item: tuple[int, Check]) -> None:
         run, check = item
@@ -121,13 +122,6 @@ class DoctorDialog(QDialog):
         text = self.report_text()
         QGuiApplication.clipboard().setText(text)
         return text
-
-
-def _emit(signal: SignalInstance, value: object) -> None:
-    try:
-        signal.emit(value)
-    except RuntimeError:  # the window was closed and deleted meanwhile: nobody is waiting for the line
-        pass
 
 
 def open_doctor(parent: QWidget | None, server_url: str | None, beating: bool) -> DoctorDialog:
