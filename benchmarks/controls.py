@@ -63,7 +63,7 @@ def round_hang(app) -> dict[str, float]:
         before = len(hanging.arrivals)
         pump_until(app, lambda: False, 1.0)
         figures["stop: requests in the next 1 s"] = len(hanging.arrivals) - before
-        c.quit()
+        c.lifecycle.quit()
 
         hanging.arrivals.clear()
         c = controller_against(hanging.url)
@@ -74,7 +74,7 @@ def round_hang(app) -> dict[str, float]:
         took = pump_until(app, lambda: len(second.arrivals) >= 1, 5)
         figures["apply new URL: first request (s)"] = took if took is not None else float("nan")
         pump_until(app, lambda: c.snapshot.state is LinkState.ONLINE, 5)
-        c.quit()
+        c.lifecycle.quit()
 
         hanging.arrivals.clear()
         c = controller_against(hanging.url)
@@ -84,7 +84,7 @@ def round_hang(app) -> dict[str, float]:
         pump_until(app, lambda: False, 1.0)
         figures["10 Send now in a hang: extra requests"] = len(hanging.arrivals) - 1
         t = time.monotonic()
-        c.quit()
+        c.lifecycle.quit()
         figures["quit with Send now queued (s)"] = time.monotonic() - t
         pump_until(app, lambda: False, 0.3)
         figures["requests after Quitting"] = len(hanging.arrivals) - 1
