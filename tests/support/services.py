@@ -175,15 +175,23 @@ class XDisplay:
         self._start_client([_need("openbox"), "--sm-disable"], self._has_window_manager)
 
     def _start_client(self, argv: list[str], ready) -> None:
-        """A program on this display, stopped with it; returns once ready() holds."""
-        proc = subprocess.Popen(
-            argv,
-            env={**os.environ, "DISPLAY": self.display},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._procs.append(proc)
-        _wait(ready, 15, Path(argv[0]).name)
+        """A program on this display, stopped with it; returns once ready() holds. One that exits before
+        it is ready is started once more, and what it wrote to stderr is in the error if that fails too
+        (trayer once did not come up within 15 s of a new Xvfb on a busy machine; its stderr was lost)."""
+        name = Path(argv[0]).name
+        for attempt in (1, 2):
+            with tempfile.TemporaryFile() as log:
+                proc = subprocess.Popen(
+                    argv, env={**os.environ, "DISPLAY": self.display}, stdout=subprocess.DEVNULL, stderr=log
+                )
+                self._procs.append(proc)
+                _wait(lambda p=proc: p.poll() is not None or ready(), 15, name)
+                if proc.poll() is None:
+                    return
+                log.seek(0)
+                said = log.read().decode(errors="replace")[-2000:]
+            if attempt == 2:
+                raise RuntimeError(f"{name} exited ({proc.returncode}) before it was ready: {said}")
 
     def _has_window_manager(self) -> bool:
         out = subprocess.run(
