@@ -7,9 +7,10 @@ must not. Test connection and the keyring probe (settings dialog), the miner id 
 and Diagnose's walk (doctor_dialog.py) run on it.
 
 Every signal from the thread goes through deliver(), under the call's lock, and cancel() takes that lock:
-once cancel() has returned, the thread is not inside a Qt emit and never enters one. A daemon thread caught
-in PySide's C++ when Python exits is killed by an unwind that C++ cannot pass ("FATAL: exception not
-rethrown", an abort); so Quit, and a test program before it returns, cancels every call first.
+once cancel() has returned, the thread is not inside a Qt emit and never enters one. A test program that
+returned with a call still running once died in glibc's "FATAL: exception not rethrown" abort (Python's
+exit unwinds a daemon thread that native code may not let pass); so Quit, and a test program before it
+returns, cancels every call and waits for those it can.
 """
 
 from __future__ import annotations
