@@ -64,3 +64,61 @@ def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display, 
         assert quit_at >= 0
     finally:
         hanging.stop()
+
+
+def test_quit_during_a_diagnose_walk_ends_within_2_s_and_exits_cleanly(home, x_display):
+    """The status window by a second launch, Diagnose by Alt+D, then Quit while the walk's beat hangs:
+    the process exits 0 (no abort from a thread still signalling), and after Quitting only the goodbye."""
+    hanging = Orchestrator(behaviour=Hang())
+    try:
+        env = gui_env(home, x_display, miner_id=MINER)
+        args = ["--server-url", hanging.url, "--interval", "30"]
+        proc = start_app(args, env)
+        try:
+            assert hanging.wait_for(1, timeout=20)  # the first beat hangs
+            again = subprocess.run(  # a second launch, as from the menu: the running one shows its status
+                [sys.executable, "-m", "polaris_tray"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert again.returncode == 0 and "shows its status" in again.stderr, again
+            deadline = time.monotonic() + 20
+            window = ""
+            while not window and time.monotonic() < deadline:
+                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "^Status")
+                time.sleep(0.1)
+            assert window, "no status window"
+            _xdotool(x_display, "windowfocus", "--sync", window.split()[0])
+            _xdotool(x_display, "key", "alt+d")  # Diagnose
+            deadline = time.monotonic() + 20
+            while not _xdotool(x_display, "search", "--onlyvisible", "--name", "^Diagnose"):
+                assert time.monotonic() < deadline, "no Diagnose window"
+                time.sleep(0.1)
+            assert hanging.wait_for(2, timeout=15)  # the walk's one beat hangs too
+            started = time.monotonic()
+            quitter = subprocess.run(
+                [sys.executable, "-m", "polaris_tray", "--quit"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert quitter.returncode == 0, quitter.stderr
+            proc.wait(5)
+            took = time.monotonic() - started
+        finally:
+            _, err = stop(proc)
+        print(f"ended {took:.2f} s after --quit")
+        assert proc.returncode == 0, err
+        assert took < 2.0 + 1.0  # the bound is 2 s; --quit's own start-up is in this figure
+        assert "FATAL" not in err and "Traceback" not in err, err
+        statuses = [body["status"] for body in hanging.bodies()]
+        assert statuses[:2] == ["online", "online"], statuses  # the beat, the walk's (this tray beats)
+        assert set(statuses[2:]) <= {"offline"} and len(statuses) <= 3, statuses  # then a goodbye at most
+        assert "Quitting" in err
+    finally:
+        hanging.stop()
