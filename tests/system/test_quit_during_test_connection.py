@@ -1,5 +1,6 @@
-"""Quit during a Test connection against a hanging server: the process ends within 2 s, with
-no 'Signal source has been deleted' and no request after Quitting. The real app on Xvfb, by keyboard."""
+"""Quit during a Test connection or a Diagnose walk against a hanging server: the process ends within 2 s,
+with no 'Signal source has been deleted', no abort, and no request after Quitting but the goodbye. The real
+app on Xvfb, by keyboard."""
 
 import os
 import subprocess
