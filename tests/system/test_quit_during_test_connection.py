@@ -4,12 +4,11 @@ app on Xvfb, by keyboard."""
 
 import os
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.support.app import ROOT, start_app
+from tests.support.app import run_app, start_app
 from tests.support.gui import gui_env, stop
 from tests.support.orchestrator import Hang, Orchestrator
 
@@ -23,6 +22,24 @@ def _xdotool(display, *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20).stdout
 
 
+def _window(display, name: str, what: str) -> str:
+    """The first visible window whose name matches, within 20 s."""
+    deadline = time.monotonic() + 20
+    while not (found := _xdotool(display, "search", "--onlyvisible", "--name", name)):
+        assert time.monotonic() < deadline, f"no {what}"
+        time.sleep(0.1)
+    return found.split()[0]
+
+
+def _quit_and_time(proc, env) -> float:
+    """--quit to the running app; the seconds until its process ended."""
+    started = time.monotonic()
+    quitter = run_app(["--quit"], env, timeout=20)
+    assert quitter.returncode == 0, quitter.stderr
+    proc.wait(5)
+    return time.monotonic() - started
+
+
 def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display, keyring_env):
     hanging = Orchestrator(behaviour=Hang())
     try:
@@ -33,28 +50,11 @@ def test_quit_during_a_hanging_test_connection_ends_within_2_s(home, x_display, 
         env = gui_env(home, x_display, miner_id=None, keyring=keyring_env)
         proc = start_app([], env)
         try:
-            deadline = time.monotonic() + 20
-            window = ""
-            while not window and time.monotonic() < deadline:
-                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "Settings")
-                time.sleep(0.1)
-            assert window, "no welcome dialog"
-            _xdotool(x_display, "windowfocus", "--sync", window.split()[0])
+            _xdotool(x_display, "windowfocus", "--sync", _window(x_display, "Settings", "welcome dialog"))
             _xdotool(x_display, "type", "--delay", "20", MINER)  # the focus is in the id already: no Tab
             _xdotool(x_display, "key", "alt+t")  # Test connection
             assert hanging.wait_for(1, timeout=10)  # the test request now hangs
-            started = time.monotonic()
-            quitter = subprocess.run(
-                [sys.executable, "-m", "polaris_tray", "--quit"],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=20,
-            )
-            assert quitter.returncode == 0, quitter.stderr
-            proc.wait(5)
-            took = time.monotonic() - started
+            took = _quit_and_time(proc, env)
         finally:
             _, err = stop(proc)
         print(f"ended {took:.2f} s after --quit")
@@ -77,40 +77,15 @@ def test_quit_during_a_diagnose_walk_ends_within_2_s_and_exits_cleanly(home, x_d
         proc = start_app(args, env)
         try:
             assert hanging.wait_for(1, timeout=20)  # the first beat hangs
-            again = subprocess.run(  # a second launch, as from the menu: the running one shows its status
-                [sys.executable, "-m", "polaris_tray"],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=20,
-            )
+            again = run_app(
+                [], env, timeout=20
+            )  # a second launch, as from the menu: the running one shows its status
             assert again.returncode == 0 and "shows its status" in again.stderr, again
-            deadline = time.monotonic() + 20
-            window = ""
-            while not window and time.monotonic() < deadline:
-                window = _xdotool(x_display, "search", "--onlyvisible", "--name", "^Status")
-                time.sleep(0.1)
-            assert window, "no status window"
-            _xdotool(x_display, "windowfocus", "--sync", window.split()[0])
+            _xdotool(x_display, "windowfocus", "--sync", _window(x_display, "^Status", "status window"))
             _xdotool(x_display, "key", "alt+d")  # Diagnose
-            deadline = time.monotonic() + 20
-            while not _xdotool(x_display, "search", "--onlyvisible", "--name", "^Diagnose"):
-                assert time.monotonic() < deadline, "no Diagnose window"
-                time.sleep(0.1)
+            _window(x_display, "^Diagnose", "Diagnose window")
             assert hanging.wait_for(2, timeout=15)  # the walk's one beat hangs too
-            started = time.monotonic()
-            quitter = subprocess.run(
-                [sys.executable, "-m", "polaris_tray", "--quit"],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=20,
-            )
-            assert quitter.returncode == 0, quitter.stderr
-            proc.wait(5)
-            took = time.monotonic() - started
+            took = _quit_and_time(proc, env)
         finally:
             _, err = stop(proc)
         print(f"ended {took:.2f} s after --quit")
